@@ -1,0 +1,72 @@
+"""Where the store lives: `DATABASE_URL` when set, else a Postgres the project starts itself.
+
+The embedded default is the `pgserver` wheel (PostgreSQL 16 with pgvector) under
+`.dropship/pg`, listening on a Unix socket only. It keeps running after the process exits so
+the CLI, the Dagster UI and the demo all share it; `dropship db stop` stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_SECRET_IN_URL = re.compile(r"(://[^:/@]*:)([^@]*)(@)")
+
+
+def project_home() -> Path:
+    """`.dropship/` in the project root (or DROPSHIP_HOME)."""
+    home = os.environ.get("DROPSHIP_HOME")
+    if home:
+        return Path(home)
+    return Path.cwd() / ".dropship"
+
+
+def redact_url(url: str) -> str:
+    """A connection URL safe to print: the password is replaced by ***."""
+    return _SECRET_IN_URL.sub(r"\1***\3", url)
+
+
+def embedded_dir() -> Path:
+    return project_home() / "pg"
+
+
+def start_embedded(data_dir: Path | None = None) -> str:
+    """Start (or attach to) the embedded Postgres and return its socket URL."""
+    import pgserver  # imported lazily: only the embedded path needs it
+
+    data_dir = data_dir or embedded_dir()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir), cleanup_mode=None)
+    uri = server.get_uri()
+    # pgserver gives postgresql://postgres:@/postgres?host=/path: psycopg accepts it as is.
+    return uri
+
+
+def stop_embedded(data_dir: Path | None = None) -> bool:
+    import subprocess
+
+    data_dir = data_dir or embedded_dir()
+    if not (data_dir / "postmaster.pid").exists():
+        return False
+    import pgserver
+
+    pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+    cmd = [str(pg_ctl), "-D", str(data_dir), "stop", "-m", "fast"]
+    if os.geteuid() == 0:
+        # pgserver runs the server as the unprivileged `pgserveruser` when started by root.
+        cmd = ["su", "-s", "/bin/sh", "pgserveruser", "-c", " ".join(cmd)]
+    subprocess.run(cmd, check=False, capture_output=True)
+    return True
+
+
+def database_url() -> str:
+    """The store's URL: DATABASE_URL, or the embedded server (started on first use)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    return start_embedded()
+
+
+def is_embedded(url: str) -> bool:
+    return "host=/" in url

@@ -1,0 +1,122 @@
+"""The listing a marketplace would get for one product, and why it cannot be listed if it cannot.
+
+Input: a product's raw_data (canonical product) and ai_data; output: the `market_data[market]`
+entry described in docs/data-shapes.md. Sync state (external ids, published hash) from the
+previous entry is carried over untouched; only `market_sync` changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from dropship_core.model import STATUS_ACTIVE, canonical_json
+from dropship_core.pricing import MarketPolicy, PolicyError, listed_stock, option_delta, quote
+from dropship_core.titles import clean_title, fit_title
+
+# Keys of a market entry that belong to market_sync, never recomputed by the listing builder.
+SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts")
+
+
+def listing_hash(listing: dict[str, Any]) -> str:
+    return hashlib.blake2b(canonical_json(listing).encode(), digest_size=12).hexdigest()
+
+
+def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy) -> tuple[dict[str, Any], list[str]]:
+    ai = ai or {}
+    reasons: list[str] = []
+    category = (ai.get("categories") or {}).get(market) or {}
+    title = (ai.get("titles") or {}).get(market) or fit_title(ai.get("clean_name") or clean_title(raw["name"]), market)
+    title = fit_title(title, market)
+    if not title:
+        reasons.append("empty title after cleaning")
+    try:
+        q = quote(raw["cost"], raw.get("shipping_fee") or 0, policy, category.get("path"))
+        price = q.price
+    except PolicyError as e:
+        reasons.append(f"cannot price: {e}")
+        q, price = None, 0
+    if price > policy.max_price:
+        reasons.append(f"price {price} above the market maximum {policy.max_price}")
+    consumer = raw.get("consumer_price")
+    options = []
+    for v in raw.get("variants") or []:
+        options.append({
+            "sku": v["sku"],
+            "options": v["options"],
+            "price_delta": option_delta(v.get("price_delta") or 0, policy, category.get("path")),
+            "stock": listed_stock(v["stock"] if v.get("stock") is not None else raw.get("stock"), policy),
+        })
+    if options:
+        if any(price + o["price_delta"] <= 0 for o in options):
+            reasons.append("an option's price delta makes its price zero or negative")
+        stock = sum(o["stock"] for o in options)
+    else:
+        stock = listed_stock(raw.get("stock"), policy)
+    if not raw.get("images"):
+        reasons.append("no representative image")
+    if not category.get("id"):
+        reasons.append(f"no {market} category mapping")
+    banned = ai.get("banned_words") or []
+    if banned:
+        reasons.append("banned words: " + ", ".join(banned))
+    listing = {
+        "title": title,
+        "price": price,
+        "consumer_price": consumer if consumer and consumer > price else None,
+        "stock": stock,
+        "category_id": category.get("id"),
+        "category_path": category.get("path"),
+        "options": options,
+        "images": list(raw.get("images") or []),
+        "tax_type": raw.get("tax_type") or "TAX",
+        "adult": bool(raw.get("adult")),
+        "shipping_fee": 0 if policy.free_shipping else (raw.get("shipping_fee") or 0),
+        "return_fee": raw.get("return_fee") if raw.get("return_fee") is not None else (raw.get("shipping_fee") or 0),
+        "brand": (ai.get("attributes") or {}).get("brand") or raw.get("brand"),
+        "manufacturer": raw.get("manufacturer"),
+        "model": raw.get("model"),
+        "origin": raw.get("origin"),
+        "description": ai.get("description") or raw.get("description"),
+        "notice": raw.get("notice") or {},
+        "seller_code": f"{raw['supplier_key']}:{raw['supplier_item_id']}",
+        "state": raw.get("status") or STATUS_ACTIVE,
+        "cost": raw["cost"],
+        "margin": q.margin if q else None,
+    }
+    return listing, reasons
+
+
+def diff_listing(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    if not old:
+        return {"created": True}
+    keys = sorted(set(old) | set(new))
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
+
+
+def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy,
+                 previous: dict[str, Any] | None, input_key: str) -> dict[str, Any]:
+    """The new market_data[market] entry; sync state from `previous` is kept as is."""
+    previous = previous or {}
+    listing, reasons = build_listing(market, raw, ai, policy)
+    h = listing_hash(listing)
+    entry = {k: previous[k] for k in SYNC_KEYS if k in previous}
+    published = previous.get("published_hash")
+    if reasons:
+        status = "blocked"
+    elif published == h:
+        status = previous.get("status", "published")
+    elif published:
+        status = "pending_update"
+    else:
+        status = "pending"
+    entry.update({
+        "listing": listing,
+        "listing_hash": h,
+        "listable": not reasons,
+        "blocked_reasons": reasons,
+        "diff": diff_listing(previous.get("listing"), listing),
+        "status": status,
+        "input_key": input_key,
+    })
+    return entry

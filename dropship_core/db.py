@@ -33,6 +33,13 @@ def embedded_dir() -> Path:
 
 def start_embedded(data_dir: Path | None = None) -> str:
     """Start (or attach to) the embedded Postgres and return its socket URL."""
+    import tempfile
+
+    # pgserver's platformdirs lookup warns without a runtime dir (containers, CI).
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        rt = Path(tempfile.gettempdir()) / f"dropship-runtime-{os.getuid()}"
+        rt.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(rt)
     import pgserver  # imported lazily: only the embedded path needs it
 
     data_dir = data_dir or embedded_dir()

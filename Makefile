@@ -1,0 +1,41 @@
+# The two commands of the README, and a few more. Everything installs into .venv from this repo.
+PY ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export DAGSTER_HOME ?= $(CURDIR)/.dropship/dagster
+
+.PHONY: install demo test bench dev sandbox clean stop
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: the full pipeline on the bundled demo data, on the embedded default, then a summary
+demo: install
+	$(BIN)/dropship demo
+
+## make test: the test suite (DATABASE_URL if set, else an embedded Postgres)
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make bench: benchmarks that print result tables
+bench: install
+	$(BIN)/python bench/bench_ingest.py
+
+## make dev: the Dagster UI with the whole asset graph (http://127.0.0.1:3000)
+dev: install
+	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+stop:
+	$(BIN)/dropship db stop
+
+clean: stop
+	rm -rf .dropship

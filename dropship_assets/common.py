@@ -1,0 +1,28 @@
+"""Small helpers shared by the asset modules."""
+
+
+from typing import Any, Iterable
+
+import dagster as dg
+
+from dropship_core.store import RunInfo
+
+OWNERS = ["team:data-eng"]
+
+
+def run_info(context: dg.AssetExecutionContext) -> RunInfo:
+    pk = context.partition_key if context.has_partition_key else None
+    if isinstance(pk, dg.MultiPartitionKey):
+        pk = "|".join(f"{k}={v}" for k, v in sorted(pk.keys_by_dimension.items()))
+    return RunInfo(run_id=context.run.run_id, asset_key=context.asset_key.to_user_string(), partition_key=pk)
+
+
+def md_table(rows: Iterable[dict[str, Any]], columns: list[str], limit: int = 10) -> str:
+    rows = list(rows)[:limit]
+    if not rows:
+        return "_nothing changed_"
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        cells = [str(r.get(c, "")).replace("|", "\\|").replace("\n", " ")[:60] for c in columns]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)

@@ -1,0 +1,92 @@
+"""market_listings: per market and supplier, the listing each marketplace would get."""
+
+
+from collections import Counter
+
+import dagster as dg
+
+from dropship_assets.common import OWNERS, md_table, run_info
+from dropship_assets.enrichment import enriched_products
+from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
+from dropship_core.listing import market_entry
+from dropship_core.markets.names import TITLE_LIMITS
+from dropship_resources.pricing import PricingResource
+from dropship_resources.store import StoreResource
+
+
+def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
+    keys = context.partition_key.keys_by_dimension
+    return keys["market"], keys["supplier"]
+
+
+@dg.asset(
+    partitions_def=market_supplier_partitions,
+    deps=[dg.AssetDep(enriched_products, partition_mapping=supplier_to_market_supplier)],
+    group_name="listings",
+    kinds={"python", "postgres"},
+    owners=OWNERS,
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[
+        dg.AssetCheckSpec("titles_within_limit", asset="market_listings", blocking=True,
+                          description="Every listing title fits its marketplace's limit."),
+        dg.AssetCheckSpec("prices_above_cost", asset="market_listings", blocking=True,
+                          description="No listable product is priced at or below its cost."),
+        dg.AssetCheckSpec("no_banned_words_listable", asset="market_listings",
+                          description="Products with banned words are blocked, not listable."),
+    ],
+)
+def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pricing: PricingResource):
+    """The listing a marketplace would get for each product of a supplier: title within the
+    market's limit, sale price from the pricing policy, stock after the safety buffer, options,
+    category, and a diff against what was listed before. Products that cannot be listed carry the
+    reasons. Only products whose content, enrichment or pricing policy changed are recomputed."""
+    market, supplier = split_key(context)
+    policy = pricing.policy()
+    mp = policy.for_market(market)
+    suffix = f"{policy.fingerprint()}"
+    s = store.store
+    rows = s.listing_inputs(supplier, market, suffix)
+    out = []
+    reasons: Counter[str] = Counter()
+    for r in rows:
+        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"])
+        for why in entry["blocked_reasons"]:
+            reasons[why.split(":")[0]] += 1
+        out.append((r["id"], entry))
+    written = s.set_market_entries(market, out, run_info(context))
+    with store.connect() as conn:
+        counts = dict(conn.execute(
+            "SELECT market_data->%s->>'status', count(*) FROM source_data WHERE supplier_key = %s"
+            " AND market_data ? %s GROUP BY 1", (market, supplier, market)).fetchall())
+        limit = TITLE_LIMITS[market]
+        length_expr = "octet_length" if "bytes" in limit else "char_length"
+        too_long = conn.execute(
+            f"SELECT count(*) FROM source_data WHERE supplier_key = %s AND"
+            f" {length_expr}(market_data->%s->'listing'->>'title') > %s",
+            (supplier, market, limit.get("chars") or limit.get("bytes"))).fetchone()[0]
+        under_cost = conn.execute(
+            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'listable')::boolean"
+            " AND (market_data->%s->'listing'->>'price')::numeric <= (raw_data->>'cost')::numeric",
+            (supplier, market, market)).fetchone()[0]
+        banned = conn.execute(
+            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'listable')::boolean"
+            " AND jsonb_array_length(coalesce(ai_data->'banned_words', '[]'::jsonb)) > 0",
+            (supplier, market)).fetchone()[0]
+    yield dg.MaterializeResult(
+        metadata={
+            "recomputed": dg.MetadataValue.int(len(out)),
+            "changed": dg.MetadataValue.int(written),
+            **{f"status_{k}": dg.MetadataValue.int(v) for k, v in sorted(counts.items()) if k},
+            "blocked_reasons": dg.MetadataValue.json(dict(reasons)),
+            "preview": dg.MetadataValue.md(md_table(
+                ({"id": pid, "title": e["listing"]["title"], "price": e["listing"]["price"],
+                  "stock": e["listing"]["stock"], "status": e["status"]} for pid, e in out),
+                ["id", "title", "price", "stock", "status"])),
+        }
+    )
+    yield dg.AssetCheckResult(check_name="titles_within_limit", passed=too_long == 0,
+                              metadata={"titles_over_limit": too_long})
+    yield dg.AssetCheckResult(check_name="prices_above_cost", passed=under_cost == 0,
+                              metadata={"listable_at_or_below_cost": under_cost})
+    yield dg.AssetCheckResult(check_name="no_banned_words_listable", passed=banned == 0,
+                              metadata={"listable_with_banned_words": banned})

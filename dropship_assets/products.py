@@ -1,0 +1,83 @@
+"""source_products: the canonical, hashed, event-sourced products of each supplier."""
+
+
+import dagster as dg
+
+from dropship_assets.catalog import supplier_catalog
+from dropship_assets.common import OWNERS, md_table, run_info
+from dropship_assets.partitions import supplier_partitions
+from dropship_core.suppliers.base import FetchResult
+from dropship_resources.store import StoreResource
+
+
+@dg.asset(
+    partitions_def=supplier_partitions,
+    group_name="ingest",
+    kinds={"postgres"},
+    owners=OWNERS,
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[
+        dg.AssetCheckSpec("costs_positive", asset="source_products", blocking=True,
+                          description="Every active product has a cost above zero."),
+        dg.AssetCheckSpec("required_fields_present", asset="source_products",
+                          description="Every product has a name and a supplier code."),
+    ],
+)
+def source_products(
+    context: dg.AssetExecutionContext, supplier_catalog: FetchResult, store: StoreResource
+):
+    """One row per supplier item in `source_data`: its canonical form, content hash and status.
+    New and changed items get an event; unchanged ones cost nothing; bad records are quarantined
+    with their reason; items gone from a full catalog are delisted, never silently dropped."""
+    key = context.partition_key
+    run = run_info(context)
+    s = store.store
+    fetched = supplier_catalog
+    if fetched.stats.get("unchanged_source"):
+        res_counts = {"received": 0, "new": 0, "changed": 0, "unchanged": 0, "delisted": 0, "quarantined": 0}
+        preview = "_source unchanged since the last successful ingest_"
+    else:
+        res = s.ingest(key, fetched.products, run, complete=fetched.complete, deleted_ids=fetched.deleted_ids)
+        res.quarantined = s.quarantine(key, fetched.rejects, run)
+        s.save_supplier_state(
+            key, run, cursor=fetched.next_cursor, source_digest=fetched.stats.get("source_digest"),
+            details={"last_counts": res.as_dict(), "sync_mode": fetched.stats.get("sync_mode")},
+        )
+        res_counts = res.as_dict()
+        changed = set(res.new_ids) | set(res.changed_ids)
+        preview = md_table(
+            ({"code": p.supplier_item_id, "name": p.name, "cost": p.cost, "stock": p.stock,
+              "options": len(p.variants)} for p in fetched.products if p.supplier_item_id in changed),
+            ["code", "name", "cost", "stock", "options"],
+        )
+    with store.connect() as conn:
+        bad_cost = conn.execute(
+            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND status = 'active'"
+            " AND coalesce((raw_data->>'cost')::numeric, 0) <= 0", (key,)
+        ).fetchone()[0]
+        missing = conn.execute(
+            "SELECT count(*) FROM source_data WHERE supplier_key = %s"
+            " AND (coalesce(raw_data->>'name', '') = '' OR supplier_item_id = '')", (key,)
+        ).fetchone()[0]
+        total, active = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM source_data WHERE supplier_key = %s",
+            (key,),
+        ).fetchone()
+        quarantine_open = conn.execute(
+            "SELECT count(*) FROM quarantine WHERE supplier_key = %s AND resolved_at IS NULL", (key,)
+        ).fetchone()[0]
+    reasons = md_table(({"source": r.source, "reason": r.reason} for r in fetched.rejects), ["source", "reason"], 20)
+    yield dg.MaterializeResult(
+        metadata={
+            **{k: dg.MetadataValue.int(v) for k, v in res_counts.items()},
+            "products_total": dg.MetadataValue.int(total),
+            "products_active": dg.MetadataValue.int(active),
+            "quarantine_open": dg.MetadataValue.int(quarantine_open),
+            "preview": dg.MetadataValue.md(preview),
+            "quarantine_reasons": dg.MetadataValue.md(reasons if fetched.rejects else "_none_"),
+        }
+    )
+    yield dg.AssetCheckResult(check_name="costs_positive", passed=bad_cost == 0,
+                              metadata={"active_products_without_cost": bad_cost})
+    yield dg.AssetCheckResult(check_name="required_fields_present", passed=missing == 0,
+                              metadata={"products_missing_fields": missing})

@@ -1,0 +1,224 @@
+"""`dropship`: the command line.
+
+Commands that run the pipeline import Dagster lazily, so store and supplier commands start fast.
+Other modules add their own subcommands through `register_cli(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# Modules that contribute subcommands; a missing one is skipped so the core CLI always works.
+PLUGINS = [
+    "dropship_core.suppliers.cli",
+    "dropship_core.markets.cli",
+    "dropship_core.ai.cli",
+    "dropship_core.ai.ask_cli",
+    "dbt_like_sql.cli",
+    "dropship_core.ops_cli",
+]
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    widths = {c: max(_w(c), *(_w(str(r.get(c, ""))) for r in rows)) if rows else _w(c) for c in columns}
+    line = "  ".join(_pad(c, widths[c]) for c in columns)
+    sep = "  ".join("-" * widths[c] for c in columns)
+    body = ["  ".join(_pad(str(r.get(c, "")), widths[c]) for c in columns) for r in rows]
+    return "\n".join([line, sep, *body])
+
+
+def _w(s: str) -> int:
+    # East Asian wide characters take two columns in a terminal.
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _w(s))
+
+
+def _store():
+    from dropship_core.db import database_url
+    from dropship_core.store import Store
+
+    return Store(database_url())
+
+
+# -- store ---------------------------------------------------------------------------------
+def cmd_store_stats(args) -> int:
+    stats = _store().stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"products: {stats['products']['total']} "
+          f"({', '.join(f'{k} {v}' for k, v in stats['products'].items() if k != 'total')})")
+    print(f"events: {stats['events']['total']}   quarantined: {stats['quarantined']['total']}")
+    if stats["suppliers"]:
+        print()
+        print(table(stats["suppliers"], ["supplier", "active", "soldout", "deleted", "enriched"]))
+    if stats["markets"]:
+        print()
+        rows = [{"market": m, **v} for m, v in stats["markets"].items()]
+        cols = ["market"] + sorted({k for v in stats["markets"].values() for k in v})
+        print(table(rows, cols))
+    return 0
+
+
+def cmd_store_rebuild(args) -> int:
+    from dropship_core.store.rebuild import rebuild
+
+    s = _store()
+    with s.connect() as conn:
+        rep = rebuild(conn, apply=args.apply)
+    print(f"live rows: {rep.live_rows}  rebuilt from events: {rep.rebuilt_rows}  mismatched: {rep.mismatched}")
+    if rep.sample:
+        print("first differences:", json.dumps(rep.sample))
+    if rep.applied:
+        print("live table replaced by the replay")
+        return 0
+    if args.verify and not rep.ok:
+        print("verify FAILED: the live table differs from the replay of its events")
+        return 1
+    if args.verify:
+        print("verify ok: source_data equals the replay of source_data_events")
+    return 0
+
+
+# -- db ------------------------------------------------------------------------------------
+def cmd_db_migrate(args) -> int:
+    from dropship_core.db import database_url, redact_url
+    from dropship_core.store.migrate import apply_migrations
+    import psycopg
+
+    url = database_url()
+    with psycopg.connect(url) as conn:
+        applied = apply_migrations(conn)
+    print(f"{redact_url(url)}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def cmd_db_url(args) -> int:
+    from dropship_core.db import database_url, redact_url
+
+    print(redact_url(database_url()))
+    return 0
+
+
+def cmd_db_stop(args) -> int:
+    from dropship_core.db import stop_embedded
+
+    print("embedded Postgres stopped" if stop_embedded() else "embedded Postgres was not running")
+    return 0
+
+
+# -- suppliers -----------------------------------------------------------------------------
+def cmd_import_excel(args) -> int:
+    from dropship_core.store import RunInfo
+    from dropship_core.suppliers.excel import ExcelCatalog, ExcelReadError
+
+    try:
+        fetched = ExcelCatalog(args.supplier, args.file).fetch()
+    except ExcelReadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    s = _store()
+    run = RunInfo.cli("suppliers import-excel")
+    res = s.ingest(args.supplier, fetched.products, run, complete=args.complete)
+    res.quarantined = s.quarantine(args.supplier, fetched.rejects, run)
+    out = {
+        "file": str(args.file),
+        "supplier": args.supplier,
+        "accepted": len(fetched.products),
+        **res.as_dict(),
+        "quarantine": [{"source": r.source, "reason": r.reason} for r in fetched.rejects],
+        "skipped_sheets": fetched.stats.get("skipped_sheets", []),
+        "unknown_columns": fetched.stats.get("unknown_columns", []),
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.file} -> {args.supplier}: accepted {out['accepted']}, new {res.new}, changed {res.changed}, "
+          f"unchanged {res.unchanged}, delisted {res.delisted}, quarantined {res.quarantined}")
+    for q in out["quarantine"]:
+        print(f"  quarantined {q['source']}: {q['reason']}")
+    for note in out["skipped_sheets"]:
+        print(f"  note: {note}")
+    return 0
+
+
+# -- demo ----------------------------------------------------------------------------------
+def cmd_demo(args) -> int:
+    from dropship_assets.demo import run_demo
+
+    return run_demo(suppliers_file=args.suppliers, quiet=args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dropship", description="Korean dropshipping pipeline on Dagster")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run the whole pipeline on the bundled demo data and print a summary")
+    d.add_argument("--suppliers", default="suppliers.yaml")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    st = sub.add_parser("store", help="the product store").add_subparsers(dest="store_cmd", required=True)
+    x = st.add_parser("stats", help="products, events, quarantine and listings in numbers")
+    x.add_argument("--json", action="store_true")
+    x.set_defaults(func=cmd_store_stats)
+    x = st.add_parser("rebuild", help="replay source_data_events and compare with source_data")
+    x.add_argument("--verify", action="store_true", help="exit 1 if the live table differs from the replay")
+    x.add_argument("--apply", action="store_true", help="make the live table equal the replay")
+    x.set_defaults(func=cmd_store_rebuild)
+
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_db_migrate)
+    db.add_parser("url", help="print the store's URL (password hidden)").set_defaults(func=cmd_db_url)
+    db.add_parser("stop", help="stop the embedded Postgres").set_defaults(func=cmd_db_stop)
+
+    sp = sub.add_parser("suppliers", help="supplier accounts")
+    ssub = sp.add_subparsers(dest="suppliers_cmd", required=True)
+    x = ssub.add_parser("import-excel", help="ingest one workbook for a supplier and print the counts")
+    x.add_argument("file")
+    x.add_argument("--supplier", required=True)
+    x.add_argument("--complete", action="store_true", help="the file is the whole catalog: delist missing items")
+    x.add_argument("--json", action="store_true")
+    x.set_defaults(func=cmd_import_excel)
+
+    groups = {"suppliers": ssub}
+    for mod in PLUGINS:
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name and mod.startswith(e.name):
+                continue
+            raise
+        reg = getattr(m, "register_cli", None)
+        if reg is not None:
+            try:
+                reg(sub, groups) if reg.__code__.co_argcount >= 2 else reg(sub)
+            except argparse.ArgumentError:
+                # the subcommand group already exists (e.g. `suppliers`): add to it instead
+                reg(ssub) if mod.endswith("suppliers.cli") else None
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dropship" / "dagster"))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Shared fixtures: a real Postgres (DATABASE_URL, else the embedded one) with a schema per session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+warnings.filterwarnings("ignore", message=".*is currently in preview.*")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema},public')}"
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    from dropship_core.db import start_embedded
+
+    return start_embedded(tmp_path_factory.mktemp("pg") / "data")
+
+
+@pytest.fixture(scope="session")
+def schema_factory(base_url):
+    created = []
+
+    def make(prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(base_url, autocommit=True) as c:
+            c.execute(f'CREATE SCHEMA "{name}"')
+        created.append(name)
+        return with_schema(base_url, name)
+
+    yield make
+    with psycopg.connect(base_url, autocommit=True) as c:
+        for name in created:
+            c.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def db_url(schema_factory) -> str:
+    """A fresh, empty schema for one test."""
+    return schema_factory()
+
+
+@pytest.fixture
+def store(db_url):
+    from dropship_core.store import Store
+
+    return Store(db_url)
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    return ROOT / "demo_data"

@@ -17,7 +17,6 @@ from dropship_resources.store import StoreResource
     kinds={"python", "postgres"},
     owners=OWNERS,
     automation_condition=dg.AutomationCondition.eager(),
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
 )
 def enriched_products(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """ai_data for every product whose content (or the enricher) changed since it was last

@@ -8,9 +8,10 @@ Money is whole KRW (int). A stock of `None` means the supplier does not track it
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 STATUS_ACTIVE = "active"
 STATUS_SOLDOUT = "soldout"
@@ -55,7 +56,20 @@ class CanonicalProduct:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # dataclasses.asdict deep-copies recursively and dominated ingest time; this is the
+        # same result for this flat shape (lists and dicts are shallow-copied).
+        return {
+            "supplier_key": self.supplier_key, "supplier_item_id": self.supplier_item_id, "name": self.name,
+            "cost": self.cost, "consumer_price": self.consumer_price, "suggested_price": self.suggested_price,
+            "shipping_fee": self.shipping_fee, "return_fee": self.return_fee, "stock": self.stock,
+            "brand": self.brand, "manufacturer": self.manufacturer, "model": self.model, "origin": self.origin,
+            "tax_type": self.tax_type, "adult": self.adult, "images": list(self.images),
+            "category_path": self.category_path, "description": self.description, "keywords": list(self.keywords),
+            "notice": dict(self.notice),
+            "variants": [{"sku": v.sku, "options": dict(v.options), "price_delta": v.price_delta, "stock": v.stock}
+                         for v in self.variants],
+            "status": self.status, "raw": dict(self.raw),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CanonicalProduct":
@@ -71,11 +85,15 @@ class CanonicalProduct:
         return self.stock
 
 
+def canonical_bytes(obj: Any) -> bytes:
+    """Stable UTF-8 JSON: the same product always serialises to the same bytes (keys sorted)."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
 def canonical_json(obj: Any) -> str:
-    """Stable JSON text: the same product always serialises to the same bytes."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_bytes(obj).decode()
 
 
 def content_hash(product: dict[str, Any]) -> str:
     """Hash of everything that matters downstream. Any change in the supplier payload changes it."""
-    return hashlib.blake2b(canonical_json(product).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(canonical_bytes(product), digest_size=16).hexdigest()

@@ -1,8 +1,9 @@
 """Rebuild `source_data` from `source_data_events` and compare it with the live table.
 
-Each event's payload carries `set`: the values it gave to columns (raw_data, content_hash,
-status, ai_data, ai_source_hash) or to market_data keys. Replaying the last value per column and
-per market key, in event order, yields the projection.
+Each event's payload carries `set`: the values it gave to columns (content_hash, status, ai_data,
+ai_source_hash) or to market_data keys; an event that changed raw_data carries the new document
+in `snapshot`. Replaying the last value per column and per market key, in event order, yields
+the projection.
 """
 
 from __future__ import annotations
@@ -38,7 +39,15 @@ SELECT i.product_id AS id, i.supplier_key, i.supplier_item_id,
 
 def _sql() -> str:
     ctes, selects, joins = [], [], []
+    ctes.append(
+        "c_raw_data AS (SELECT DISTINCT ON (product_id) product_id, snapshot AS v"
+        " FROM source_data_events WHERE snapshot IS NOT NULL ORDER BY product_id, id DESC)"
+    )
+    selects.append("c_raw_data.v AS raw_data")
+    joins.append("LEFT JOIN c_raw_data ON c_raw_data.product_id = i.product_id")
     for c in _COLUMNS:
+        if c == "raw_data":
+            continue
         cast = "" if c in ("raw_data", "ai_data") else " #>> '{}'"
         ctes.append(
             f"c_{c} AS (SELECT DISTINCT ON (product_id) product_id, payload -> 'set' -> '{c}'{cast} AS v"

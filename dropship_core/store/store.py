@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_json, content_hash
+from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_bytes, canonical_json
 from dropship_core.store.migrate import apply_migrations
 
 
@@ -116,8 +116,8 @@ class Store:
             if item_id in seen:
                 raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
             seen.add(item_id)
-            text = canonical_json(d)
-            prepared.append((item_id, text, hashlib.blake2b(text.encode(), digest_size=16).hexdigest(), d["status"]))
+            data = canonical_bytes(d)
+            prepared.append((item_id, data.decode(), hashlib.blake2b(data, digest_size=16).hexdigest(), d["status"]))
 
         with self.connect() as conn:
             with conn.transaction():
@@ -127,7 +127,7 @@ class Store:
                 todo = [row for row in prepared if existing.get(row[0], (None,))[0] != row[2]]
                 res.unchanged = len(prepared) - len(todo)
                 if todo:
-                    new, changed = self._upsert_raw(conn, supplier_key, todo, run)
+                    new, changed = self._upsert_raw(conn, supplier_key, todo, run, existing)
                     res.new, res.changed = len(new), len(changed)
                     res.new_ids, res.changed_ids = new, changed
                 gone = set(deleted_ids)
@@ -137,52 +137,82 @@ class Store:
                     res.delisted = self._delist(conn, supplier_key, sorted(gone), run)
         return res
 
-    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, str, str, str]], run: RunInfo):
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS staging_products ("
-            " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT) ON COMMIT DELETE ROWS"
-        )
-        with conn.cursor().copy(
-            "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN"
-        ) as cp:
-            for r in rows:
-                cp.write_row(r)
-        diff = _DIFF_SQL.format(new="s.raw_data", old="o.raw_data")
-        out = conn.execute(
-            f"""
-            WITH old AS (
-                SELECT d.id, d.supplier_item_id, d.raw_data
-                  FROM source_data d JOIN staging_products s USING (supplier_item_id)
-                 WHERE d.supplier_key = %(sk)s
-            ), up AS (
-                INSERT INTO source_data AS d (supplier_key, supplier_item_id, raw_data, content_hash, status)
-                SELECT %(sk)s, supplier_item_id, raw_data, content_hash, status FROM staging_products
-                ON CONFLICT (supplier_key, supplier_item_id) DO UPDATE
-                   SET raw_data = EXCLUDED.raw_data, content_hash = EXCLUDED.content_hash,
-                       status = EXCLUDED.status, updated_at = now()
-                 WHERE d.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-                RETURNING d.id, d.supplier_item_id, (xmax = 0) AS inserted
-            ), ev AS (
+    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, str, str, str]], run: RunInfo,
+                    existing: dict[str, tuple[str, str]]):
+        """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
+        through a staging table and one UPDATE. Events are written set-based from what landed,
+        copying the stored JSONB instead of parsing it again."""
+        params = {"sk": supplier_key, "run": run.run_id, "asset": run.asset_key, "part": run.partition_key}
+        fresh = [r for r in rows if r[0] not in existing]
+        changed_rows = [r for r in rows if r[0] in existing]
+        new_ids: list[str] = []
+        if fresh:
+            ids = [i for (i,) in conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('source_data', 'id')) FROM generate_series(1, %s)",
+                (len(fresh),)).fetchall()]
+            with conn.cursor().copy(
+                "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+            ) as cp:
+                for pid, (item_id, text, h, status) in zip(ids, fresh):
+                    cp.write_row((pid, supplier_key, item_id, text, h, status))
+            # ids were allocated after every existing row of this supplier, and the advisory lock
+            # keeps other writers of this supplier out, so the id range is exactly this batch
+            conn.execute(
+                """
                 INSERT INTO source_data_events
-                    (product_id, supplier_key, supplier_item_id, event_type, payload, run_id, asset_key, partition_key)
-                SELECT up.id, %(sk)s, up.supplier_item_id,
-                       CASE WHEN up.inserted THEN 'ingested' ELSE 'changed' END,
-                       jsonb_build_object(
-                           'set', jsonb_build_object('raw_data', s.raw_data, 'content_hash', s.content_hash,
-                                                     'status', s.status),
-                           'diff', CASE WHEN up.inserted THEN '{{}}'::jsonb ELSE {diff} END),
-                       %(run)s, %(asset)s, %(part)s
-                  FROM up JOIN staging_products s USING (supplier_item_id)
-                  LEFT JOIN old o ON o.id = up.id
-                RETURNING 1
+                    (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                     partition_key)
+                SELECT id, supplier_key, supplier_item_id, 'ingested',
+                       jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status)),
+                       raw_data, %(run)s, %(asset)s, %(part)s
+                  FROM source_data WHERE supplier_key = %(sk)s AND id BETWEEN %(lo)s AND %(hi)s
+                 ORDER BY id
+                """,
+                {**params, "lo": min(ids), "hi": max(ids)},
             )
-            SELECT up.supplier_item_id, up.inserted FROM up
-            """,
-            {"sk": supplier_key, "run": run.run_id, "asset": run.asset_key, "part": run.partition_key},
-        ).fetchall()
-        new = [r[0] for r in out if r[1]]
-        changed = [r[0] for r in out if not r[1]]
-        return new, changed
+            new_ids = [r[0] for r in fresh]
+        changed: list[str] = []
+        if changed_rows:
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_products ("
+                " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT) ON COMMIT DELETE ROWS"
+            )
+            with conn.cursor().copy(
+                "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+            ) as cp:
+                for r in changed_rows:
+                    cp.write_row(r)
+            diff = _DIFF_SQL.format(new="s.raw_data", old="o.raw_data")
+            out = conn.execute(
+                f"""
+                WITH old AS (
+                    SELECT d.id, d.raw_data, d.status
+                      FROM source_data d JOIN staging_products s USING (supplier_item_id)
+                     WHERE d.supplier_key = %(sk)s
+                ), up AS (
+                    UPDATE source_data d
+                       SET raw_data = s.raw_data, content_hash = s.content_hash, status = s.status, updated_at = now()
+                      FROM staging_products s
+                     WHERE d.supplier_key = %(sk)s AND d.supplier_item_id = s.supplier_item_id
+                       AND d.content_hash IS DISTINCT FROM s.content_hash
+                    RETURNING d.id, d.supplier_item_id
+                ), ev AS (
+                    INSERT INTO source_data_events
+                        (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                         partition_key)
+                    SELECT up.id, %(sk)s, up.supplier_item_id, 'changed',
+                           jsonb_build_object('set', jsonb_build_object('content_hash', s.content_hash, 'status', s.status),
+                                              'diff', {diff}),
+                           s.raw_data, %(run)s, %(asset)s, %(part)s
+                      FROM up JOIN staging_products s USING (supplier_item_id) JOIN old o ON o.id = up.id
+                    RETURNING 1
+                )
+                SELECT up.supplier_item_id FROM up
+                """,
+                params,
+            ).fetchall()
+            changed = [r[0] for r in out]
+        return new_ids, changed
 
     def _delist(self, conn, supplier_key: str, item_ids: list[str], run: RunInfo) -> int:
         # The hash changes too, so the same item coming back later counts as a change.
@@ -196,12 +226,12 @@ class Store:
                 RETURNING id, supplier_item_id, raw_data, content_hash, status
             )
             INSERT INTO source_data_events
-                (product_id, supplier_key, supplier_item_id, event_type, payload, run_id, asset_key, partition_key)
+                (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                 partition_key)
             SELECT id, %(sk)s, supplier_item_id, 'delisted',
-                   jsonb_build_object('set', jsonb_build_object('raw_data', raw_data, 'content_hash', content_hash,
-                                                                'status', status),
+                   jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status),
                                       'diff', jsonb_build_object('status', jsonb_build_array('active', 'deleted'))),
-                   %(run)s, %(asset)s, %(part)s
+                   raw_data, %(run)s, %(asset)s, %(part)s
               FROM up
             RETURNING 1
             """,

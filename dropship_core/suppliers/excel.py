@@ -129,11 +129,15 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+_LIST_SEP = re.compile(r"[,\n;|]")
+_NAME_SEP = re.compile(r"[/|,]")
+
+
 def _split_list(v: Any) -> list[str]:
     s = _text(v)
     if not s:
         return []
-    return [p.strip() for p in re.split(r"[,\n;|]", s) if p.strip()]
+    return [p.strip() for p in _LIST_SEP.split(s) if p.strip()]
 
 
 def _bool_flag(v: Any, true_words: tuple[str, ...]) -> bool:
@@ -233,10 +237,10 @@ def _raw_dict(header: list[Any] | None, row: list[Any]) -> dict[str, Any]:
 
 
 def _option_variants(sku: str, rec: dict[str, Any], row_stock: int | None) -> list[Variant]:
-    names = [n for n in re.split(r"[/|,]", _text(rec.get("option_name")) or "") if n.strip()]
     values = _split_list(rec.get("option_value"))
     if not values:
         return []
+    names = [n for n in _NAME_SEP.split(_text(rec.get("option_name")) or "") if n.strip()]
     if not names:
         names = ["옵션"]
     if len(values) == 1:

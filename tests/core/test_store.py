@@ -141,3 +141,17 @@ def test_migrations_are_recorded_once(store, db_url):
         assert apply_migrations(c) == []
         n = c.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
     assert n >= 2
+
+
+def test_to_dict_matches_asdict():
+    from dataclasses import asdict, fields
+
+    from dropship_core.model import CanonicalProduct
+
+    p = products(1)[0]
+    p.images = ["a"]
+    p.notice = {"k": "v"}
+    p.raw = {"상품코드": "A0"}
+    assert p.to_dict() == asdict(p)
+    assert set(p.to_dict()) == {f.name for f in fields(CanonicalProduct)}
+    assert CanonicalProduct.from_dict(p.to_dict()) == p

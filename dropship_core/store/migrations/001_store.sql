@@ -23,8 +23,11 @@ CREATE TABLE IF NOT EXISTS source_data_events (
     supplier_key     TEXT        NOT NULL,
     supplier_item_id TEXT        NOT NULL,
     event_type       TEXT        NOT NULL,
-    -- `set`: the new values, enough to replay the projection; `diff`: what changed, for people
+    -- `set`: the new values of the small columns; `diff`: what changed, for people
     payload          JSONB       NOT NULL,
+    -- the whole new raw_data when the event changed it (ingested, changed, delisted); with `set`
+    -- this is enough to replay the projection
+    snapshot         JSONB,
     run_id           TEXT,
     asset_key        TEXT,
     partition_key    TEXT,

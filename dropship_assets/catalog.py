@@ -1,12 +1,16 @@
 """supplier_catalog: what each supplier account offers right now, as fetched."""
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from dropship_assets.common import OWNERS
 from dropship_assets.partitions import supplier_partitions
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult
-from dropship_core.suppliers.excel import ExcelCatalog, file_digest
+from dropship_core.suppliers.excel import ExcelCatalog, ExcelReadError, file_digest
+from dropship_core.suppliers.inbox import move_dropped
+from dropship_core.suppliers.registry import ConfigError
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
 
@@ -15,6 +19,9 @@ class CatalogConfig(dg.Config):
     sync_mode: str = SYNC_INCREMENTAL
     # Re-read a workbook even when its bytes did not change (e.g. after a reader fix).
     force: bool = False
+    # A workbook dropped into the supplier's inbox folder (set by the drop-folder sensor); it is
+    # read instead of the account's configured file and moved to processed/ or failed/ after.
+    file_path: str = ""
 
 
 @dg.asset(
@@ -30,14 +37,35 @@ def supplier_catalog(
     """The raw catalog of one supplier account: every item it currently offers (full sync) or what
     changed since the last successful sync (incremental), plus the records it could not read."""
     if config.sync_mode not in (SYNC_FULL, SYNC_INCREMENTAL):
-        raise dg.Failure(f"sync_mode must be 'full' or 'incremental', got {config.sync_mode!r}")
+        raise dg.Failure(f"sync_mode must be 'full' or 'incremental', got {config.sync_mode!r}", allow_retries=False)
     key = context.partition_key
-    account = suppliers.account(key)
+    try:
+        account = suppliers.account(key)
+    except ConfigError as e:
+        # a configuration problem does not heal by retrying
+        raise dg.Failure(str(e), allow_retries=False) from None
     if not account.enabled:
-        raise dg.Failure(f"supplier {key} is disabled in {suppliers.config_path}; its history is kept")
+        raise dg.Failure(f"supplier {key} is disabled in {suppliers.config_path}; its history is kept",
+                         allow_retries=False)
     connector = suppliers.connector(account)
     state = store.store.supplier_state(key) or {}
-    if isinstance(connector, ExcelCatalog):
+    if config.file_path:
+        if account.kind != "excel":
+            raise dg.Failure(f"supplier {key} is a {account.kind} account; only excel accounts take dropped files",
+                             allow_retries=False)
+        drop = Path(config.file_path)
+        try:
+            result = ExcelCatalog(key, drop, default_shipping_fee=int(account.setting("shipping_fee", 0))).fetch()
+        except ExcelReadError as e:
+            moved = move_dropped(drop, "failed", reason=str(e))
+            raise dg.Failure(f"dropped file rejected: {e}", metadata={"moved_to": str(moved)},
+                             allow_retries=False) from None
+        # a dropped file is an update (prices, stock, new items) unless the account says it is
+        # the whole catalog
+        result.complete = bool(account.setting("drop_is_full_catalog", False))
+        result.stats["drop_file"] = str(drop)
+        result.stats["source_digest"] = None
+    elif isinstance(connector, ExcelCatalog):
         digest = file_digest(connector.path)
         if digest == state.get("source_digest") and not config.force and config.sync_mode != SYNC_FULL:
             context.log.info(f"{connector.path.name} unchanged since the last successful ingest; nothing to read")

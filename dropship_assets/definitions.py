@@ -4,13 +4,18 @@ import dagster as dg
 
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
-from dropship_assets.jobs import listings_job, supplier_sync_job
+from dropship_assets.jobs import listings_job, product_sync_job
 from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
+from dropship_sensors.excel_drop import excel_drop_sensor
+from dropship_sensors.run_failure import run_failure_alerts
+from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings],
-    jobs=[supplier_sync_job, listings_job],
+    jobs=[product_sync_job, listings_job],
+    schedules=[incremental_sync_schedule, full_sync_schedule],
+    sensors=[excel_drop_sensor, run_failure_alerts],
     resources=RESOURCES,
 )

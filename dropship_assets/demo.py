@@ -32,7 +32,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     if new_keys:
         instance.add_dynamic_partitions("supplier", new_keys)
 
-    sync_job = defs.resolve_job_def("supplier_sync")
+    sync_job = defs.resolve_job_def("product_sync")
     listings_job = defs.resolve_job_def("build_listings")
     quiet_logs = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     failures = []
@@ -40,7 +40,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     for key in keys:
         res = sync_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
-        _report(res, f"supplier_sync[{key}]", failures, quiet)
+        _report(res, f"product_sync[{key}]", failures, quiet)
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})

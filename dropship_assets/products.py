@@ -1,12 +1,15 @@
 """source_products: the canonical, hashed, event-sourced products of each supplier."""
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.common import OWNERS, md_table, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_core.suppliers.base import FetchResult
+from dropship_core.suppliers.inbox import move_dropped
 from dropship_resources.store import StoreResource
 
 
@@ -44,6 +47,9 @@ def source_products(
             details={"last_counts": res.as_dict(), "sync_mode": fetched.stats.get("sync_mode")},
         )
         res_counts = res.as_dict()
+        if fetched.stats.get("drop_file"):
+            moved = move_dropped(Path(fetched.stats["drop_file"]), "processed")
+            context.log.info(f"dropped file ingested and moved to {moved}")
         changed = set(res.new_ids) | set(res.changed_ids)
         preview = md_table(
             ({"code": p.supplier_item_id, "name": p.name, "cost": p.cost, "stock": p.stock,

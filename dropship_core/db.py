@@ -51,19 +51,17 @@ def start_embedded(data_dir: Path | None = None) -> str:
 
 
 def stop_embedded(data_dir: Path | None = None) -> bool:
-    import subprocess
-
     data_dir = data_dir or embedded_dir()
     if not (data_dir / "postmaster.pid").exists():
         return False
-    import pgserver
+    from pgserver._commands import pg_ctl
 
-    pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"
-    cmd = [str(pg_ctl), "-D", str(data_dir), "stop", "-m", "fast"]
-    if os.geteuid() == 0:
-        # pgserver runs the server as the unprivileged `pgserveruser` when started by root.
-        cmd = ["su", "-s", "/bin/sh", "pgserveruser", "-c", " ".join(cmd)]
-    subprocess.run(cmd, check=False, capture_output=True)
+    # started by root, pgserver runs the server as its own unprivileged `pgserver` user
+    user = "pgserver" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user, timeout=30)
+    except Exception:  # already stopped, or a stale pid file
+        return False
     return True
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -23,13 +25,22 @@ def with_schema(url: str, schema: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> str:
+def base_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
-        return url
-    from dropship_core.db import start_embedded
+        yield url
+        return
+    from dropship_core.db import start_embedded, stop_embedded
 
-    return start_embedded(tmp_path_factory.mktemp("pg") / "data")
+    # not under pytest's private (0700) temp root: as root, pgserver runs the server as an
+    # unprivileged user that must be able to reach the data directory
+    top = Path(tempfile.mkdtemp(prefix="dropship-test-pg-"))
+    data = top / "data"
+    try:
+        yield start_embedded(data)
+    finally:
+        stop_embedded(data)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +76,12 @@ def store(db_url):
 @pytest.fixture
 def demo_dir() -> Path:
     return ROOT / "demo_data"
+
+
+@pytest.fixture
+def public_tmp():
+    """A temporary directory other local users can traverse (for the embedded Postgres)."""
+    top = Path(tempfile.mkdtemp(prefix="dropship-test-"))
+    top.chmod(0o755)
+    yield top
+    shutil.rmtree(top, ignore_errors=True)

@@ -117,6 +117,6 @@ def test_definitions_load():
 
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {"supplier_catalog", "source_products", "enriched_products", "market_listings"} <= keys
-    for job in ("supplier_sync", "build_listings"):
+    for job in ("product_sync", "build_listings"):
         assert defs.resolve_job_def(job) is not None
     dg.Definitions.validate_loadable(defs)

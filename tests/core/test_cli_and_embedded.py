@@ -43,7 +43,8 @@ def test_unreadable_workbook_exits_nonzero_with_reason(db_url, tmp_path):
     assert p.returncode == 2 and "bad.xlsx: not a readable workbook" in p.stderr
 
 
-def test_embedded_default_without_database_url(tmp_path, demo_dir):
+def test_embedded_default_without_database_url(public_tmp, demo_dir):
+    tmp_path = public_tmp
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DROPSHIP_HOME"] = str(tmp_path / "home")
     try:

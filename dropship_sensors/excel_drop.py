@@ -1,0 +1,49 @@
+"""Excel drop folders: a workbook placed in a supplier's inbox is ingested once."""
+
+import json
+
+import dagster as dg
+
+from dropship_assets.jobs import product_sync_job
+from dropship_core.suppliers.inbox import list_dropped
+from dropship_resources.suppliers import SuppliersResource
+
+# How many files one tick turns into runs; the rest wait for the next tick (cursor keeps order).
+MAX_FILES_PER_TICK = 20
+
+
+@dg.sensor(
+    job=product_sync_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts an ingest run for each workbook dropped into an Excel supplier's inbox folder.",
+)
+def excel_drop_sensor(context: dg.SensorEvaluationContext, suppliers: SuppliersResource):
+    seen: dict[str, list[str]] = json.loads(context.cursor) if context.cursor else {}
+    known = set(context.instance.get_dynamic_partitions("supplier"))
+    requests: list[dg.RunRequest] = []
+    skipped: list[str] = []
+    for account in suppliers.accounts():
+        inbox = account.setting("inbox")
+        if account.kind != "excel" or not inbox or not account.enabled:
+            continue
+        if account.key not in known:
+            skipped.append(f"{account.key} is not a supplier partition yet")
+            continue
+        done = set(seen.get(account.key, []))
+        for f in list_dropped(inbox):
+            if f.key in done or len(requests) >= MAX_FILES_PER_TICK:
+                continue
+            requests.append(dg.RunRequest(
+                run_key=f"drop:{account.key}:{f.key}",
+                partition_key=account.key,
+                run_config={"ops": {"supplier_catalog": {"config": {"file_path": str(f.path), "sync_mode": "full"}}}},
+                tags={"dropship/trigger": "excel_drop", "dropship/file": f.path.name},
+            ))
+            done.add(f.key)
+        # forget files that left the inbox (moved to processed/ or failed/) to keep the cursor small
+        present = {f.key for f in list_dropped(inbox, min_age_seconds=0)}
+        seen[account.key] = sorted(k for k in done if k in present)
+    if not requests:
+        return dg.SkipReason("no new files in any inbox" + (f" ({'; '.join(skipped)})" if skipped else ""))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))

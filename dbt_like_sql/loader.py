@@ -685,8 +685,6 @@ def _cell(value: Any, width: int = 60) -> str:
         value = int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, float):
         text = f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    elif isinstance(value, int) and not isinstance(value, bool):
-        text = f"{value:,}" if abs(value) >= 10000 else str(value)
     elif isinstance(value, datetime):
         text = value.strftime("%Y-%m-%d %H:%M")
     else:

@@ -5,7 +5,6 @@ The assets read the store through the resource under `store_resource_key`, which
 `.connect()` returning a psycopg 3 connection.
 """
 
-from __future__ import annotations
 
 import os
 from pathlib import Path
@@ -215,11 +214,11 @@ def build_sql_assets(
     return defs
 
 
-def analytics_job(name: str = "analytics_daily") -> dg.UnresolvedAssetJobDefinition:
+def analytics_job(name: str = "analytics_daily"):
     """All analytics assets and their checks for one day's partition (unpartitioned models rebuild whole)."""
     return dg.define_asset_job(name, selection=dg.AssetSelection.groups(GROUP), partitions_def=analytics_daily_partitions)
 
 
-def analytics_schedule(job: dg.UnresolvedAssetJobDefinition | None = None, hour: int = 1) -> dg.ScheduleDefinition:
+def analytics_schedule(job=None, hour: int = 1) -> dg.ScheduleDefinition:
     """Daily, shortly after midnight UTC: builds yesterday's partition and refreshes the marts."""
     return dg.build_schedule_from_partitioned_job(job or analytics_job(), hour_of_day=hour, minute_of_hour=15)

@@ -490,8 +490,10 @@ def to_number(value: Any) -> float | int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, (float, Decimal)):
-        return float(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+    if isinstance(value, float):
+        return value
     return None
 
 

@@ -48,7 +48,7 @@ def _fmt(v: float, unit: str = "") -> str:
     if unit == "%":
         return f"{v * 100:.1f}%"
     if unit == "$":
-        return f"${v:,.2f}"
+        return f"${v:,.2f}" if abs(v) >= 1 or v == 0 else f"${v:,.4f}"
     if unit == "h":
         return f"{v:,.1f} h"
     if unit == "₩":
@@ -72,7 +72,7 @@ def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[fl
     """Vertical bars, grouped (or stacked) per category, with a zero line for negative values."""
     if not categories or not series:
         return _empty(width, height)
-    left, right, top, bottom = 64, 12, 16, 46
+    left, right, top, bottom = 64, 12, 16, 56
     pw, ph = width - left - right, height - top - bottom
     if stacked:
         highs = [sum(max(s[1][i], 0) for s in series) for i in range(len(categories))]
@@ -116,14 +116,17 @@ def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[fl
                 f"<title>{_esc(cat)} · {_esc(sname)}: {_esc(_fmt(v, unit))}</title></rect>"
             )
         if i % label_every == 0:
-            label = cat if len(cat) <= 14 else cat[:13] + "…"
-            out.append(f'<text x="{left + slot * i + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" class="axis">{_esc(label)}</text>')
+            # "supplier · market" labels take two lines so the market is never cut off
+            cx = left + slot * i + slot / 2
+            parts = [p if len(p) <= 16 else p[:15] + "…" for p in cat.split(" · ")][:2]
+            spans = "".join(f'<tspan x="{cx:.1f}" dy="{0 if k == 0 else 12}">{_esc(p)}</tspan>' for k, p in enumerate(parts))
+            out.append(f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="middle" class="axis"><title>{_esc(cat)}</title>{spans}</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{y0:.1f}" y2="{y0:.1f}" class="zero"/>')
     lx = left
     for sname, _, color in series:
         out.append(f'<rect x="{lx}" y="{height - 16}" width="10" height="10" fill="{color}"/>'
                    f'<text x="{lx + 14}" y="{height - 7}" class="legend">{_esc(sname)}</text>')
-        lx += 24 + 7 * len(sname)
+        lx += 24 + 6 * len(sname)
     out.append("</svg>")
     return "".join(out)
 

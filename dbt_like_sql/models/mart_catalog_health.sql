@@ -1,11 +1,11 @@
 -- config: materialized=table, group=analytics
 -- description: Catalog health per supplier: products by status, open quarantine records, missing listing fields, enrichment coverage and the last successful sync.
--- metric: products = sum(products)
--- metric: active = sum(active)
--- metric: sold_out = sum(sold_out)
--- metric: deleted = sum(deleted)
--- metric: quarantined_open = sum(quarantined_open)
--- metric: missing_fields = sum(missing_name + missing_cost + missing_images + missing_category)
+-- metric: products = coalesce(sum(products), 0)
+-- metric: active = coalesce(sum(active), 0)
+-- metric: sold_out = coalesce(sum(sold_out), 0)
+-- metric: deleted = coalesce(sum(deleted), 0)
+-- metric: quarantined_open = coalesce(sum(quarantined_open), 0)
+-- metric: missing_fields = coalesce(sum(missing_name + missing_cost + missing_images + missing_category), 0)
 with p as (
     select
         supplier_key,

@@ -1,7 +1,7 @@
 -- config: materialized=view, group=analytics
 -- description: Why listings do not go live, per marketplace and reason: reasons a listing is blocked before sending (blocked_reasons) and marketplace rejections (publish_failed events in the last 30 days).
--- metric: blocked_listings = sum(listings) filter (where stage = 'blocked')
--- metric: publish_failures_30d = sum(occurrences) filter (where stage = 'publish_failed')
+-- metric: blocked_listings = coalesce(sum(listings) filter (where stage = 'blocked'), 0)
+-- metric: publish_failures_30d = coalesce(sum(occurrences) filter (where stage = 'publish_failed'), 0)
 with blocked as (
     select l.market, 'blocked' as stage, left(r.reason, 200) as reason, l.product_id, l.updated_at as seen_at
     from {{ ref('stg_listings') }} l

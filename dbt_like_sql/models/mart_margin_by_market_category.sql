@@ -1,10 +1,10 @@
 -- config: materialized=table, group=analytics
 -- description: Gross margin (listing price minus supplier cost, before marketplace fees and shipping) per marketplace and category, over listings that are not deleted and have both a price and a cost.
--- metric: listings = sum(listings)
--- metric: revenue_at_list_price_krw = sum(total_price)
--- metric: gross_margin_krw = sum(total_margin)
+-- metric: listings = coalesce(sum(listings), 0)
+-- metric: revenue_at_list_price_krw = coalesce(sum(total_price), 0)
+-- metric: gross_margin_krw = coalesce(sum(total_margin), 0)
 -- metric: margin_rate = sum(total_margin) / nullif(sum(total_price), 0)
--- metric: negative_margin_listings = sum(negative_margin_listings)
+-- metric: negative_margin_listings = coalesce(sum(negative_margin_listings), 0)
 select
     market,
     category_path,

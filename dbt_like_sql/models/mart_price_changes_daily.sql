@@ -1,8 +1,8 @@
 -- config: materialized=table, group=analytics
 -- description: Price changes per UTC day and scope (a marketplace, or `supplier` for cost changes): how many, up or down, and the average change.
--- metric: changes_last_7d = sum(changes) filter (where change_day >= current_date - 7)
--- metric: increases_last_7d = sum(increases) filter (where change_day >= current_date - 7)
--- metric: decreases_last_7d = sum(decreases) filter (where change_day >= current_date - 7)
+-- metric: changes_last_7d = coalesce(sum(changes) filter (where change_day >= current_date - 7), 0)
+-- metric: increases_last_7d = coalesce(sum(increases) filter (where change_day >= current_date - 7), 0)
+-- metric: decreases_last_7d = coalesce(sum(decreases) filter (where change_day >= current_date - 7), 0)
 select
     change_day,
     scope,

@@ -2,7 +2,7 @@
 -- description: How far each marketplace lags each supplier: hours since the supplier's last successful sync, hours since the last push to the marketplace, and listings whose latest version the marketplace does not hold yet.
 -- metric: max_supplier_sync_age_hours = max(supplier_sync_age_hours)
 -- metric: max_out_of_sync_hours = max(oldest_out_of_sync_hours)
--- metric: out_of_sync_listings = sum(out_of_sync_listings)
+-- metric: out_of_sync_listings = coalesce(sum(out_of_sync_listings), 0)
 with l as (
     select
         supplier_key, market,

@@ -209,16 +209,22 @@ def build_sql_assets(
         _build_model_asset(project, name, store_resource_key, schema, key_prefix) for name in project.order
     ]
     defs += [_build_check(project, t, store_resource_key, schema, key_prefix) for t in project.tests]
-    if report:
+    from dbt_like_sql.report import REPORT_MODELS
+
+    # the page reads the shipped marts; a project without them has no report
+    if report and all(m in project.models for m in REPORT_MODELS):
         defs.append(_build_report_asset(project, store_resource_key, schema, key_prefix, Path(report_path) if report_path else None))
     return defs
 
 
-def analytics_job(name: str = "analytics_daily"):
-    """All analytics assets and their checks for one day's partition (unpartitioned models rebuild whole)."""
-    return dg.define_asset_job(name, selection=dg.AssetSelection.groups(GROUP), partitions_def=analytics_daily_partitions)
+# All analytics assets and their checks for one day's partition; the unpartitioned models
+# rebuild whole in the same run.
+analytics_daily_job = dg.define_asset_job(
+    "analytics_daily",
+    selection=dg.AssetSelection.groups(GROUP),
+    partitions_def=analytics_daily_partitions,
+    description="Build yesterday's analytics partition and refresh every analytics model and check.",
+)
 
-
-def analytics_schedule(job=None, hour: int = 1) -> dg.ScheduleDefinition:
-    """Daily, shortly after midnight UTC: builds yesterday's partition and refreshes the marts."""
-    return dg.build_schedule_from_partitioned_job(job or analytics_job(), hour_of_day=hour, minute_of_hour=15)
+# Daily at 01:15 UTC: builds the day that just ended.
+analytics_daily_schedule = dg.build_schedule_from_partitioned_job(analytics_daily_job, hour_of_day=1, minute_of_hour=15)

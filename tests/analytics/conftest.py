@@ -172,3 +172,22 @@ def store(store_schema) -> StoreResource:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+SEED_DAYS = ("2026-03-09", "2026-03-10", "2026-03-11")
+
+
+@pytest.fixture(scope="session")
+def built_analytics(store_schema, store, tmp_path_factory):
+    """Every shipped model and check materialised with dg.materialize, one seed day per run."""
+    from dbt_like_sql.dagster_assets import build_sql_assets
+
+    schema = f"{store_schema}_analytics"
+    report_path = tmp_path_factory.mktemp("report") / "analytics.html"
+    defs = build_sql_assets(store_resource_key="store", schema=schema, report_path=report_path)
+    instance = dg.DagsterInstance.ephemeral()
+    results = [
+        dg.materialize(defs, resources={"store": store}, partition_key=day, instance=instance, raise_on_error=False)
+        for day in SEED_DAYS
+    ]
+    return {"schema": schema, "defs": defs, "results": results, "report_path": report_path, "instance": instance}

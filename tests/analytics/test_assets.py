@@ -192,3 +192,24 @@ def test_secrets_in_the_database_url_never_reach_events_or_metadata(store_schema
     assert secret not in dumped
     for m in result.get_asset_materialization_events():
         assert secret not in repr(m.materialization.metadata)
+
+
+def test_daily_schedule_builds_the_day_that_just_ended(store, store_schema):
+    from datetime import datetime, timezone
+
+    d = dg.Definitions(
+        assets=build_sql_assets(schema=f"{store_schema}_analytics"),
+        schedules=[analytics_daily_schedule],
+        resources={"store": store},
+    )
+    schedule = d.get_schedule_def("analytics_daily_schedule")
+    assert schedule.cron_schedule == "15 1 * * *"
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 3, 12, 1, 15, tzinfo=timezone.utc), repository_def=d.get_repository_def()
+        )
+        data = schedule.evaluate_tick(context)
+    (request,) = data.run_requests
+    assert request.partition_key == "2026-03-11"
+    job = d.resolve_job_def("analytics_daily")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {"fct_price_changes", "mart_catalog_health", "analytics_report"}

@@ -51,8 +51,9 @@ class SqlProjectError(ValueError):
 class SqlModelError(RuntimeError):
     """Postgres rejected a model's SQL; the message names the model and the offending line."""
 
-    def __init__(self, model: str, message: str, line: int | None = None, line_text: str | None = None, path: str | None = None):
+    def __init__(self, model: str, message: str, line: int | None = None, line_text: str | None = None, path: str | None = None, sqlstate: str | None = None):
         self.model = model
+        self.sqlstate = sqlstate
         self.line = line
         self.line_text = line_text
         self.path = path
@@ -431,7 +432,7 @@ def _execute(conn: psycopg.Connection, model: Model, prefix: str, body: str, suf
             message += f" ({diag.message_detail.strip()})"
         if diag.message_hint:
             message += f" hint: {diag.message_hint.strip()}"
-        raise SqlModelError(model.name, message, line, text, model.path.name) from None
+        raise SqlModelError(model.name, message, line, text, model.path.name, diag.sqlstate) from None
 
 
 def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
@@ -531,9 +532,9 @@ def materialize_model(
                 with conn.transaction():
                     _execute(conn, model, f"CREATE OR REPLACE VIEW {rel} AS\n", body)
             except SqlModelError as exc:
-                if kind != "view" or "cannot" not in str(exc):
+                # 42P16: columns renamed, removed or retyped; Postgres cannot replace the view in place
+                if kind != "view" or exc.sqlstate != "42P16":
                     raise
-                # columns renamed or removed: Postgres cannot replace in place
                 dropped += _drop(conn, schema, name, "view")
                 _execute(conn, model, f"CREATE VIEW {rel} AS\n", body)
         elif cfg.materialized == "table":

@@ -148,3 +148,21 @@ def test_percent_signs_in_model_sql_are_not_placeholders(conn, store_schema, tmp
     d = write_models(tmp_path, {"pct": "select supplier_key from {{ source('source_data') }} where supplier_key like 'excel%'"})
     out = materialize_model(conn, load_project(d), "pct", f"{store_schema}_r")
     assert out.row_count == 3
+
+
+def test_an_autocommit_connection_builds_the_same(store_schema, project, tmp_path):
+    import psycopg
+
+    from .conftest import DATABASE_URL
+
+    schema = f"{store_schema}_m"
+    (tmp_path / "bad").mkdir()
+    bad = load_project(write_models(tmp_path / "bad", {"bad": "select nope"}))
+    with psycopg.connect(DATABASE_URL, autocommit=True, options=f"-c search_path={store_schema}") as c:
+        materialize_model(c, project, "v_products", schema)
+        a = materialize_model(c, project, "i_events", schema, (DAY(9), DAY(10)))
+        b = materialize_model(c, project, "i_events", schema, (DAY(9), DAY(10)))
+        assert a.rows_written == b.rows_written == b.rows_deleted == 6  # six products ingested on 03-09
+        with pytest.raises(SqlModelError, match="model 'bad'"):
+            materialize_model(c, bad, "bad", schema)
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # nothing left open

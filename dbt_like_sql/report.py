@@ -8,6 +8,7 @@ the same models live, as temporary views in its own session.
 from __future__ import annotations
 
 import html
+import math
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,19 @@ def _fmt(v: float, unit: str = "") -> str:
 # charts (inline SVG)
 
 
+def nice_ticks(vmin: float, vmax: float, integers: bool = False, count: int = 4) -> list[float]:
+    """Round axis ticks (1, 2, 2.5, 5 × 10^k) covering [vmin, vmax], zero included."""
+    span = (vmax - vmin) or 1.0
+    raw = span / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    if integers:
+        step = max(1.0, math.ceil(step))
+    lo, hi = math.floor(vmin / step) * step, math.ceil(vmax / step) * step
+    n = int(round((hi - lo) / step))
+    return [round(lo + i * step, 10) for i in range(n + 1)]
+
+
 def _empty(width: int, height: int, text: str = "no data yet") -> str:
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
@@ -80,14 +94,15 @@ def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[fl
     else:
         highs = [max(v for s in series for v in [s[1][i]]) for i in range(len(categories))]
         lows = [min(v for s in series for v in [s[1][i]]) for i in range(len(categories))]
-    vmax, vmin = max(max(highs), 0.0), min(min(lows), 0.0)
+    integers = all(float(v).is_integer() for _, values, _ in series for v in values) and unit in ("", "₩")
+    ticks = nice_ticks(min(min(lows), 0.0), max(max(highs), 0.0), integers)
+    vmin, vmax = ticks[0], ticks[-1]
     if vmax == vmin:
         vmax = vmin + 1
     scale = ph / (vmax - vmin)
     y0 = top + vmax * scale
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        v = vmin + (vmax - vmin) * frac
+    for v in ticks:
         y = top + (vmax - v) * scale
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{_esc(_fmt(v, unit))}</text>')

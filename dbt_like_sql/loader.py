@@ -581,22 +581,29 @@ def materialize_model(
     if model.is_incremental and window is not None:
         tcol = sql_ident(cfg.time_column)  # type: ignore[arg-type]
         scope = f" WHERE {tcol} >= '{window[0].isoformat()}'::timestamptz AND {tcol} < '{window[1].isoformat()}'::timestamptz"
-    row_count = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-    cur = conn.execute(f"SELECT * FROM {target}{scope} LIMIT {int(preview_rows)}")
-    columns = [d.name for d in cur.description or []]
-    preview = cur.fetchall()
-    metrics: dict[str, float] = {}
-    if model.metrics:
-        exprs = ", ".join(f"({expr}) AS {sql_ident(m)}" for m, expr in model.metrics.items())
-        try:
-            row = conn.execute(f"SELECT {exprs} FROM {target}{scope}".encode()).fetchone()
-        except psycopg.Error as exc:
+    metric_exprs = [f"({expr}) AS {sql_ident(m)}" for m, expr in model.metrics.items()]
+    try:
+        # one pass for the row count and the key numbers when they cover the same rows (a view's
+        # SELECT runs again for each query here)
+        if scope:
+            row_count = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            values = conn.execute(f"SELECT {', '.join(metric_exprs)} FROM {target}{scope}".encode()).fetchone() if metric_exprs else ()
+        else:
+            row = conn.execute(f"SELECT {', '.join(['count(*)'] + metric_exprs)} FROM {target}".encode()).fetchone()
+            row_count, values = row[0], row[1:]
+        cur = conn.execute(f"SELECT * FROM {target}{scope} LIMIT {int(preview_rows)}".encode())
+        columns = [d.name for d in cur.description or []]
+        preview = cur.fetchall()
+    except psycopg.Error as exc:
+        if not conn.autocommit:
             conn.rollback()
-            raise SqlModelError(name, f"a `-- metric:` expression failed: {exc.diag.message_primary}", path=model.path.name) from None
-        for m, value in zip(model.metrics, row):
-            num = to_number(value)
-            if num is not None:
-                metrics[m] = num
+        what = "reading the built relation (or a `-- metric:` expression) failed"
+        raise SqlModelError(name, f"{what}: {(exc.diag.message_primary or str(exc)).strip()}", path=model.path.name, sqlstate=exc.diag.sqlstate) from None
+    metrics: dict[str, float] = {}
+    for m, value in zip(model.metrics, values):
+        num = to_number(value)
+        if num is not None:
+            metrics[m] = num
     if not conn.autocommit:
         conn.commit()
     return MaterializeOutcome(
@@ -666,14 +673,14 @@ def data_test_sql(project: SqlProject, test: DataTest, schema: str = DEFAULT_SCH
 def run_data_test(conn: psycopg.Connection, project: SqlProject, test: DataTest, schema: str = DEFAULT_SCHEMA, sample_rows: int = 5) -> TestOutcome:
     query = data_test_sql(project, test, schema)
     text = query.as_string(conn)
+    # one pass: the window total is computed over every failing row before LIMIT cuts the sample
+    total = sql.SQL("sum(f.occurrences) OVER ()" if test.kind == "unique" else "count(*) OVER ()")
     with conn.transaction():
-        if test.kind == "unique":
-            failures = conn.execute(sql.SQL("SELECT coalesce(sum(occurrences), 0) FROM ({}) f").format(query)).fetchone()[0]
-        else:
-            failures = conn.execute(sql.SQL("SELECT count(*) FROM ({}) f").format(query)).fetchone()[0]
-        cur = conn.execute(sql.SQL("{} LIMIT {}").format(query, sql.Literal(sample_rows)))
-        columns = [d.name for d in cur.description or []]
-        sample = cur.fetchall()
+        cur = conn.execute(sql.SQL("SELECT {} AS _dbt_failures, f.* FROM ({}) f LIMIT {}").format(total, query, sql.Literal(sample_rows)))
+        columns = [d.name for d in cur.description or []][1:]
+        rows = cur.fetchall()
+    failures = rows[0][0] if rows else 0
+    sample = [tuple(r[1:]) for r in rows]
     return TestOutcome(test=test, failures=int(failures), columns=columns, sample=sample, sql=text)
 
 

@@ -166,3 +166,18 @@ def test_an_autocommit_connection_builds_the_same(store_schema, project, tmp_pat
         with pytest.raises(SqlModelError, match="model 'bad'"):
             materialize_model(c, bad, "bad", schema)
         assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # nothing left open
+
+
+def test_a_bad_metric_or_runtime_error_in_a_view_names_the_model(conn, store_schema, tmp_path):
+    d = write_models(
+        tmp_path,
+        {
+            "m": "-- config: materialized=table\n-- metric: total = sum(no_such)\nselect 1 as n",
+            "z": "-- config: materialized=view\nselect 1 / (n - 1) as boom from {{ ref('m') }}",
+        },
+    )
+    p = load_project(d)
+    with pytest.raises(SqlModelError, match=r"model 'm' \(m.sql\): reading the built relation .*no_such"):
+        materialize_model(conn, p, "m", f"{store_schema}_r")
+    with pytest.raises(SqlModelError, match=r"model 'z' \(z.sql\): .*division by zero"):
+        materialize_model(conn, p, "z", f"{store_schema}_r")

@@ -213,3 +213,12 @@ def test_daily_schedule_builds_the_day_that_just_ended(store, store_schema):
     assert request.partition_key == "2026-03-11"
     job = d.resolve_job_def("analytics_daily")
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {"fct_price_changes", "mart_catalog_health", "analytics_report"}
+
+
+def test_owners_and_tags_from_the_header_reach_the_asset(tmp_path):
+    d = write_models(tmp_path, {"x": "-- config: materialized=view, owners=team:analytics seller@example.com, tags=finance\nselect 1 as a"})
+    (asset,) = build_sql_assets(d)
+    (spec,) = asset.specs
+    assert spec.owners == ["team:analytics", "seller@example.com"]
+    assert spec.tags["finance"] == "" and spec.kinds == {"sql", "postgres"}
+    assert spec.metadata["dagster/relation_identifier"] == "analytics.x"

@@ -222,3 +222,39 @@ def test_owners_and_tags_from_the_header_reach_the_asset(tmp_path):
     assert spec.owners == ["team:analytics", "seller@example.com"]
     assert spec.tags["finance"] == "" and spec.kinds == {"sql", "postgres"}
     assert spec.metadata["dagster/relation_identifier"] == "analytics.x"
+
+
+def test_definitions_load_beside_partitioned_store_assets(store, store_schema):
+    """The upstream assets are supplier- and market×supplier-partitioned, as in the asset chain."""
+    from dropship_assets.partitions import market_supplier_partitions, supplier_partitions
+
+    @dg.asset(partitions_def=supplier_partitions)
+    def source_products() -> None: ...
+
+    @dg.asset(partitions_def=supplier_partitions, deps=[source_products])
+    def enriched_products() -> None: ...
+
+    @dg.asset(
+        partitions_def=market_supplier_partitions,
+        deps=[dg.AssetDep(enriched_products, partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="supplier"))],
+    )
+    def market_listings() -> None: ...
+
+    @dg.asset(partitions_def=market_supplier_partitions, deps=[market_listings])
+    def market_sync() -> None: ...
+
+    d = dg.Definitions(
+        assets=[source_products, enriched_products, market_listings, market_sync, *build_sql_assets(schema=f"{store_schema}_analytics")],
+        jobs=[analytics_daily_job],
+        schedules=[analytics_daily_schedule],
+        resources={"store": store},
+    )
+    dg.Definitions.validate_loadable(d)
+    graph = d.resolve_asset_graph()
+    assert dg.AssetKey("stg_listings") in graph.get(dg.AssetKey("market_sync")).child_keys
+    assert dg.AssetKey("stg_products") in graph.get(dg.AssetKey("enriched_products")).child_keys
+    upstream = graph.get(dg.AssetKey("analytics_report")).parent_keys
+    assert dg.AssetKey("mart_margin_by_market_category") in upstream
+    # the daily job holds only the analytics group
+    job = d.resolve_job_def("analytics_daily")
+    assert dg.AssetKey("source_products") not in job.asset_layer.executable_asset_keys

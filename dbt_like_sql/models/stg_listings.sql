@@ -23,8 +23,9 @@ select
     case when (listing->>'consumer_price') ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' then (listing->>'consumer_price')::numeric end as consumer_price,
     case when jsonb_typeof(listing->'stock') = 'number' then (listing->>'stock')::numeric end as stock,
     case when (raw_data->>'cost') ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' then (raw_data->>'cost')::numeric end as cost,
-    coalesce(nullif(listing->>'category_id', ''), ai_data->'categories'->market->>'id') as category_id,
-    coalesce(nullif(listing->>'category_path', ''), nullif(ai_data->'categories'->market->>'path', ''),
+    coalesce(nullif(ai_data->'categories'->market->>'id', ''), nullif(listing->>'category_id', '')) as category_id,
+    -- the AI's category for this market first: it is what the listing was built from
+    coalesce(nullif(ai_data->'categories'->market->>'path', ''), nullif(listing->>'category_path', ''),
              nullif(raw_data->>'category_path', ''), '(uncategorised)') as category_path,
     case when jsonb_typeof(md->'blocked_reasons') = 'array' then md->'blocked_reasons' else '[]'::jsonb end as blocked_reasons,
     case when jsonb_typeof(md->'last_error') = 'string' then md->>'last_error'

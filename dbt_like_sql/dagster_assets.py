@@ -8,6 +8,7 @@ The assets read the store through the resource under `store_resource_key`, which
 
 import os
 import warnings
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -229,5 +230,9 @@ analytics_daily_job = dg.define_asset_job(
     description="Build yesterday's analytics partition and refresh every analytics model and check.",
 )
 
-# Daily at 01:15 UTC: builds the day that just ended.
-analytics_daily_schedule = dg.build_schedule_from_partitioned_job(analytics_daily_job, hour_of_day=1, minute_of_hour=15)
+@dg.schedule(job=analytics_daily_job, cron_schedule="15 1 * * *", execution_timezone="UTC", name="analytics_daily_schedule")
+def analytics_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Daily at 01:15 UTC: the day that just ended, once (the run key makes a re-tick a no-op)."""
+    now = context.scheduled_execution_time or datetime.now(timezone.utc)
+    day = (now.astimezone(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=f"analytics-{day}", partition_key=day)

@@ -194,6 +194,7 @@ def test_secrets_in_the_database_url_never_reach_events_or_metadata(store_schema
         assert secret not in repr(m.materialization.metadata)
 
 
+@pytest.mark.filterwarnings("ignore:Starting in dagster 1.11")
 def test_daily_schedule_builds_the_day_that_just_ended(store, store_schema):
     from datetime import datetime, timezone
 

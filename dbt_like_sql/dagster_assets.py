@@ -160,8 +160,13 @@ def _build_check(project: SqlProject, test: DataTest, store_key: str, schema: st
 
 
 def default_report_path() -> Path:
-    home = os.environ.get("DROPSHIP_HOME")
-    return (Path(home) if home else Path.cwd() / ".dropship") / "reports" / "analytics.html"
+    """`<project home>/reports/analytics.html`: `.dropship/` (or DROPSHIP_HOME), like the embedded store."""
+    try:
+        from dropship_core.db import project_home
+    except ImportError:
+        home = os.environ.get("DROPSHIP_HOME")
+        return (Path(home) if home else Path.cwd() / ".dropship") / "reports" / "analytics.html"
+    return project_home() / "reports" / "analytics.html"
 
 
 def _build_report_asset(project: SqlProject, store_key: str, schema: str, key_prefix: list[str] | None, report_path: Path | None) -> dg.AssetsDefinition:

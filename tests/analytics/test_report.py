@@ -107,12 +107,16 @@ def test_cli_report_command(store_schema, built_analytics, tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="dropship")
     register_cli(parser.add_subparsers(dest="command", required=True))
     out = tmp_path / "cli" / "report.html"
-    url = f"{DATABASE_URL}?options={quote(f'-c search_path={store_schema}')}"
+    secret = "cli-Pw-5d1e"  # the local server trusts loopback, so any password connects
+    url = DATABASE_URL.replace("postgres@", f"postgres:{secret}@", 1) + f"?options={quote(f'-c search_path={store_schema}')}"
     args = parser.parse_args(["report", "--out", str(out), "--database-url", url, "--schema", built_analytics["schema"]])
     assert args.func(args) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert f"wrote {out}" in printed and "products: 6" in printed
-    assert out.read_text(encoding="utf-8").count("<svg") >= 6
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<svg") >= 6
+    assert secret not in printed + captured.err + page
     defaults = parser.parse_args(["report"])
     assert defaults.out is None and defaults.mode == "auto" and defaults.schema == "analytics"
 

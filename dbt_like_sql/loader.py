@@ -524,6 +524,8 @@ def materialize_model(
     dropped: list[str] = []
     written = deleted = None
     with conn.transaction():
+        # two runs building the same model (overlapping backfills, a retry) take turns
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dbt_like_sql:{schema}.{name}",))
         kind = relation_kind(conn, schema, name)
         if cfg.materialized == "view":
             if kind == "table":

@@ -180,3 +180,33 @@ def test_a_bad_metric_or_runtime_error_in_a_view_names_the_model(conn, store_sch
         materialize_model(conn, p, "m", f"{store_schema}_r")
     with pytest.raises(SqlModelError, match=r"model 'z' \(z.sql\): .*division by zero"):
         materialize_model(conn, p, "z", f"{store_schema}_r")
+
+
+def test_concurrent_builds_of_one_partition_leave_one_copy(store_schema, tmp_path):
+    import threading
+
+    import psycopg
+
+    from .conftest import DATABASE_URL
+
+    schema = f"{store_schema}_r"
+    d = write_models(tmp_path, {"inc2": "-- config: materialized=incremental, time_column=created_at\nselect id, created_at, pg_sleep(0.01)::text as s from {{ source('source_data_events') }}"})
+    p = load_project(d)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with psycopg.connect(DATABASE_URL, options=f"-c search_path={store_schema}") as c:
+                materialize_model(c, p, "inc2", schema, (DAY(9), DAY(12)))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    with psycopg.connect(DATABASE_URL) as c:
+        total, distinct = c.execute(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".inc2').fetchone()
+    assert total == distinct == 13

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_schedule, build_sql_assets
+
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.jobs import listings_job, product_sync_job
@@ -13,9 +15,9 @@ from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule
 
 defs = dg.Definitions(
-    assets=[supplier_catalog, source_products, enriched_products, market_listings],
-    jobs=[product_sync_job, listings_job],
-    schedules=[incremental_sync_schedule, full_sync_schedule],
+    assets=[supplier_catalog, source_products, enriched_products, market_listings, *build_sql_assets()],
+    jobs=[product_sync_job, listings_job, analytics_daily_job],
+    schedules=[incremental_sync_schedule, full_sync_schedule, analytics_daily_schedule],
     sensors=[excel_drop_sensor, run_failure_alerts],
     resources=RESOURCES,
 )

@@ -24,23 +24,37 @@ def with_schema(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema},public')}"
 
 
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory):
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        yield url
+_EMBEDDED: dict[str, Path] = {}
+
+
+def pytest_configure(config):
+    """With no DATABASE_URL, start an embedded Postgres for the whole session and export its URL,
+    so every test module (and every subprocess a test starts) finds the same server."""
+    if os.environ.get("DATABASE_URL", "").strip():
         return
-    from dropship_core.db import start_embedded, stop_embedded
+    from dropship_core.db import start_embedded
 
     # not under pytest's private (0700) temp root: as root, pgserver runs the server as an
     # unprivileged user that must be able to reach the data directory
     top = Path(tempfile.mkdtemp(prefix="dropship-test-pg-"))
-    data = top / "data"
-    try:
-        yield start_embedded(data)
-    finally:
-        stop_embedded(data)
+    _EMBEDDED["top"] = top
+    os.environ["DATABASE_URL"] = start_embedded(top / "data")
+    os.environ["DROPSHIP_TEST_EMBEDDED_PG"] = "1"
+
+
+def pytest_unconfigure(config):
+    top = _EMBEDDED.pop("top", None)
+    if top is not None:
+        from dropship_core.db import stop_embedded
+
+        stop_embedded(top / "data")
         shutil.rmtree(top, ignore_errors=True)
+        os.environ.pop("DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    return os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 import pytest
 
@@ -164,7 +166,7 @@ def test_a_model_with_bad_sql_fails_naming_model_and_line(store, store_schema, t
 
 def test_secrets_in_the_database_url_never_reach_events_or_metadata(store_schema, tmp_path, monkeypatch):
     secret = "Pw-analytics-7f3c91"
-    url = DATABASE_URL.replace("postgres@", f"postgres:{secret}@", 1)
+    url = re.sub(r"^(postgresql://postgres):?@", rf"\g<1>:{secret}@", DATABASE_URL, count=1)
     assert secret in url
     monkeypatch.setenv("ANALYTICS_TEST_STORE_URL", url)
     monkeypatch.setenv("ANALYTICS_TEST_DB_PASSWORD", secret)

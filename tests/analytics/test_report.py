@@ -108,7 +108,8 @@ def test_cli_report_command(store_schema, built_analytics, tmp_path, capsys):
     register_cli(parser.add_subparsers(dest="command", required=True))
     out = tmp_path / "cli" / "report.html"
     secret = "cli-Pw-5d1e"  # the local server trusts loopback, so any password connects
-    url = DATABASE_URL.replace("postgres@", f"postgres:{secret}@", 1) + f"?options={quote(f'-c search_path={store_schema}')}"
+    url = re.sub(r"^(postgresql://postgres):?@", rf"\g<1>:{secret}@", DATABASE_URL, count=1)
+    url += ("&" if "?" in url else "?") + f"options={quote(f'-c search_path={store_schema}')}"
     args = parser.parse_args(["report", "--out", str(out), "--database-url", url, "--schema", built_analytics["schema"]])
     assert args.func(args) == 0
     captured = capsys.readouterr()

@@ -336,11 +336,12 @@ def _build_schema(state: OwnerClanState):
 
 
 def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 30 * 86400,
-               rpm_limit: int = 190, users: dict[str, str] | None = None,
+               rpm_limit: int = 190, rate_window_s: float = 60.0, users: dict[str, str] | None = None,
                auth_error_style: str = "http401", jwt_key: bytes = b"ownerclan-sandbox-signing-key") -> Starlette:
     """An OwnerClan sandbox seeded with `count` items. `rpm_limit` <= 0 disables rate limiting."""
     state = OwnerClanState(count, seed, token_ttl_s, rpm_limit, users or {DEFAULT_USERNAME: DEFAULT_PASSWORD},
                            jwt_key, auth_error_style)
+    state.rate.window_s = rate_window_s
     schema = _build_schema(state)
 
     async def auth(request: Request) -> Response:
@@ -434,6 +435,9 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
                 state.rate.limit = int(body["rpm_limit"])
             if "auth_error_style" in body:
                 state.auth_error_style = str(body["auth_error_style"])
+            if body.get("revoke_tokens"):  # a new signing key: every issued token stops working
+                state.jwt_key = state.jwt_key + b"'"
+
         return JSONResponse({"token_ttl_s": state.token_ttl_s, "rpm_limit": state.rate.limit})
 
     async def admin_stats(request: Request) -> Response:

@@ -93,6 +93,7 @@ class OwnerClanSettings:
     date_unit: str = "ms"            # UNVERIFIED: "ms" or "s" for dateFrom
     batch_query: str = "items"       # UNVERIFIED: "items" or "itemsByKeys"
     full_sync_overlap_s: float = 300.0
+    token_refresh_margin_s: float = 60.0  # re-authenticate this long before the JWT's exp
     history_max_age_days: float = 85.0  # itemHistories reaches back ~3 months; older cursor -> full sync
     max_pages: int = 100_000
 
@@ -250,7 +251,7 @@ class OwnerClanConnector:
             self.authenticate()
         else:
             exp = token_expiry(self._token)
-            if exp is not None and exp - time.time() < 60:  # refresh before it lapses mid-sync
+            if exp is not None and exp - time.time() < self.s.token_refresh_margin_s:  # refresh before it lapses mid-sync
                 self.authenticate()
         self.pacer.wait()
         self.requests += 1

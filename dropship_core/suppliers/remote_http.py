@@ -3,6 +3,7 @@ honours Retry-After, and scrubbing secrets out of anything that may reach a log 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -62,3 +63,30 @@ def make_client(timeout_s: float, transport: httpx.BaseTransport | None = None) 
     return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
                         transport=transport, follow_redirects=False,
                         headers={"User-Agent": "dropship-pipeline/0.1 (+supplier sync)"})
+
+
+_QUERY_SECRET = re.compile(r"((?:aid|api_?key|apikey|token|password|secret)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class _RedactQuerySecrets(logging.Filter):
+    """httpx logs every request URL at INFO; Domeggook's API key travels in the query (`aid=`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        clean = _QUERY_SECRET.sub(r"\1***", text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _RedactQuerySecrets) for f in lg.filters):
+            lg.addFilter(_RedactQuerySecrets())
+
+
+install_log_redaction()

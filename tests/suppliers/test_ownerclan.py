@@ -16,21 +16,21 @@ def _ids(result):
 
 
 def test_full_sync_pages_through_whole_catalog_once(ownerclan, oc_connector):
-    sb = ownerclan(count=2500)
-    conn = oc_connector(sb, page_size=300)
+    sb = ownerclan(count=1000)
+    conn = oc_connector(sb, page_size=120)
     r = conn.fetch(SYNC_FULL, None)
     ids = _ids(r)
-    assert len(ids) == len(set(ids)) == 2500
+    assert len(ids) == len(set(ids)) == 1000
     assert set(ids) == set(sb.state.items)
     assert r.complete is True and r.rejects == [] and r.deleted_ids == []
-    assert r.stats["pages"] == 9  # ceil(2500 / 300)
+    assert r.stats["pages"] == 9  # ceil(1000 / 120)
     assert r.next_cursor
 
 
 def test_first_is_capped_at_1000(ownerclan, oc_connector):
-    sb = ownerclan(count=2500)
+    sb = ownerclan(count=1100)
     r = oc_connector(sb, page_size=5000).fetch(SYNC_FULL, None)
-    assert r.stats["pages"] == 3 and len(r.products) == 2500
+    assert r.stats["pages"] == 2 and len(r.products) == 1100
 
 
 def test_normalisation_matches_the_catalog(ownerclan, oc_connector):
@@ -107,8 +107,8 @@ def test_incremental_without_cursor_falls_back_to_full(ownerclan, oc_connector):
 
 @pytest.mark.parametrize("style", ["http401", "graphql"])
 def test_expired_token_is_refreshed_once(ownerclan, oc_connector, style):
-    sb = ownerclan(count=150, token_ttl_s=1.0, auth_error_style=style)
-    conn = oc_connector(sb, page_size=100, token_refresh_margin_s=0)
+    sb = ownerclan(count=100, token_ttl_s=1.0, auth_error_style=style)
+    conn = oc_connector(sb, page_size=40, token_refresh_margin_s=0)
     first = conn.fetch(SYNC_FULL, None)
     assert conn.auth_calls == 1
     time.sleep(1.2)  # the sandbox's JWT has expired now
@@ -150,23 +150,23 @@ FAULTS = [
 
 @pytest.mark.parametrize("fault,settings", FAULTS, ids=[next(iter(f)) for f, _ in FAULTS])
 def test_injected_faults_are_retried_and_every_item_arrives_once(ownerclan, oc_connector, fault, settings):
-    sb = ownerclan(count=700)
-    conn = oc_connector(sb, page_size=200, **settings)
+    sb = ownerclan(count=280)
+    conn = oc_connector(sb, page_size=80, **settings)
     conn.fetch(SYNC_FULL, None)  # authenticate first, so faults hit the GraphQL pages
     sb.post("/__faults", fault)
     r = conn.fetch(SYNC_FULL, None)
     ids = _ids(r)
-    assert len(ids) == len(set(ids)) == 700
+    assert len(ids) == len(set(ids)) == 280
     kind = next(iter(fault))
     assert sb.state.faults.fired[kind] == fault[kind]
     assert r.stats["requests"] == 4 + fault[kind]
 
 
 def test_rate_limit_error_in_graphql_body_backs_off(ownerclan, oc_connector):
-    sb = ownerclan(count=900, rpm_limit=2, rate_window_s=0.3)
-    conn = oc_connector(sb, page_size=100, backoff_base_s=0.15, max_backoff_s=0.4, max_retries=6)
+    sb = ownerclan(count=240, rpm_limit=2, rate_window_s=0.3)
+    conn = oc_connector(sb, page_size=40, backoff_base_s=0.15, max_backoff_s=0.4, max_retries=6)
     r = conn.fetch(SYNC_FULL, None)
-    assert len(r.products) == 900 and sb.state.stats["rate_limited"] > 0
+    assert len(r.products) == 240 and sb.state.stats["rate_limited"] > 0
 
 
 def test_persistent_failure_raises_and_the_next_run_resumes_from_the_cursor(ownerclan, oc_connector):

@@ -146,3 +146,25 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
 
     return Starlette(routes=[Route("/webhooks/{supplier_key}", receive, methods=["POST"]),
                              Route("/healthz", health, methods=["GET"])])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the receiver: WEBHOOK_SECRET and DATABASE_URL from the environment."""
+    import argparse
+
+    from dropship_core.sandbox.serve import ServerThread
+
+    ap = argparse.ArgumentParser(description="supplier webhook receiver")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8703)
+    args = ap.parse_args(argv)
+    srv = ServerThread(create_app(), host=args.host, port=args.port).start()
+    print(f"webhook receiver: POST {srv.url}/webhooks/<supplier_key>", flush=True)
+    try:
+        srv.thread.join()
+    except KeyboardInterrupt:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -290,3 +290,30 @@ def create_app(count: int = 3000, seed: int = 20260101, *, api_keys: set[str] | 
     ])
     app.state.sandbox = state
     return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sandbox on a loopback port until interrupted."""
+    import argparse
+
+    from dropship_core.sandbox.serve import ServerThread
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--items", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--rpm-limit", type=int, default=180)
+    ap.add_argument("--block-s", type=float, default=180.0)
+    args = ap.parse_args(argv)
+    app = create_app(count=args.items, seed=args.seed, rpm_limit=args.rpm_limit, block_s=args.block_s)
+    banner = f"Domeggook sandbox: {{url}}/ssl/api/, API key {DEFAULT_API_KEY}"
+    srv = ServerThread(app, port=args.port).start()
+    print(banner.format(url=srv.url), flush=True)
+    try:
+        srv.thread.join()
+    except KeyboardInterrupt:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()

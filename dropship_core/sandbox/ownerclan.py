@@ -455,3 +455,31 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
     ])
     app.state.sandbox = state
     return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sandbox on a loopback port until interrupted."""
+    import argparse
+
+    from dropship_core.sandbox.serve import ServerThread
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--items", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--token-ttl-s", type=float, default=30 * 86400)
+    ap.add_argument("--rpm-limit", type=int, default=190)
+    args = ap.parse_args(argv)
+    app = create_app(count=args.items, seed=args.seed, token_ttl_s=args.token_ttl_s, rpm_limit=args.rpm_limit)
+    banner = (f"OwnerClan sandbox: auth {{url}}/auth, GraphQL {{url}}/v1/graphql, "
+              f"user {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}")
+    srv = ServerThread(app, port=args.port).start()
+    print(banner.format(url=srv.url), flush=True)
+    try:
+        srv.thread.join()
+    except KeyboardInterrupt:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()

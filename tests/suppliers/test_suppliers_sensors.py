@@ -150,3 +150,36 @@ def test_registry_adds_new_keys_and_keeps_removed_ones(tmp_path):
         cfg.write_text("suppliers: [{key: 'Bad Key', kind: ownerclan}]", encoding="utf-8")
         broken = _tick(sensor, instance, second.cursor)
         assert broken.dynamic_partitions_requests == [] and "not usable" in broken.skip_message
+
+
+def test_signed_delivery_to_run_request_end_to_end(pg, pg_schema, instance, webhook):
+    """Supplier -> receiver (HTTP) -> webhook_inbox (Postgres) -> sensor -> RunRequest, redelivery once."""
+    import time
+
+    import httpx
+
+    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+    body = json.dumps({"id": "evt-e2e", "type": "item.stock_changed", "item_id": "W000042",
+                       "data": {"stock": 0}}).encode()
+    with ServerThread(webhook.app()) as srv, httpx.Client(base_url=srv.url) as http:
+        for _ in range(2):  # delivered twice
+            ts = int(time.time())
+            r = http.post("/webhooks/ownerclan-main", content=body,
+                          headers={TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign(webhook.secret, ts, body)})
+            assert r.status_code == 202
+    data = _tick(webhook_inbox_sensor, instance, None, webhook)
+    [req] = data.run_requests
+    assert req.partition_key == "ownerclan-main" and req.tags["dropship/events"] == "1"
+
+
+def test_definitions_with_the_remote_supplier_parts_load():
+    from dropship_resources.suppliers_remote import remote_supplier_resources
+    from dropship_sensors.supplier_registry import supplier_registry_sensor
+
+    defs = dg.Definitions(assets=[synced_supplier], jobs=[supplier_sync_job],
+                          sensors=[webhook_inbox_sensor, supplier_registry_sensor],
+                          resources=remote_supplier_resources())
+    dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_sensor_def("supplier_registry_sensor").name == "supplier_registry_sensor"

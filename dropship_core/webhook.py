@@ -129,15 +129,20 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
         if why:
             return refuse(400, why)
         assert event is not None
-        async with await psycopg.AsyncConnection.connect(database_url, **conn_kwargs) as conn:
-            async with conn.transaction():
-                cur = await conn.execute(
-                    "INSERT INTO webhook_inbox (supplier_key, event_id, event_type, supplier_item_id, payload,"
-                    " signed_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
-                    " ON CONFLICT (supplier_key, event_id) DO NOTHING RETURNING id",
-                    (supplier_key, event["id"], event["type"], str(event["item_id"]),
-                     json.dumps(event, ensure_ascii=False), int(ts or 0)))
-                row = await cur.fetchone()
+        try:
+            async with await psycopg.AsyncConnection.connect(database_url, **conn_kwargs) as conn:
+                async with conn.transaction():
+                    cur = await conn.execute(
+                        "INSERT INTO webhook_inbox (supplier_key, event_id, event_type, supplier_item_id,"
+                        " payload, signed_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
+                        " ON CONFLICT (supplier_key, event_id) DO NOTHING RETURNING id",
+                        (supplier_key, event["id"], event["type"], str(event["item_id"]),
+                         json.dumps(event, ensure_ascii=False), int(ts or 0)))
+                    row = await cur.fetchone()
+        except psycopg.Error as e:
+            # not accepted: the sender keeps the event and retries later
+            return JSONResponse({"accepted": False, "error": f"inbox unavailable ({type(e).__name__})"},
+                                status_code=503, headers={"Retry-After": "30"})
         return JSONResponse({"accepted": True, "duplicate": row is None, "inbox_id": row[0] if row else None},
                             status_code=202)
 

@@ -54,7 +54,7 @@ class ItemNotFound(SupplierError):
 
 @dataclass
 class DomeggookSettings:
-    api_key: str
+    api_key: str = field(repr=False)  # never in a repr, log line or exception
     base_url: str = PRODUCTION_BASE_URL
     market: str = "supply"            # "dome" (도매꾹) or "supply" (도매매, the dropshipping channel)
     list_ver: str = "4.1"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -80,7 +80,7 @@ class _AuthExpired(Exception):
 @dataclass
 class OwnerClanSettings:
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a repr, log line or exception
     auth_url: str = PRODUCTION_AUTH_URL
     api_url: str = PRODUCTION_API_URL
     page_size: int = 1000            # allItems/itemHistories `first`, capped at 1000 by OwnerClan

@@ -141,3 +141,18 @@ def test_verify_pure():
     assert "window" in verify(SECRET, str(ts), good, body, now=ts + 1000)
     assert "does not match" in verify(SECRET, str(ts), good, body + b" ", now=ts)
     assert "unix seconds" in verify(SECRET, "yesterday", good, body, now=ts)
+
+
+def test_inbox_down_is_503_so_the_sender_retries():
+    app = create_app("postgresql://postgres@127.0.0.1:1/none", SECRET)
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url) as http:
+        r = _send(http, json.dumps(_event()).encode())
+    assert r.status_code == 503 and r.headers["retry-after"] == "30" and SECRET not in r.text
+
+
+def test_settings_repr_hides_secrets():
+    from dropship_core.suppliers.domeggook import DomeggookSettings
+    from dropship_core.suppliers.ownerclan import OwnerClanSettings
+
+    assert "pw-hidden-1" not in repr(OwnerClanSettings("seller", "pw-hidden-1"))
+    assert "key-hidden-1" not in repr(DomeggookSettings("key-hidden-1"))

@@ -15,7 +15,7 @@ import psycopg
 from pydantic import Field
 
 from dropship_core.suppliers.domeggook import PRODUCTION_BASE_URL, DomeggookConnector, DomeggookSettings
-from dropship_core.suppliers.factory_remote import _apply, connector_for
+from dropship_core.suppliers.factory_remote import apply_account_settings, connector_for
 from dropship_core.suppliers.ownerclan import (PRODUCTION_API_URL, PRODUCTION_AUTH_URL, OwnerClanConnector,
                                                OwnerClanSettings)
 from dropship_core.suppliers.registry import SupplierAccount
@@ -50,7 +50,7 @@ class OwnerClanResource(dg.ConfigurableResource):
         """A connector; settings in the suppliers.yaml `account` override the resource's."""
         s = self.settings()
         if account is not None:
-            s = _apply(account, s)
+            s = apply_account_settings(account, s)
         return OwnerClanConnector(supplier_key, s)
 
 
@@ -78,7 +78,7 @@ class DomeggookResource(dg.ConfigurableResource):
     def connector(self, supplier_key: str, account: SupplierAccount | None = None) -> DomeggookConnector:
         s = self.settings()
         if account is not None:
-            s = _apply(account, s)
+            s = apply_account_settings(account, s)
             filters = dict(s.list_params)
             for name, param in (("seller_id", "id"), ("category", "ca"), ("keyword", "kw")):
                 if account.setting(name):

@@ -43,7 +43,7 @@ def _coerce(account: SupplierAccount, name: str, value: Any, like: Any) -> Any:
         raise ConfigError(f"supplier {account.key!r}: setting {name!r} = {value!r} is invalid ({e})") from None
 
 
-def _apply(account: SupplierAccount, base: Any) -> Any:
+def apply_account_settings(account: SupplierAccount, base: Any) -> Any:
     """Copy of the settings dataclass `base` with the account's matching settings applied."""
     changes = {}
     for f in dataclasses.fields(base):
@@ -77,11 +77,11 @@ def connector_for(account: SupplierAccount, env: Mapping[str, str] | None = None
             password=_secret(account, env, "password_env", "OWNERCLAN_PASSWORD"),
             auth_url=env.get("OWNERCLAN_AUTH_URL") or PRODUCTION_AUTH_URL,
             api_url=env.get("OWNERCLAN_API_URL") or PRODUCTION_API_URL)
-        return OwnerClanConnector(account.key, _apply(account, base))
+        return OwnerClanConnector(account.key, apply_account_settings(account, base))
     if account.kind == "domeggook":
         base = DomeggookSettings(api_key=_secret(account, env, "api_key_env", "DOMEGGOOK_API_KEY"),
                                  base_url=env.get("DOMEGGOOK_BASE_URL") or PRODUCTION_BASE_URL)
-        settings = _apply(account, base)
+        settings = apply_account_settings(account, base)
         filters = dict(settings.list_params)
         for name, param in (("seller_id", "id"), ("category", "ca"), ("keyword", "kw")):
             if account.setting(name):

@@ -36,15 +36,19 @@ def cmd_ping(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(subparsers) -> argparse.ArgumentParser:
-    """Add `suppliers ping KEY` to a CLI's subparsers. Each command sets `func(args) -> exit code`."""
-    parser = subparsers.add_parser("suppliers", help="supplier accounts (remote APIs)")
-    sub = parser.add_subparsers(dest="suppliers_command", required=True)
+def register_cli(subparsers, groups: dict | None = None) -> None:
+    """Add `suppliers ping KEY`. When the CLI already has a `suppliers` group (passed in `groups`),
+    `ping` joins it; otherwise the group is created. Each command sets `func(args) -> exit code`."""
+    sub = (groups or {}).get("suppliers")
+    if sub is None:
+        parser = subparsers.add_parser("suppliers", help="supplier accounts")
+        sub = parser.add_subparsers(dest="suppliers_command", required=True)
+        if groups is not None:
+            groups["suppliers"] = sub
     ping = sub.add_parser("ping", help="authenticate and make the cheapest call for one account")
     ping.add_argument("key", help="the account key in suppliers.yaml")
     ping.add_argument("--config", default=None, help="path of suppliers.yaml (default: $DROPSHIP_SUPPLIERS or ./suppliers.yaml)")
     ping.set_defaults(func=cmd_ping)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

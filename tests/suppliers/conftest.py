@@ -97,22 +97,32 @@ def make_dg_connector(sb: Sandbox, key: str = "domeggook-a", **kw) -> DomeggookC
 
 
 @pytest.fixture(scope="session")
-def pg_schema():
+def database_url(request) -> str:
+    """The project's test Postgres (`base_url` from the top-level conftest when present, which also
+    starts the embedded one), else DATABASE_URL, else the local default."""
+    try:
+        return request.getfixturevalue("base_url")
+    except pytest.FixtureLookupError:
+        return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def pg_schema(database_url):
     """A fresh schema holding this area's migrations; dropped at the end."""
     schema = f"t_suppliers_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
         conn.execute(f"SET search_path TO {schema}")
         for f in sorted(MIGRATIONS.glob("2[0-9][0-9]_*.sql")):
             conn.execute(f.read_text())
             conn.execute(f.read_text())  # idempotent: applying twice changes nothing
     yield schema
-    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-def pg(pg_schema):
-    with psycopg.connect(DATABASE_URL, autocommit=True, options=f"-c search_path={pg_schema}") as conn:
+def pg(database_url, pg_schema):
+    with psycopg.connect(database_url, autocommit=True, options=f"-c search_path={pg_schema}") as conn:
         conn.execute("TRUNCATE webhook_inbox RESTART IDENTITY")
         yield conn

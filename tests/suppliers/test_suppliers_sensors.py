@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import dagster as dg
 import pytest
@@ -14,7 +13,6 @@ from dropship_resources.suppliers_remote import WebhookResource
 from dropship_sensors.supplier_registry import build_supplier_registry_sensor, inactive_suppliers, parse_cursor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor, webhook_inbox_sensor
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @dg.asset(partitions_def=supplier_partitions)
@@ -34,8 +32,8 @@ def instance():
 
 
 @pytest.fixture
-def webhook(pg_schema):
-    return WebhookResource(secret="s3cr3t-signing-key", database_url=DATABASE_URL, db_schema=pg_schema)
+def webhook(pg_schema, database_url):
+    return WebhookResource(secret="s3cr3t-signing-key", database_url=database_url, db_schema=pg_schema)
 
 
 def _add_events(pg, events):

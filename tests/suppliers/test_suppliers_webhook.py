@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import httpx
@@ -12,14 +11,13 @@ import pytest
 from dropship_core.sandbox.serve import ServerThread
 from dropship_core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, create_app, sign, verify
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 SECRET = "whsec-test-0123456789abcdef"
 
 
 @pytest.fixture
-def receiver(pg, pg_schema):
-    app = create_app(DATABASE_URL, SECRET, schema=pg_schema, max_body_bytes=4096)
+def receiver(pg, pg_schema, database_url):
+    app = create_app(database_url, SECRET, schema=pg_schema, max_body_bytes=4096)
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         yield http
 
@@ -115,8 +113,8 @@ def test_malformed_bodies_are_400(receiver, pg, body, why):
     assert _rows(pg) == []
 
 
-def test_unknown_supplier_key_is_404(pg, pg_schema):
-    app = create_app(DATABASE_URL, SECRET, schema=pg_schema, suppliers={"ownerclan-main"})
+def test_unknown_supplier_key_is_404(pg, pg_schema, database_url):
+    app = create_app(database_url, SECRET, schema=pg_schema, suppliers={"ownerclan-main"})
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url) as http:
         body = json.dumps(_event()).encode()
         assert _send(http, body, supplier="someone-else").status_code == 404
@@ -124,12 +122,12 @@ def test_unknown_supplier_key_is_404(pg, pg_schema):
     assert len(_rows(pg)) == 1
 
 
-def test_secret_comes_from_env_and_is_required(monkeypatch):
+def test_secret_comes_from_env_and_is_required(monkeypatch, database_url):
     monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
     with pytest.raises(ValueError):
-        create_app(DATABASE_URL)
+        create_app(database_url)
     monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
-    assert create_app(DATABASE_URL) is not None
+    assert create_app(database_url) is not None
 
 
 def test_verify_pure():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 
 import dagster as dg
 import pytest
@@ -22,7 +21,6 @@ from dropship_core.suppliers.webhook_inbox import WebhookInboxConnector
 from dropship_resources.suppliers_remote import (DomeggookResource, OwnerClanResource, WebhookResource,
                                                  remote_supplier_resources)
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def test_account_settings_override_env_defaults(ownerclan, domeggook):
@@ -149,7 +147,7 @@ def test_secrets_never_in_errors_or_logs(ownerclan, domeggook, oc_connector, dg_
         assert s not in blob
 
 
-def test_webhook_inbox_connector(pg, pg_schema):
+def test_webhook_inbox_connector(pg, pg_schema, database_url):
     events = [
         ("evt-1", "item.changed", "A1", {"product": {"name": "텀블러 500ml", "cost": 5000, "stock": 3}}),
         ("evt-2", "item.changed", "B2", {"product": {"name": "머그컵", "cost": 3000,
@@ -166,7 +164,7 @@ def test_webhook_inbox_connector(pg, pg_schema):
         pg.execute("INSERT INTO webhook_inbox (supplier_key, event_id, event_type, supplier_item_id, payload,"
                    " signed_at) VALUES ('push-acme', %s, %s, %s, %s::jsonb, 0)",
                    (eid, etype, item, json.dumps(payload, ensure_ascii=False)))
-    conn = WebhookInboxConnector("push-acme", DATABASE_URL, schema=pg_schema)
+    conn = WebhookInboxConnector("push-acme", database_url, schema=pg_schema)
     r = conn.fetch(SYNC_INCREMENTAL, None)
     got = {p.supplier_item_id: p for p in r.products}
     assert set(got) == {"A1", "B2"} and got["A1"].status == "soldout" and got["A1"].stock == 0
@@ -177,3 +175,17 @@ def test_webhook_inbox_connector(pg, pg_schema):
     again = conn.fetch(SYNC_INCREMENTAL, r.next_cursor)
     assert again.products == [] and again.next_cursor == r.next_cursor
     assert "6 events" in conn.ping()
+
+
+def test_cli_joins_an_existing_suppliers_group():
+    import argparse
+
+    from dropship_core.suppliers.cli import register_cli
+
+    parser = argparse.ArgumentParser(prog="dropship")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ssub = sub.add_parser("suppliers").add_subparsers(dest="suppliers_cmd", required=True)
+    ssub.add_parser("import-excel")
+    register_cli(sub, {"suppliers": ssub})
+    args = parser.parse_args(["suppliers", "ping", "ownerclan-main"])
+    assert args.key == "ownerclan-main" and args.func.__name__ == "cmd_ping"

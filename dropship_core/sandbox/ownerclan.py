@@ -163,7 +163,8 @@ class OwnerClanState:
         self.order: list[str] = []
         self.rendered: dict[str, dict] = {}
         self.histories: list[dict] = []
-        self.stats = {"graphql_requests": 0, "auth_requests": 0, "tokens_issued": 0, "rate_limited": 0}
+        self.stats = {"graphql_requests": 0, "auth_requests": 0, "tokens_issued": 0, "rate_limited": 0,
+                      "auth_failures": 0}
         self._add(generate_catalog(count, seed))
 
     def _add(self, items: list[SeedItem]) -> None:
@@ -364,6 +365,7 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
         return PlainTextResponse(token)
 
     def auth_failure(message: str) -> Response:
+        state.stats["auth_failures"] += 1
         err = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
         return JSONResponse(err, status_code=200 if state.auth_error_style == "graphql" else 401)
 

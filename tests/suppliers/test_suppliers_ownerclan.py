@@ -108,12 +108,14 @@ def test_incremental_without_cursor_falls_back_to_full(ownerclan, oc_connector):
 @pytest.mark.parametrize("style", ["http401", "graphql"])
 def test_expired_token_is_refreshed_once(ownerclan, oc_connector, style):
     sb = ownerclan(count=100, token_ttl_s=1.0, auth_error_style=style)
-    conn = oc_connector(sb, page_size=40, token_refresh_margin_s=0)
-    first = conn.fetch(SYNC_FULL, None)
+    # a negative margin = our clock runs behind OwnerClan's: we send a token the server finds expired
+    conn = oc_connector(sb, page_size=1000, token_refresh_margin_s=-30)
+    first = conn.fetch(SYNC_FULL, None)  # one page
     assert conn.auth_calls == 1
     time.sleep(1.2)  # the sandbox's JWT has expired now
+    sb.post("/__admin/config", {"token_ttl_s": 3600})  # the next token lives long enough
     second = conn.fetch(SYNC_FULL, None)
-    assert conn.auth_calls == 2
+    assert sb.state.stats["auth_failures"] == 1 and conn.auth_calls == 2
     assert sorted(_ids(first)) == sorted(_ids(second)) == sorted(sb.state.items)
 
 
@@ -159,7 +161,10 @@ def test_injected_faults_are_retried_and_every_item_arrives_once(ownerclan, oc_c
     assert len(ids) == len(set(ids)) == 280
     kind = next(iter(fault))
     assert sb.state.faults.fired[kind] == fault[kind]
-    assert r.stats["requests"] == 4 + fault[kind]
+    if kind == "timeout":  # a slow machine may time out an ordinary page too: retried the same way
+        assert r.stats["requests"] >= 4 + fault[kind]
+    else:
+        assert r.stats["requests"] == 4 + fault[kind]
 
 
 def test_rate_limit_error_in_graphql_body_backs_off(ownerclan, oc_connector):

@@ -211,3 +211,25 @@ def test_date_unit_seconds_still_finds_changes(ownerclan, oc_connector):
 def test_ping(ownerclan, oc_connector):
     sb = ownerclan(count=5)
     assert "authenticated as sandbox-seller" in oc_connector(sb).ping()
+
+
+def test_requests_are_paced(ownerclan, oc_connector):
+    sb = ownerclan(count=50)
+    conn = oc_connector(sb, page_size=10, min_interval_s=0.05)  # 6 requests incl. auth
+    t = time.monotonic()
+    conn.fetch(SYNC_FULL, None)
+    assert time.monotonic() - t >= 5 * 0.05
+
+
+def test_sandbox_speaks_graphql_over_get_and_checks_the_schema(ownerclan):
+    sb = ownerclan(count=3)
+    token = sb.http.post("/auth", json={"service": "ownerclan", "userType": "seller",
+                                        "username": "sandbox-seller", "password": "sandbox-pass"}).text
+    auth = {"Authorization": f"Bearer {token}"}
+    r = sb.http.get("/v1/graphql", params={"query": '{ item(key: "W000002") { key name price } }'}, headers=auth)
+    assert r.json()["data"]["item"]["key"] == "W000002"
+    bad = sb.http.get("/v1/graphql", params={"query": "{ allItems { edges { node { nope } } } }"}, headers=auth)
+    assert bad.status_code == 200 and "Cannot query field 'nope'" in bad.json()["errors"][0]["message"]
+    assert sb.http.get("/v1/graphql", params={"query": "{ item(key: \"W1\") { key } }"}).status_code == 401
+    wrong = sb.http.post("/auth", json={"service": "ownerclan", "userType": "buyer", "username": "x", "password": "y"})
+    assert wrong.status_code == 400

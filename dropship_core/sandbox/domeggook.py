@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dropship_core.sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_core.sandbox.faults import Faults
+from dropship_core.suppliers.sandbox_faults import Faults
 
 DEFAULT_API_KEY = "sandbox-domeggook-key"
 LIST_VERSIONS = ("4.0", "4.1")

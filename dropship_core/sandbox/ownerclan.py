@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dropship_core.sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_core.sandbox.faults import Faults, RateWindow
+from dropship_core.suppliers.sandbox_faults import Faults, RateWindow
 
 DEFAULT_USERNAME = "sandbox-seller"
 DEFAULT_PASSWORD = "sandbox-pass"

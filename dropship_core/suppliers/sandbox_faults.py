@@ -1,5 +1,7 @@
-"""Fault injection shared by the supplier sandboxes: `POST /__faults` arms counted faults that the
-next API requests consume, so a client's retry and resume paths can be exercised on demand."""
+"""Fault injection and rate windows shared by the supplier sandboxes (OwnerClan, Domeggook).
+
+`POST /__faults` arms counted faults that the next API requests consume, so a client's retry and
+resume paths can be exercised on demand."""
 
 from __future__ import annotations
 

@@ -13,11 +13,18 @@ from dropship_assets.resources import RESOURCES
 from dropship_sensors.excel_drop import excel_drop_sensor
 from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule
+from dropship_sensors.supplier_registry import supplier_registry_sensor
+from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, *build_sql_assets()],
     jobs=[product_sync_job, listings_job, analytics_daily_job],
     schedules=[incremental_sync_schedule, full_sync_schedule, analytics_daily_schedule],
-    sensors=[excel_drop_sensor, run_failure_alerts],
+    sensors=[
+        supplier_registry_sensor,
+        excel_drop_sensor,
+        build_webhook_inbox_sensor(job_name="product_sync"),
+        run_failure_alerts,
+    ],
     resources=RESOURCES,
 )

@@ -5,6 +5,7 @@ import dagster as dg
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
+from dropship_resources.suppliers_remote import remote_supplier_resources
 
 store_resource = StoreResource(database_url=dg.EnvVar("DATABASE_URL").get_value(default="") or "")
 suppliers_resource = SuppliersResource(config_path=dg.EnvVar("DROPSHIP_SUPPLIERS").get_value(default="") or "suppliers.yaml")
@@ -14,4 +15,5 @@ RESOURCES = {
     "store": store_resource,
     "suppliers": suppliers_resource,
     "pricing": pricing_resource,
+    **remote_supplier_resources(),
 }

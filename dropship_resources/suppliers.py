@@ -4,6 +4,7 @@
 import dagster as dg
 
 from dropship_core.suppliers.base import SupplierConnector
+from dropship_core.suppliers.factory_remote import REMOTE_KINDS, connector_for
 from dropship_core.suppliers.excel import ExcelCatalog
 from dropship_core.suppliers.registry import ConfigError, SupplierAccount, load_accounts
 
@@ -28,4 +29,6 @@ class SuppliersResource(dg.ConfigurableResource):
             if not path:
                 raise ConfigError(f"supplier {account.key}: an excel account needs 'path'")
             return ExcelCatalog(account.key, path, default_shipping_fee=int(account.setting("shipping_fee", 0)))
+        if account.kind in REMOTE_KINDS:
+            return connector_for(account)
         raise ConfigError(f"supplier {account.key}: no connector for kind {account.kind!r}")

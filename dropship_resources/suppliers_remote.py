@@ -21,7 +21,8 @@ from dropship_core.suppliers.ownerclan import (PRODUCTION_API_URL, PRODUCTION_AU
 from dropship_core.suppliers.registry import SupplierAccount
 from dropship_core.webhook import create_app as create_webhook_app
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# empty: DATABASE_URL, else the embedded Postgres (dropship_core.db.database_url)
+DEFAULT_DATABASE_URL = ""
 
 
 class OwnerClanResource(dg.ConfigurableResource):
@@ -100,11 +101,16 @@ class WebhookResource(dg.ConfigurableResource):
         kw: dict[str, Any] = {}
         if self.db_schema:
             kw["options"] = f"-c search_path={self.db_schema}"
-        return psycopg.connect(self.database_url, **kw)
+        return psycopg.connect(self._url(), **kw)
+
+    def _url(self) -> str:
+        from dropship_core.db import database_url
+
+        return self.database_url or database_url()
 
     def app(self, suppliers: set[str] | None = None):
         """The ASGI receiver app (serve it with uvicorn or `ServerThread`)."""
-        return create_webhook_app(self.database_url, self.secret, suppliers=suppliers,
+        return create_webhook_app(self._url(), self.secret, suppliers=suppliers,
                                   max_body_bytes=self.max_body_bytes, tolerance_s=self.tolerance_s,
                                   schema=self.db_schema)
 

@@ -1,0 +1,105 @@
+"""Offline classifier benchmark on the labelled eval set (tests/data/category_eval.csv).
+
+Prints a markdown table: top-level accuracy, leaf accuracy, attribute micro-F1, names/second and
+index build time, for the tuning split (`dev`) and the held-out split (`holdout`, never looked at
+while curating the lexicon), and both together.
+
+    PYTHONPATH=$PWD python bench/bench_classifier.py [--failures dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dropship_core.ai.categories import load_tree  # noqa: E402
+from dropship_core.ai.classifier import CategoryClassifier  # noqa: E402
+from dropship_core.ai.text import extract_attributes  # noqa: E402
+
+EVAL_CSV = ROOT / "tests" / "data" / "category_eval.csv"
+ATTR_KEYS = ("brand", "model", "color", "size", "capacity", "weight", "quantity", "material", "gender", "season")
+
+
+def load_eval(path: Path = EVAL_CSV) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["attributes"] = json.loads(r["attributes"] or "{}")
+    return rows
+
+
+def _norm(v: str) -> str:
+    return "".join(str(v).split()).lower()
+
+
+def evaluate(clf: CategoryClassifier, rows: list[dict]) -> dict:
+    top_ok = leaf_ok = 0
+    tp = fp = fn = 0
+    failures = []
+    for r in rows:
+        p = clf.classify(r["name"])
+        top = p.path.split(">")[0]
+        exp_top = r["expected_path"].split(">")[0]
+        top_ok += top == exp_top
+        leaf_ok += p.category_id == r["expected_id"]
+        if p.category_id != r["expected_id"]:
+            failures.append((r["name"], r["expected_path"], p.path, p.confidence))
+        got = extract_attributes(r["name"], top_level=top)
+        got_pairs = {(k, _norm(v)) for k, v in got.items() if k in ATTR_KEYS}
+        exp_pairs = {(k, _norm(v)) for k, v in r["attributes"].items() if k in ATTR_KEYS}
+        tp += len(got_pairs & exp_pairs)
+        fp += len(got_pairs - exp_pairs)
+        fn += len(exp_pairs - got_pairs)
+    n = max(1, len(rows))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"n": len(rows), "top": top_ok / n, "leaf": leaf_ok / n, "attr_f1": f1, "failures": failures}
+
+
+def throughput(clf: CategoryClassifier, names: list[str], seconds: float = 2.0) -> float:
+    done, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for nm in names:
+            clf.classify(nm)
+        done += len(names)
+    return done / (time.perf_counter() - t0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--failures", choices=["dev"], help="list the misclassified names of the dev split")
+    args = ap.parse_args(argv)
+    rows_tree = load_tree("smartstore")
+    t0 = time.perf_counter()
+    clf = CategoryClassifier(rows_tree, "smartstore")
+    build = time.perf_counter() - t0
+    data = load_eval()
+    splits = {
+        "dev": [r for r in data if r["split"] == "dev"],
+        "holdout": [r for r in data if r["split"] == "holdout"],
+        "all": data,
+    }
+    rate = throughput(clf, [r["name"] for r in data])
+    print(f"SmartStore offline classifier (rules-v1), {len(clf.leaves)} leaves, eval set {len(data)} names\n")
+    print("| split | names | top-level acc | leaf acc | attribute micro-F1 | names/s | index build s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, rows in splits.items():
+        ev = evaluate(clf, rows)
+        print(f"| {name} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['attr_f1']:.3f} | {rate:,.0f} | {build:.2f} |")
+    if args.failures == "dev":
+        print()
+        for f in evaluate(clf, splits["dev"])["failures"]:
+            print(" | ".join(map(str, f)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

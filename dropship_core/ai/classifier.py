@@ -1,0 +1,277 @@
+"""Offline Korean product-name → leaf-category classifier.
+
+Two signals, both built from category rows (CSV or store) plus a curated lexicon, no model files:
+
+1. Similarity: each leaf is a bag of features made from its path (leaf name weighted most, then
+   parent, grandparent, top level) and its lexicon keywords. Features are whole words and
+   character 2-/3-grams, so Korean compounds match their parts (블루투스이어폰 ~ 이어폰).
+   TF-IDF weights, L2-normalised; the query is scored against all leaves through an inverted
+   index (numpy, one bincount per name).
+2. Rules: keywords found in the name (space-insensitive, longest match wins) add a boost to every
+   leaf under the node they name. Keywords come from the lexicon (`category_lexicon.yaml`: a
+   leaf or a level-2/3 node → words sellers use) and from the tree itself (leaf and node names).
+   Brands with a category hint (`brands.yaml`) add a small boost to their node.
+
+The top level is chosen first (the best leaf score summed with the top level's own keyword
+evidence), then the best leaf inside it. Confidence in [0, 1] grows with the winning score and
+its margin over the best leaf of another parent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import yaml
+
+from dropship_core.ai.categories import CategoryRow, load_tree
+from dropship_core.ai.text import brand_hints, find_brand
+
+DATA_DIR = Path(__file__).parent / "data"
+LEXICON_YAML = DATA_DIR / "category_lexicon.yaml"
+
+# Level weights in a leaf document: leaf name, parent, grandparent, ..., top level last.
+_LEVEL_W = (3.0, 1.4, 0.9, 0.6, 0.5)
+_LEXICON_DOC_W = 2.0
+# Rule boosts.
+_KW_LEAF = 0.45  # lexicon keyword naming a leaf
+_KW_NODE = 0.30  # lexicon keyword naming an inner node
+_NAME_LEAF = 0.30  # a leaf's own name found in the product name (scaled by how specific it is)
+_NAME_NODE = 0.12  # an inner node's name found in the product name
+_BRAND = 0.12
+_STOP = {"기타", "용품", "세트", "및", "기타용품", "액세서리", "소품", "일반", "관련용품"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    category_id: str
+    path: str
+    confidence: float
+    score: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"id": self.category_id, "path": self.path, "confidence": self.confidence}
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return re.sub(r"[^0-9a-z가-힣]+", " ", text).strip()
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _norm(text).split() if t]
+
+
+def _features(tokens: Iterable[str]) -> dict[str, float]:
+    f: dict[str, float] = defaultdict(float)
+    for t in tokens:
+        if t in _STOP or t.isdigit():
+            continue
+        if len(t) >= 2:
+            f["w:" + t] += 1.0
+        for n in (2, 3):
+            if len(t) > n:
+                for i in range(len(t) - n + 1):
+                    f["g:" + t[i:i + n]] += 0.5
+    return f
+
+
+@lru_cache(maxsize=1)
+def load_lexicon(path: str | None = None) -> dict:
+    return yaml.safe_load(Path(path or LEXICON_YAML).read_text(encoding="utf-8")) or {}
+
+
+class CategoryClassifier:
+    """Classifier over one market's leaves. Build once (well under 2 s), call many times."""
+
+    def __init__(self, rows: Sequence[CategoryRow], market: str, lexicon: dict | None = None):
+        lexicon = load_lexicon() if lexicon is None else lexicon
+        self.market = market
+        self.leaves = [r for r in rows if r.is_leaf]
+        if not self.leaves:
+            raise ValueError(f"no leaf categories for {market}")
+        self.synonyms: dict[str, list[str]] = {}
+        for k, v in (lexicon.get("synonyms") or {}).items():
+            self.synonyms[_norm(str(k)).replace(" ", "")] = [str(x) for x in (v if isinstance(v, list) else [v])]
+        market_lex: dict[str, list[str]] = lexicon.get(market) or {}
+
+        n = len(self.leaves)
+        self.paths = [r.full_path for r in self.leaves]
+        self.ids = [r.category_id for r in self.leaves]
+        self.tops = [r.full_path.split(">")[0] for r in self.leaves]
+        self.top_names = sorted(set(self.tops))
+        top_ix = {t: i for i, t in enumerate(self.top_names)}
+        self.top_of = np.array([top_ix[t] for t in self.tops], dtype=np.int32)
+        self.parent_of = [p.rsplit(">", 1)[0] if ">" in p else p for p in self.paths]
+        parent_ix = {p: i for i, p in enumerate(sorted(set(self.parent_of)))}
+        self.parent_arr = np.array([parent_ix[p] for p in self.parent_of], dtype=np.int32)
+
+        # node path → indices of the leaves under it (every prefix of every leaf path)
+        under: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self.paths):
+            parts = p.split(">")
+            for d in range(1, len(parts) + 1):
+                under[">".join(parts[:d])].append(i)
+        self._under = {k: np.array(v, dtype=np.int32) for k, v in under.items()}
+        self.unknown_lexicon_paths = sorted(k for k in market_lex if k not in self._under)
+
+        # --- documents
+        docs: list[dict[str, float]] = []
+        for i, p in enumerate(self.paths):
+            parts = p.split(">")
+            f: dict[str, float] = defaultdict(float)
+            for depth, seg in enumerate(reversed(parts)):
+                w = _LEVEL_W[min(depth, len(_LEVEL_W) - 1)]
+                toks = _tokens(seg.replace("/", " ")) + [seg.replace("/", "").replace(" ", "").lower()]
+                for k, v in _features(toks).items():
+                    f[k] += w * v
+            kws = market_lex.get(p) or []
+            for k, v in _features(_tokens(" ".join(map(str, kws)))).items():
+                f[k] += _LEXICON_DOC_W * v / max(1.0, math.sqrt(len(kws)))
+            docs.append(f)
+        df: dict[str, int] = defaultdict(int)
+        for f in docs:
+            for k in f:
+                df[k] += 1
+        self.idf = {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, f in enumerate(docs):
+            vec = {k: v * self.idf[k] for k, v in f.items()}
+            norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
+            for k, v in vec.items():
+                postings[k].append((i, v / norm))
+        self._post = {
+            k: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v], dtype=np.float32))
+            for k, v in postings.items()
+        }
+
+        # --- rule keywords: normalised spaceless keyword → list of (leaf indices, boost)
+        kw: dict[str, list[tuple[np.ndarray, float]]] = defaultdict(list)
+        for node, words in market_lex.items():
+            idx = self._under.get(node)
+            if idx is None:
+                continue
+            boost = _KW_LEAF if len(idx) == 1 and node in set(self.paths) else _KW_NODE
+            for w in words:
+                key = _norm(str(w)).replace(" ", "")
+                if len(key) >= 2 or (len(key) == 1 and not key.isascii()):
+                    kw[key].append((idx, boost))
+        name_leaves: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self.paths):
+            leaf = p.split(">")[-1]
+            for part in {leaf.replace("/", ""), *leaf.split("/")}:
+                key = _norm(part).replace(" ", "")
+                if len(key) >= 2 and not key.startswith("기타") and key not in _STOP:
+                    name_leaves[key].append(i)
+        for key, idxs in name_leaves.items():
+            spec = 1.0 / (1.0 + math.log(len(idxs)))
+            kw[key].append((np.array(idxs, dtype=np.int32), _NAME_LEAF * spec))
+        for node, idx in self._under.items():
+            seg = node.split(">")[-1]
+            if node in self.paths or ">" not in node:
+                continue
+            for part in {seg.replace("/", ""), *seg.split("/")}:
+                key = _norm(part).replace(" ", "")
+                if len(key) >= 2 and not key.startswith("기타") and key not in _STOP:
+                    kw[key].append((idx, _NAME_NODE))
+        self._kw = dict(kw)
+        self._kw_maxlen = max((len(k) for k in self._kw), default=2)
+        self._brand_hint = {
+            b: self._under[p] for b, p in brand_hints().items() if p in self._under
+        } if market == "smartstore" else {}
+        self.n = n
+
+    # ------------------------------------------------------------------ scoring
+
+    def _query_tokens(self, text: str) -> list[str]:
+        toks = _tokens(text)
+        extra: list[str] = []
+        for t in toks:
+            for s in self.synonyms.get(t, ()):
+                extra.extend(_tokens(s))
+        return toks + extra
+
+    def _keyword_hits(self, text: str) -> list[str]:
+        s = _norm(text).replace(" ", "")
+        for k, vs in self.synonyms.items():
+            if k in s:
+                s = s + " " + " ".join(v.replace(" ", "") for v in vs)
+        hits: list[tuple[int, int, str]] = []
+        L = len(s)
+        for i in range(L):
+            for j in range(min(L, i + self._kw_maxlen), i + 1, -1):
+                if s[i:j] in self._kw:
+                    hits.append((i, j, s[i:j]))
+        # keep maximal matches only: a keyword inside a longer matched keyword does not count
+        keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
+        seen, out = set(), []
+        for _, _, k in keep:
+            if k not in seen:
+                seen.add(k)
+                out.append(k)
+        return out
+
+    def scores(self, text: str) -> np.ndarray:
+        feats = _features(self._query_tokens(text))
+        q = {k: v * self.idf[k] for k, v in feats.items() if k in self._post}
+        scores = np.zeros(self.n, dtype=np.float32)
+        if q:
+            qn = math.sqrt(sum(v * v for v in q.values())) or 1.0
+            idx = np.concatenate([self._post[k][0] for k in q])
+            w = np.concatenate([self._post[k][1] * (v / qn) for k, v in q.items()])
+            scores += np.bincount(idx, weights=w, minlength=self.n).astype(np.float32)
+        for k in self._keyword_hits(text):
+            for idx, boost in self._kw[k]:
+                scores[idx] += boost
+        if self._brand_hint:
+            b = find_brand(text)
+            if b and b in self._brand_hint:
+                scores[self._brand_hint[b]] += _BRAND
+        return scores
+
+    def top_k(self, text: str, k: int = 5) -> list[Prediction]:
+        """The k best leaves, best first, each with its confidence."""
+        s = self.scores(text)
+        # top level first: the best leaf of each top level, then the winner's best leaves
+        top_best = np.full(len(self.top_names), -1.0, dtype=np.float32)
+        np.maximum.at(top_best, self.top_of, s)
+        order = np.argsort(-s, kind="stable")
+        best_top = int(np.argmax(top_best))
+        ranked = [int(i) for i in order if self.top_of[i] == best_top][:k]
+        ranked += [int(i) for i in order[: k * 2] if self.top_of[i] != best_top][: max(0, k - len(ranked))]
+        s1 = float(s[ranked[0]])
+        other = s[self.parent_arr != self.parent_arr[ranked[0]]]
+        s2 = float(other.max()) if other.size else 0.0
+        out = []
+        for r, i in enumerate(ranked):
+            si = float(s[i])
+            conf = self._confidence(si, s2 if r == 0 else max(s1, s2))
+            out.append(Prediction(self.ids[i], self.paths[i], conf, round(si, 4)))
+        return out
+
+    @staticmethod
+    def _confidence(s1: float, s2: float) -> float:
+        if s1 <= 0:
+            return 0.0
+        strength = 1.0 - math.exp(-2.0 * s1)
+        margin = max(0.0, min(1.0, (s1 - s2) / s1))
+        return round(max(0.0, min(1.0, strength * (0.35 + 0.65 * margin) + 0.1 * strength)), 3)
+
+    def classify(self, text: str) -> Prediction:
+        return self.top_k(text, 1)[0]
+
+    def classify_many(self, texts: Iterable[str]) -> list[Prediction]:
+        return [self.classify(t) for t in texts]
+
+
+@lru_cache(maxsize=4)
+def default_classifier(market: str) -> CategoryClassifier:
+    """The classifier over the shipped tree of `market` (cached per process)."""
+    return CategoryClassifier(load_tree(market), market)

@@ -109,6 +109,7 @@ class CategoryClassifier:
         self.top_names = sorted(set(self.tops))
         top_ix = {t: i for i, t in enumerate(self.top_names)}
         self.top_of = np.array([top_ix[t] for t in self.tops], dtype=np.int32)
+        self._top_members = [np.nonzero(self.top_of == i)[0] for i in range(len(self.top_names))]
         self.parent_of = [p.rsplit(">", 1)[0] if ">" in p else p for p in self.paths]
         parent_ix = {p: i for i, p in enumerate(sorted(set(self.parent_of)))}
         self.parent_arr = np.array([parent_ix[p] for p in self.parent_of], dtype=np.int32)
@@ -242,10 +243,12 @@ class CategoryClassifier:
         # top level first: the best leaf of each top level, then the winner's best leaves
         top_best = np.full(len(self.top_names), -1.0, dtype=np.float32)
         np.maximum.at(top_best, self.top_of, s)
-        order = np.argsort(-s, kind="stable")
         best_top = int(np.argmax(top_best))
-        ranked = [int(i) for i in order if self.top_of[i] == best_top][:k]
-        ranked += [int(i) for i in order[: k * 2] if self.top_of[i] != best_top][: max(0, k - len(ranked))]
+        members = self._top_members[best_top]
+        ranked = self._best(s, members, k)
+        if len(ranked) < k:
+            rest = np.nonzero(self.top_of != best_top)[0]
+            ranked += self._best(s, rest, k - len(ranked))
         s1 = float(s[ranked[0]])
         other = s[self.parent_arr != self.parent_arr[ranked[0]]]
         s2 = float(other.max()) if other.size else 0.0
@@ -255,6 +258,17 @@ class CategoryClassifier:
             conf = self._confidence(si, s2 if r == 0 else max(s1, s2))
             out.append(Prediction(self.ids[i], self.paths[i], conf, round(si, 4)))
         return out
+
+    @staticmethod
+    def _best(s: np.ndarray, members: np.ndarray, k: int) -> list[int]:
+        sub = s[members]
+        kk = min(k, len(sub))
+        if kk <= 0:
+            return []
+        part = np.argpartition(-sub, kk - 1)[:kk]
+        # ties broken by leaf order so the result never depends on the partition
+        part = sorted(part.tolist(), key=lambda j: (-float(sub[j]), int(members[j])))
+        return [int(members[j]) for j in part]
 
     @staticmethod
     def _confidence(s1: float, s2: float) -> float:

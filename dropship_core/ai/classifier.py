@@ -45,7 +45,9 @@ _KW_LEAF = 0.45  # lexicon keyword naming a leaf
 _KW_NODE = 0.30  # lexicon keyword naming an inner node
 _NAME_LEAF = 0.30  # a leaf's own name found in the product name (scaled by how specific it is)
 _NAME_NODE = 0.12  # an inner node's name found in the product name
-_BRAND = 0.12
+_BRAND = 0.25
+_GATE = 0.35
+_GENDER = 0.15
 _STOP = {"기타", "용품", "세트", "및", "기타용품", "액세서리", "소품", "일반", "관련용품"}
 
 
@@ -69,17 +71,19 @@ def _tokens(text: str) -> list[str]:
     return [t for t in _norm(text).split() if t]
 
 
-def _features(tokens: Iterable[str]) -> dict[str, float]:
+def _features(tokens: Iterable[str], weak: dict[str, float] | None = None) -> dict[str, float]:
     f: dict[str, float] = defaultdict(float)
     for t in tokens:
-        if t in _STOP or t.isdigit():
+        # numbers and measures (500ml, v12) say nothing about the category
+        if t in _STOP or any(c.isdigit() for c in t):
             continue
+        w = weak.get(t, 1.0) if weak else 1.0
         if len(t) >= 2:
-            f["w:" + t] += 1.0
+            f["w:" + t] += w
         for n in (2, 3):
             if len(t) > n:
                 for i in range(len(t) - n + 1):
-                    f["g:" + t[i:i + n]] += 0.5
+                    f["g:" + t[i:i + n]] += 0.5 * w
     return f
 
 
@@ -101,6 +105,16 @@ class CategoryClassifier:
         for k, v in (lexicon.get("synonyms") or {}).items():
             self.synonyms[_norm(str(k)).replace(" ", "")] = [str(x) for x in (v if isinstance(v, list) else [v])]
         market_lex: dict[str, list[str]] = lexicon.get(market) or {}
+        # words that say little about the category (colours, sizes, selling words)
+        self.weak: dict[str, float] = {}
+        for w, f in (lexicon.get("weak_words") or {}).items():
+            self.weak[_norm(str(w)).replace(" ", "")] = float(f)
+        from dropship_core.ai.text import attribute_lexicon
+
+        for canon, aliases in (attribute_lexicon().get("color") or {}).items():
+            for a in [canon, *(aliases or [])]:
+                self.weak.setdefault(_norm(str(a)).replace(" ", ""), 0.15)
+        gates: dict[str, list[str]] = (lexicon.get("gates") or {}).get(market) or {}
 
         n = len(self.leaves)
         self.paths = [r.full_path for r in self.leaves]
@@ -183,7 +197,28 @@ class CategoryClassifier:
                 if len(key) >= 2 and not key.startswith("기타") and key not in _STOP:
                     kw[key].append((idx, _NAME_NODE))
         self._kw = dict(kw)
+        # gated nodes: their leaves lose _GATE unless the name carries one of the node's cue words
+        # (or a curated keyword of a path under it). Stops 도서>잡지>여성/남성/패션 winning
+        # every "여성 ..." name, or 관상어용품>히터 winning heaters.
+        self._gates: list[tuple[np.ndarray, set[str], str]] = []
+        for node, cues in gates.items():
+            idx = self._under.get(node)
+            if idx is None:
+                self.unknown_lexicon_paths.append(node)
+                continue
+            keys = {_norm(str(c)).replace(" ", "") for c in cues}
+            for lp, words in market_lex.items():
+                if lp == node or lp.startswith(node + ">"):
+                    keys |= {_norm(str(w)).replace(" ", "") for w in words}
+            self._gates.append((idx, keys, node))
+            for key in keys:
+                self._kw.setdefault(key, [])
         self._kw_maxlen = max((len(k) for k in self._kw), default=2)
+        # gender: leaves under a 남성/여성 node
+        self._gender = {}
+        for g, words in (("남성", ("남성",)), ("여성", ("여성",))):
+            idx = [i for i, p in enumerate(self.paths) if any(w in seg and "여성/남성" not in seg for seg in p.split(">") for w in words)]
+            self._gender[g] = np.array(idx, dtype=np.int32)
         self._brand_hint = {
             b: self._under[p] for b, p in brand_hints().items() if p in self._under
         } if market == "smartstore" else {}
@@ -199,7 +234,7 @@ class CategoryClassifier:
                 extra.extend(_tokens(s))
         return toks + extra
 
-    def _keyword_hits(self, text: str) -> list[str]:
+    def _keyword_hits(self, text: str) -> tuple[list[str], set[str]]:
         s = _norm(text).replace(" ", "")
         for k, vs in self.synonyms.items():
             if k in s:
@@ -217,10 +252,10 @@ class CategoryClassifier:
             if k not in seen:
                 seen.add(k)
                 out.append(k)
-        return out
+        return out, {h[2] for h in hits}
 
     def scores(self, text: str) -> np.ndarray:
-        feats = _features(self._query_tokens(text))
+        feats = _features(self._query_tokens(text), self.weak)
         q = {k: v * self.idf[k] for k, v in feats.items() if k in self._post}
         scores = np.zeros(self.n, dtype=np.float32)
         if q:
@@ -228,9 +263,20 @@ class CategoryClassifier:
             idx = np.concatenate([self._post[k][0] for k in q])
             w = np.concatenate([self._post[k][1] * (v / qn) for k, v in q.items()])
             scores += np.bincount(idx, weights=w, minlength=self.n).astype(np.float32)
-        for k in self._keyword_hits(text):
+        hits, all_hits = self._keyword_hits(text)
+        for k in hits:
             for idx, boost in self._kw[k]:
                 scores[idx] += boost
+        if self._gates:
+            hitset = all_hits
+            for idx, keys, _node in self._gates:
+                if not (hitset & keys):
+                    scores[idx] -= _GATE
+        qt = set(self._query_tokens(text))
+        males, females = "남성" in qt, "여성" in qt
+        if males != females:
+            scores[self._gender["남성" if males else "여성"]] += _GENDER
+            scores[self._gender["여성" if males else "남성"]] -= _GENDER
         if self._brand_hint:
             b = find_brand(text)
             if b and b in self._brand_hint:

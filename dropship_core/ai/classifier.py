@@ -118,12 +118,15 @@ class CategoryClassifier:
 
         n = len(self.leaves)
         self.paths = [r.full_path for r in self.leaves]
+        leaf_set = set(self.paths)
         self.ids = [r.category_id for r in self.leaves]
         self.tops = [r.full_path.split(">")[0] for r in self.leaves]
         self.top_names = sorted(set(self.tops))
         top_ix = {t: i for i, t in enumerate(self.top_names)}
         self.top_of = np.array([top_ix[t] for t in self.tops], dtype=np.int32)
         self._top_members = [np.nonzero(self.top_of == i)[0] for i in range(len(self.top_names))]
+        self._top_perm = np.concatenate(self._top_members)
+        self._top_starts = np.cumsum([0] + [len(m) for m in self._top_members[:-1]])
         self.parent_of = [p.rsplit(">", 1)[0] if ">" in p else p for p in self.paths]
         parent_ix = {p: i for i, p in enumerate(sorted(set(self.parent_of)))}
         self.parent_arr = np.array([parent_ix[p] for p in self.parent_of], dtype=np.int32)
@@ -173,7 +176,7 @@ class CategoryClassifier:
             idx = self._under.get(node)
             if idx is None:
                 continue
-            boost = _KW_LEAF if len(idx) == 1 and node in set(self.paths) else _KW_NODE
+            boost = _KW_LEAF if len(idx) == 1 and node in leaf_set else _KW_NODE
             for w in words:
                 key = _norm(str(w)).replace(" ", "")
                 if len(key) >= 2 or (len(key) == 1 and not key.isascii()):
@@ -190,7 +193,7 @@ class CategoryClassifier:
             kw[key].append((np.array(idxs, dtype=np.int32), _NAME_LEAF * spec))
         for node, idx in self._under.items():
             seg = node.split(">")[-1]
-            if node in self.paths or ">" not in node:
+            if node in leaf_set or ">" not in node:
                 continue
             for part in {seg.replace("/", ""), *seg.split("/")}:
                 key = _norm(part).replace(" ", "")
@@ -213,7 +216,15 @@ class CategoryClassifier:
             self._gates.append((idx, keys, node))
             for key in keys:
                 self._kw.setdefault(key, [])
+        self._gate_matrix = np.zeros((len(self._gates), n), dtype=np.float32)
+        for g, (idx, _keys, _node) in enumerate(self._gates):
+            self._gate_matrix[g, idx] = _GATE
         self._kw_maxlen = max((len(k) for k in self._kw), default=2)
+        # index keywords by their first two characters: the scan only tries lengths that exist
+        lens: dict[str, set[int]] = defaultdict(set)
+        for key in self._kw:
+            lens[key[:2]].add(len(key))
+        self._kw_lens = {k: sorted(v, reverse=True) for k, v in lens.items()}
         # gender: leaves under a 남성/여성 node
         self._gender = {}
         for g, words in (("남성", ("남성",)), ("여성", ("여성",))):
@@ -240,11 +251,14 @@ class CategoryClassifier:
             if k in s:
                 s = s + " " + " ".join(v.replace(" ", "") for v in vs)
         hits: list[tuple[int, int, str]] = []
+        kw, kw_lens = self._kw, self._kw_lens
         L = len(s)
         for i in range(L):
-            for j in range(min(L, i + self._kw_maxlen), i + 1, -1):
-                if s[i:j] in self._kw:
-                    hits.append((i, j, s[i:j]))
+            for n in kw_lens.get(s[i:i + 2], ()):
+                if i + n <= L and s[i:i + n] in kw:
+                    hits.append((i, i + n, s[i:i + n]))
+            if s[i] in kw:
+                hits.append((i, i + 1, s[i]))
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
         keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
         seen, out = set(), []
@@ -268,10 +282,8 @@ class CategoryClassifier:
             for idx, boost in self._kw[k]:
                 scores[idx] += boost
         if self._gates:
-            hitset = all_hits
-            for idx, keys, _node in self._gates:
-                if not (hitset & keys):
-                    scores[idx] -= _GATE
+            closed = np.array([not (all_hits & keys) for _idx, keys, _node in self._gates], dtype=np.float32)
+            scores -= closed @ self._gate_matrix
         qt = set(self._query_tokens(text))
         males, females = "남성" in qt, "여성" in qt
         if males != females:
@@ -287,8 +299,7 @@ class CategoryClassifier:
         """The k best leaves, best first, each with its confidence."""
         s = self.scores(text)
         # top level first: the best leaf of each top level, then the winner's best leaves
-        top_best = np.full(len(self.top_names), -1.0, dtype=np.float32)
-        np.maximum.at(top_best, self.top_of, s)
+        top_best = np.maximum.reduceat(s[self._top_perm], self._top_starts)
         best_top = int(np.argmax(top_best))
         members = self._top_members[best_top]
         ranked = self._best(s, members, k)

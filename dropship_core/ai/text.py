@@ -297,11 +297,19 @@ def extract_attributes(
         else:
             out["size"] = size
 
+    # option values fill what the name did not say; several values are kept together (블랙/화이트)
+    seen: dict[str, list[str]] = {}
     for opt in options or ():
         for k, v in (opt or {}).items():
             key = lex.get("option_keys", {}).get(str(k).strip())
-            if key and v and key not in out:
-                out[key] = _norm_val(str(v)) if key in ("size",) else str(v).strip()
+            if key and str(v).strip():
+                val = _norm_val(str(v)) if key == "size" else str(v).strip()
+                vals = seen.setdefault(key, [])
+                if val not in vals:
+                    vals.append(val)
+    for key, vals in seen.items():
+        if key not in out:
+            out[key] = "/".join(vals)
     return out
 
 

@@ -33,6 +33,12 @@ _DECOR = "★☆♥♡◆◇■□●○▶▷◀◁※✔✓✨🔥👍❤♣�
 def normalize(text: str) -> str:
     """NFKC (fullwidth → ASCII, ㎖ → mL), one space between words."""
     text = unicodedata.normalize("NFKC", text or "")
+    # lone surrogates and control characters cannot be encoded or shown: drop them
+    text = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cs", "Cc", "Cf", "Co", "Cn")
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 

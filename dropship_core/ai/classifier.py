@@ -41,13 +41,16 @@ LEXICON_YAML = DATA_DIR / "category_lexicon.yaml"
 _LEVEL_W = (3.0, 1.4, 0.9, 0.6, 0.5)
 _LEXICON_DOC_W = 2.0
 # Rule boosts.
-_KW_LEAF = 0.45  # lexicon keyword naming a leaf
+_KW_LEAF = 0.6  # lexicon keyword naming a leaf
 _KW_NODE = 0.30  # lexicon keyword naming an inner node
 _NAME_LEAF = 0.30  # a leaf's own name found in the product name (scaled by how specific it is)
 _NAME_NODE = 0.12  # an inner node's name found in the product name
+_CUE = 0.2  # a gate cue word found: branch evidence
+_EXTRA = 0.1  # each further leaf keyword after the strongest
 _BRAND = 0.25
 _GATE = 0.35
 _GENDER = 0.15
+_MODIFIER_NEXT = {"겸용", "호환", "전용", "대응", "사용"}
 _STOP = {"기타", "용품", "세트", "및", "기타용품", "액세서리", "소품", "일반", "관련용품"}
 
 
@@ -171,16 +174,17 @@ class CategoryClassifier:
         }
 
         # --- rule keywords: normalised spaceless keyword → list of (leaf indices, boost)
-        kw: dict[str, list[tuple[np.ndarray, float]]] = defaultdict(list)
+        # kind: "leaf" (names one leaf, or a leaf name shared by a few) or "node" (a branch)
+        kw: dict[str, list[tuple[np.ndarray, float, str]]] = defaultdict(list)
         for node, words in market_lex.items():
             idx = self._under.get(node)
             if idx is None:
                 continue
-            boost = _KW_LEAF if len(idx) == 1 and node in leaf_set else _KW_NODE
+            is_leaf = len(idx) == 1 and node in leaf_set
             for w in words:
                 key = _norm(str(w)).replace(" ", "")
                 if len(key) >= 2 or (len(key) == 1 and not key.isascii()):
-                    kw[key].append((idx, boost))
+                    kw[key].append((idx, _KW_LEAF, "leaf") if is_leaf else (idx, _KW_NODE, "node"))
         name_leaves: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(self.paths):
             leaf = p.split(">")[-1]
@@ -190,7 +194,7 @@ class CategoryClassifier:
                     name_leaves[key].append(i)
         for key, idxs in name_leaves.items():
             spec = 1.0 / (1.0 + math.log(len(idxs)))
-            kw[key].append((np.array(idxs, dtype=np.int32), _NAME_LEAF * spec))
+            kw[key].append((np.array(idxs, dtype=np.int32), _NAME_LEAF * spec, "leaf"))
         for node, idx in self._under.items():
             seg = node.split(">")[-1]
             if node in leaf_set or ">" not in node:
@@ -198,7 +202,7 @@ class CategoryClassifier:
             for part in {seg.replace("/", ""), *seg.split("/")}:
                 key = _norm(part).replace(" ", "")
                 if len(key) >= 2 and not key.startswith("기타") and key not in _STOP:
-                    kw[key].append((idx, _NAME_NODE))
+                    kw[key].append((idx, _NAME_NODE, "node"))
         self._kw = dict(kw)
         # gated nodes: their leaves lose _GATE unless the name carries one of the node's cue words
         # (or a curated keyword of a path under it). Stops 도서>잡지>여성/남성/패션 winning
@@ -214,6 +218,11 @@ class CategoryClassifier:
                 if lp == node or lp.startswith(node + ">"):
                     keys |= {_norm(str(w)).replace(" ", "") for w in words}
             self._gates.append((idx, keys, node))
+            # a gate's own cue words are branch evidence too (교환권 → vouchers)
+            for c in cues:
+                key = _norm(str(c)).replace(" ", "")
+                if len(key) >= 2:
+                    self._kw.setdefault(key, []).append((idx, _CUE, "node"))
             for key in keys:
                 self._kw.setdefault(key, [])
         self._gate_matrix = np.zeros((len(self._gates), n), dtype=np.float32)
@@ -259,6 +268,9 @@ class CategoryClassifier:
                     hits.append((i, i + n, s[i:i + n]))
             if s[i] in kw:
                 hits.append((i, i + 1, s[i]))
+        # a word followed by 겸용/호환/전용 names what the product works with, not what it is
+        # (인덕션 겸용 냄비, 맥북 호환 허브)
+        hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
         keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
         seen, out = set(), []
@@ -278,9 +290,21 @@ class CategoryClassifier:
             w = np.concatenate([self._post[k][1] * (v / qn) for k, v in q.items()])
             scores += np.bincount(idx, weights=w, minlength=self.n).astype(np.float32)
         hits, all_hits = self._keyword_hits(text)
+        # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
+        # synonyms); branch evidence (강아지, 차량용, 아동) adds up and is read from every match,
+        # even one inside a longer keyword (강아지 in 강아지간식)
+        best = np.zeros(self.n, dtype=np.float32)
+        count = np.zeros(self.n, dtype=np.float32)
         for k in hits:
-            for idx, boost in self._kw[k]:
-                scores[idx] += boost
+            for idx, boost, kind in self._kw[k]:
+                if kind == "leaf":
+                    best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
+                    count[idx] += 1.0
+        scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
+        for k in sorted(all_hits):
+            for idx, boost, kind in self._kw[k]:
+                if kind == "node":
+                    scores[idx] += boost
         if self._gates:
             closed = np.array([not (all_hits & keys) for _idx, keys, _node in self._gates], dtype=np.float32)
             scores -= closed @ self._gate_matrix

@@ -34,11 +34,12 @@ def normalize(text: str) -> str:
     """NFKC (fullwidth → ASCII, ㎖ → mL), one space between words."""
     text = unicodedata.normalize("NFKC", text or "")
     # lone surrogates and control characters cannot be encoded or shown: drop them
-    text = "".join(
-        " " if ch.isspace() else ch
-        for ch in text
-        if ch.isspace() or unicodedata.category(ch) not in ("Cs", "Cc", "Cf", "Co", "Cn")
-    )
+    if not text.isprintable():
+        text = "".join(
+            " " if ch.isspace() else ch
+            for ch in text
+            if ch.isspace() or unicodedata.category(ch) not in ("Cs", "Cc", "Cf", "Co", "Cn")
+        )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -154,6 +155,8 @@ def sanitize_description(text: str | None) -> str:
     t = html.unescape(t)
     t = t.replace("<", " ").replace(">", " ")
     t = unicodedata.normalize("NFKC", t)
+    if not t.isprintable():
+        t = "".join(ch for ch in t if ch in "\n\t " or unicodedata.category(ch) not in ("Cs", "Cc", "Cf", "Co", "Cn"))
     lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in t.splitlines()]
     out, blank = [], False
     for ln in lines:

@@ -101,3 +101,11 @@ def test_attributes_from_fields_and_options():
     )
     assert a["brand"] == "acme" and a["model"] == "t-100"
     assert a["color"] == "블랙/화이트" and a["size"] == "l"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_sanitize_description_output_is_encodable_text(html):
+    out = sanitize_description(html)
+    out.encode("utf-8")
+    assert "<script" not in out.lower()

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = {
         "dev": [r for r in data if r["split"] == "dev"],
         "holdout": [r for r in data if r["split"] == "holdout"],
+        "holdout2": [r for r in data if r["split"] == "holdout2"],
         "all": data,
     }
     rate = throughput(clf, [r["name"] for r in data])

@@ -78,7 +78,7 @@ def _features(tokens: Iterable[str], weak: dict[str, float] | None = None) -> di
     f: dict[str, float] = defaultdict(float)
     for t in tokens:
         # numbers and measures (500ml, v12) say nothing about the category
-        if t in _STOP or any(c.isdigit() for c in t):
+        if t in _STOP or not t.isalpha():  # tokens are [0-9a-z가-힣]: not alpha = has a digit
             continue
         w = weak.get(t, 1.0) if weak else 1.0
         if len(t) >= 2:
@@ -145,13 +145,17 @@ class CategoryClassifier:
 
         # --- documents
         docs: list[dict[str, float]] = []
+        seg_cache: dict[str, list[tuple[str, float]]] = {}  # parents repeat across thousands of leaves
         for i, p in enumerate(self.paths):
             parts = p.split(">")
             f: dict[str, float] = defaultdict(float)
             for depth, seg in enumerate(reversed(parts)):
                 w = _LEVEL_W[min(depth, len(_LEVEL_W) - 1)]
-                toks = _tokens(seg.replace("/", " ")) + [seg.replace("/", "").replace(" ", "").lower()]
-                for k, v in _features(toks).items():
+                feats = seg_cache.get(seg)
+                if feats is None:
+                    toks = _tokens(seg.replace("/", " ")) + [seg.replace("/", "").replace(" ", "").lower()]
+                    feats = seg_cache[seg] = list(_features(toks).items())
+                for k, v in feats:
                     f[k] += w * v
             kws = market_lex.get(p) or []
             for k, v in _features(_tokens(" ".join(map(str, kws)))).items():
@@ -162,15 +166,24 @@ class CategoryClassifier:
             for k in f:
                 df[k] += 1
         self.idf = {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # one flat (term, leaf, weight) list, grouped by term with numpy
+        term_ix = {k: j for j, k in enumerate(df)}
+        terms, leaf_ix, weights = [], [], []
+        idf = self.idf
         for i, f in enumerate(docs):
-            vec = {k: v * self.idf[k] for k, v in f.items()}
-            norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
-            for k, v in vec.items():
-                postings[k].append((i, v / norm))
+            vec = [(k, v * idf[k]) for k, v in f.items()]
+            norm = math.sqrt(sum(x * x for _, x in vec)) or 1.0
+            for k, v in vec:
+                terms.append(term_ix[k])
+                leaf_ix.append(i)
+                weights.append(v / norm)
+        t_arr = np.array(terms, dtype=np.int32)
+        order = np.argsort(t_arr, kind="stable")
+        l_arr = np.array(leaf_ix, dtype=np.int32)[order]
+        w_arr = np.array(weights, dtype=np.float32)[order]
+        bounds = np.searchsorted(t_arr[order], np.arange(len(term_ix) + 1))
         self._post = {
-            k: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v], dtype=np.float32))
-            for k, v in postings.items()
+            k: (l_arr[bounds[j]:bounds[j + 1]], w_arr[bounds[j]:bounds[j + 1]]) for k, j in term_ix.items()
         }
 
         # --- rule keywords: normalised spaceless keyword → list of (leaf indices, boost)
@@ -225,10 +238,24 @@ class CategoryClassifier:
                     self._kw.setdefault(key, []).append((idx, _CUE, "node"))
             for key in keys:
                 self._kw.setdefault(key, [])
-        self._gate_matrix = np.zeros((len(self._gates), n), dtype=np.float32)
-        for g, (idx, _keys, _node) in enumerate(self._gates):
-            self._gate_matrix[g, idx] = _GATE
+        self._gate_all = np.zeros(n, dtype=np.float32)
+        for idx, _keys, _node in self._gates:
+            self._gate_all[idx] += _GATE
         self._kw_maxlen = max((len(k) for k in self._kw), default=2)
+        # split by kind: leaf entries keep (indices, boost); node entries are merged per keyword
+        # into one (indices, weights) pair that joins the similarity bincount
+        self._kw_leaf: dict[str, list[tuple[np.ndarray, float]]] = {}
+        self._kw_node: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key, entries in self._kw.items():
+            leaf_e = [(idx, b) for idx, b, kind in entries if kind == "leaf"]
+            node_e = [(idx, b) for idx, b, kind in entries if kind == "node"]
+            if leaf_e:
+                self._kw_leaf[key] = leaf_e
+            if node_e:
+                self._kw_node[key] = (
+                    np.concatenate([idx for idx, _ in node_e]),
+                    np.concatenate([np.full(len(idx), b, dtype=np.float32) for idx, b in node_e]),
+                )
         # index keywords by their first two characters: the scan only tries lengths that exist
         lens: dict[str, set[int]] = defaultdict(set)
         for key in self._kw:
@@ -281,35 +308,49 @@ class CategoryClassifier:
         return out, {h[2] for h in hits}
 
     def scores(self, text: str) -> np.ndarray:
-        feats = _features(self._query_tokens(text), self.weak)
-        q = {k: v * self.idf[k] for k, v in feats.items() if k in self._post}
-        scores = np.zeros(self.n, dtype=np.float32)
+        qtoks = self._query_tokens(text)
+        feats = _features(qtoks, self.weak)
+        post, idf = self._post, self.idf
+        q = [(k, v * idf[k]) for k, v in feats.items() if k in post]
+        idx_parts: list[np.ndarray] = []
+        w_parts: list[np.ndarray] = []
         if q:
-            qn = math.sqrt(sum(v * v for v in q.values())) or 1.0
-            idx = np.concatenate([self._post[k][0] for k in q])
-            w = np.concatenate([self._post[k][1] * (v / qn) for k, v in q.items()])
-            scores += np.bincount(idx, weights=w, minlength=self.n).astype(np.float32)
+            qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
+            for k, v in q:
+                ix, w = post[k]
+                idx_parts.append(ix)
+                w_parts.append(w * (v / qn))
         hits, all_hits = self._keyword_hits(text)
+        # branch evidence (강아지, 차량용, 아동) adds up and is read from every match, even one
+        # inside a longer keyword (강아지 in 강아지간식)
+        for k in all_hits:
+            node = self._kw_node.get(k)
+            if node is not None:
+                idx_parts.append(node[0])
+                w_parts.append(node[1])
+        if idx_parts:
+            scores = np.bincount(
+                np.concatenate(idx_parts), weights=np.concatenate(w_parts), minlength=self.n
+            ).astype(np.float32)
+        else:
+            scores = np.zeros(self.n, dtype=np.float32)
         # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
-        # synonyms); branch evidence (강아지, 차량용, 아동) adds up and is read from every match,
-        # even one inside a longer keyword (강아지 in 강아지간식)
-        best = np.zeros(self.n, dtype=np.float32)
-        count = np.zeros(self.n, dtype=np.float32)
-        for k in hits:
-            for idx, boost, kind in self._kw[k]:
-                if kind == "leaf":
-                    best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
-                    count[idx] += 1.0
-        scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
-        for k in sorted(all_hits):
-            for idx, boost, kind in self._kw[k]:
-                if kind == "node":
-                    scores[idx] += boost
+        # synonyms)
+        leaf_hits = [e for k in hits for e in self._kw_leaf.get(k, ())]
+        if leaf_hits:
+            best = np.zeros(self.n, dtype=np.float32)
+            count = np.zeros(self.n, dtype=np.float32)
+            for idx, boost in leaf_hits:
+                best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
+                count[idx] += 1.0
+            scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
         if self._gates:
-            closed = np.array([not (all_hits & keys) for _idx, keys, _node in self._gates], dtype=np.float32)
-            scores -= closed @ self._gate_matrix
-        qt = set(self._query_tokens(text))
-        males, females = "남성" in qt, "여성" in qt
+            # every gate closed, then open the ones whose cue is in the name
+            scores -= self._gate_all
+            for idx, keys, _node in self._gates:
+                if not all_hits.isdisjoint(keys):
+                    scores[idx] += _GATE
+        males, females = "남성" in qtoks, "여성" in qtoks
         if males != females:
             scores[self._gender["남성" if males else "여성"]] += _GENDER
             scores[self._gender["여성" if males else "남성"]] -= _GENDER

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from dropship_core.ai.categories import CategoryRow, EsmCategory, esm_category_for, load_esm_map
-from dropship_core.ai.classifier import CategoryClassifier, Prediction, default_classifier
+from dropship_core.ai.classifier import CategoryClassifier, Prediction, default_classifier, load_lexicon
 from dropship_core.ai.text import (
     clean_name,
     cut_title,
@@ -171,8 +171,14 @@ class OfflineEnricher:
         banned_words: BannedWords | None = None,
         esm_map: Sequence[EsmCategory] | None = None,
         markets: Sequence[str] = MARKETS,
+        coupang_uncovered: Sequence[str] | None = None,
     ):
         self.markets = tuple(markets)
+        # SmartStore branches the Coupang tree in use does not cover: no Coupang category there
+        self.coupang_uncovered = tuple(
+            coupang_uncovered if coupang_uncovered is not None
+            else (load_lexicon().get("coupang_uncovered") or ())
+        )
         self._classifiers = dict(classifiers or {})
         self.banned_words = banned_words or default_banned_words()
         self.esm_map = list(esm_map) if esm_map is not None else load_esm_map()
@@ -188,6 +194,9 @@ class OfflineEnricher:
         return self._classifiers[market]
 
     # -- categories
+
+    def _coupang_uncovered(self, smartstore_path: str) -> bool:
+        return any(smartstore_path == p or smartstore_path.startswith(p + ">") for p in self.coupang_uncovered)
 
     @staticmethod
     def _query(product: Mapping[str, Any], clean: str) -> str:
@@ -214,9 +223,12 @@ class OfflineEnricher:
         if SMARTSTORE in self.markets and ss:
             out[SMARTSTORE] = ss.as_dict()
         if COUPANG in self.markets:
-            # the SmartStore leaf's words steer the Coupang tree, which has other names
-            hint = " ".join(ss.path.split(">")[-2:]) if ss else ""
-            out[COUPANG] = self.classifier(COUPANG).classify(f"{query} {hint}").as_dict()
+            if ss and self._coupang_uncovered(ss.path):
+                out[COUPANG] = None
+            else:
+                # the SmartStore leaf's words steer the Coupang tree, which has other names
+                hint = " ".join(ss.path.split(">")[-2:]) if ss else ""
+                out[COUPANG] = self.classifier(COUPANG).classify(f"{query} {hint}").as_dict()
         if GMARKET in self.markets:
             esm = esm_category_for(ss.path, self.esm_map) if ss else None
             out[GMARKET] = (

@@ -109,3 +109,18 @@ def test_markets_subset():
     enr = OfflineEnricher(markets=["smartstore"])
     ai = enr.enrich(product())
     assert set(ai["titles"]) == {"smartstore"} and set(ai["categories"]) == {"smartstore"}
+
+
+def test_coupang_left_empty_where_the_partial_tree_has_no_branch(enricher):
+    ai = enricher.enrich({"name": "제주 노지 감귤 10kg 로얄과", "images": []})
+    assert ai["categories"]["smartstore"]["path"].startswith("식품>")
+    assert ai["categories"]["coupang"] is None
+    ai = enricher.enrich({"name": "캠핑 의자 경량 접이식", "images": []})
+    assert ai["categories"]["coupang"]["path"].startswith("스포츠/레져>캠핑")
+
+
+def test_coupang_pet_branch_needs_pet_words(enricher):
+    ai = enricher.enrich({"name": "여성 루즈핏 라운드 반팔 티셔츠 화이트", "images": []})
+    assert not ai["categories"]["coupang"]["path"].startswith("반려/애완용품")
+    ai = enricher.enrich({"name": "강아지 티셔츠 여름 애견옷 S", "images": []})
+    assert ai["categories"]["coupang"]["path"].startswith("반려/애완용품")

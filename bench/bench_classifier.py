@@ -23,6 +23,7 @@ from dropship_core.ai.categories import load_tree  # noqa: E402
 from dropship_core.ai.classifier import CategoryClassifier  # noqa: E402
 from dropship_core.ai.text import extract_attributes  # noqa: E402
 
+SURE = 0.7  # confidence above which the offline answer is usually right
 EVAL_CSV = ROOT / "tests" / "data" / "category_eval.csv"
 ATTR_KEYS = ("brand", "model", "color", "size", "capacity", "weight", "quantity", "material", "gender", "season")
 
@@ -40,13 +41,16 @@ def _norm(v: str) -> str:
 
 
 def evaluate(clf: CategoryClassifier, rows: list[dict]) -> dict:
-    top_ok = leaf_ok = top5_ok = 0
+    top_ok = leaf_ok = top5_ok = sure = sure_ok = 0
     tp = fp = fn = 0
     failures = []
     for r in rows:
         cands = clf.top_k(r["name"], 5)
         p = cands[0]
         top5_ok += any(c.category_id == r["expected_id"] for c in cands)
+        if p.confidence >= SURE:
+            sure += 1
+            sure_ok += p.category_id == r["expected_id"]
         top = p.path.split(">")[0]
         exp_top = r["expected_path"].split(">")[0]
         top_ok += top == exp_top
@@ -64,6 +68,7 @@ def evaluate(clf: CategoryClassifier, rows: list[dict]) -> dict:
     rec = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return {"n": len(rows), "top": top_ok / n, "leaf": leaf_ok / n, "leaf5": top5_ok / n,
+            "sure_share": sure / n, "sure_prec": sure_ok / max(1, sure),
             "attr_f1": f1, "failures": failures}
 
 
@@ -93,11 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     rate = throughput(clf, [r["name"] for r in data])
     print(f"SmartStore offline classifier (rules-v1), {len(clf.leaves)} leaves, eval set {len(data)} names\n")
-    print("| split | names | top-level acc | leaf acc | leaf in top 5 | attribute micro-F1 | names/s | index build s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| split | names | top-level acc | leaf acc | leaf in top 5 | conf ≥ 0.7: share / leaf acc | attribute micro-F1 | names/s | index build s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rows in splits.items():
         ev = evaluate(clf, rows)
-        print(f"| {name} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['leaf5']:.1%} | {ev['attr_f1']:.3f} | {rate:,.0f} | {build:.2f} |")
+        print(f"| {name} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['leaf5']:.1%} | {ev['sure_share']:.0%} / {ev['sure_prec']:.1%} | {ev['attr_f1']:.3f} | {rate:,.0f} | {build:.2f} |")
     if args.failures == "dev":
         print()
         for f in evaluate(clf, splits["dev"])["failures"]:

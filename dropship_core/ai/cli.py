@@ -3,7 +3,8 @@
     dropship enrich classify [--market smartstore|coupang] [--json] [--top K] < names.txt
     dropship enrich product [--markets smartstore,coupang,gmarket] < products.jsonl
 
-`register_cli(subparsers)` adds the `enrich` command to the product CLI's argparse parser; this
+`register_cli(subparsers)` adds the `enrich` command to the product CLI's argparse parser and sets
+`func` on the parsed namespace: the host calls `args.func(args)` (it returns the exit code). This
 module also runs alone: `python -m dropship_core.ai.cli enrich classify --json`.
 """
 
@@ -40,9 +41,10 @@ def register_cli(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentP
     return enrich
 
 
-def _classify(args: argparse.Namespace, stdin: IO[str], stdout: IO[str]) -> int:
+def _classify(args: argparse.Namespace, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
     from dropship_core.ai.classifier import default_classifier
 
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     clf = default_classifier(args.market)
     for line in stdin:
         name = line.strip()
@@ -62,9 +64,10 @@ def _classify(args: argparse.Namespace, stdin: IO[str], stdout: IO[str]) -> int:
     return 0
 
 
-def _product(args: argparse.Namespace, stdin: IO[str], stdout: IO[str]) -> int:
+def _product(args: argparse.Namespace, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
     from dropship_core.ai.offline import OfflineEnricher
 
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     enricher = OfflineEnricher(markets=[m.strip() for m in args.markets.split(",") if m.strip()])
     rc = 0
     for n, line in enumerate(stdin, 1):

@@ -298,3 +298,40 @@ class OfflineEnricher:
 
     def enrich_many(self, products: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return [self.enrich(p) for p in products]
+
+
+# ---------------------------------------------------------------- checks
+
+def ai_data_problems(ai_data: Mapping[str, Any], banned_words: BannedWords | None = None,
+                     leaf_ids: Mapping[str, set[str]] | None = None) -> list[str]:
+    """What is wrong with an ai_data document (from any provider), for asset checks.
+
+    Titles over their market's limit or carrying that market's banned words, categories that are
+    not leaves of the tree in use (`leaf_ids`: market → ids), scores outside [0, 1].
+    """
+    from dropship_core.ai.text import limit_of, text_size
+
+    bw = banned_words or default_banned_words()
+    problems: list[str] = []
+    for market, title in (ai_data.get("titles") or {}).items():
+        if market not in MARKETS:
+            problems.append(f"{market}: unknown market")
+            continue
+        if text_size(title, market) > limit_of(market):
+            problems.append(f"{market}: title over {limit_of(market)}")
+        found = bw.find(title, market)
+        if found:
+            problems.append(f"{market}: banned words in title: {', '.join(found)}")
+        if not title.strip():
+            problems.append(f"{market}: empty title")
+    for market, cat in (ai_data.get("categories") or {}).items():
+        if not cat:
+            continue
+        if not 0.0 <= float(cat.get("confidence", 0)) <= 1.0:
+            problems.append(f"{market}: category confidence outside [0, 1]")
+        if leaf_ids and market in leaf_ids and str(cat.get("id")) not in leaf_ids[market]:
+            problems.append(f"{market}: category {cat.get('id')} is not a leaf")
+    q = ai_data.get("quality_score")
+    if q is None or not 0.0 <= float(q) <= 1.0:
+        problems.append("quality_score outside [0, 1]")
+    return problems

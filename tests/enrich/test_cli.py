@@ -60,3 +60,18 @@ def test_register_cli_in_a_host_parser():
     register_cli(sub)
     args = parser.parse_args(["enrich", "classify", "--market", "coupang", "--json"])
     assert args.market == "coupang" and args.json and callable(args.func)
+
+
+def test_host_dispatch_with_func_args_only(capsys, monkeypatch):
+    import argparse
+    import io
+
+    from dropship_core.ai.cli import register_cli
+
+    parser = argparse.ArgumentParser(prog="dropship")
+    register_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["enrich", "classify", "--json"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("요넥스 배드민턴 라켓 4U\n"))
+    assert args.func(args) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["path"].startswith("스포츠/레저>배드민턴")

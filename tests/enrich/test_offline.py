@@ -124,3 +124,22 @@ def test_coupang_pet_branch_needs_pet_words(enricher):
     assert not ai["categories"]["coupang"]["path"].startswith("반려/애완용품")
     ai = enricher.enrich({"name": "강아지 티셔츠 여름 애견옷 S", "images": []})
     assert ai["categories"]["coupang"]["path"].startswith("반려/애완용품")
+
+
+def test_ai_data_problems_for_asset_checks(enricher):
+    from dropship_core.ai.categories import leaves, load_tree
+    from dropship_core.ai.offline import ai_data_problems
+
+    leaf_ids = {"smartstore": {r.category_id for r in leaves(load_tree("smartstore"))}}
+    ai = enricher.enrich(product())
+    assert ai_data_problems(ai, leaf_ids=leaf_ids) == []
+    bad = dict(ai, titles={"gmarket": "가" * 40, "coupang": "최저가 텀블러", "smartstore": " "},
+               categories={"smartstore": {"id": "1", "path": "x", "confidence": 1.5}},
+               quality_score=2)
+    problems = ai_data_problems(bad, leaf_ids=leaf_ids)
+    assert "gmarket: title over 100" in problems
+    assert "coupang: banned words in title: 최저가" in problems
+    assert "smartstore: empty title" in problems
+    assert "smartstore: category 1 is not a leaf" in problems
+    assert "smartstore: category confidence outside [0, 1]" in problems
+    assert "quality_score outside [0, 1]" in problems

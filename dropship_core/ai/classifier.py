@@ -46,6 +46,9 @@ _KW_NODE = 0.30  # lexicon keyword naming an inner node
 _NAME_LEAF = 0.30  # a leaf's own name found in the product name (scaled by how specific it is)
 _NAME_NODE = 0.12  # an inner node's name found in the product name
 _CUE = 0.2  # a gate cue word found: branch evidence
+_INNER = 0.5  # a leaf keyword found only inside a longer keyword
+_CTX = 1.0  # extra share of branch evidence for leaves that also match a product word
+_ACCESSORY = 0.35  # device leaves when the name has an accessory word
 _EXTRA = 0.1  # each further leaf keyword after the strongest
 _BRAND = 0.25
 _GATE = 0.35
@@ -241,6 +244,17 @@ class CategoryClassifier:
         self._gate_all = np.zeros(n, dtype=np.float32)
         for idx, _keys, _node in self._gates:
             self._gate_all[idx] += _GATE
+        # demotions: (words, leaf indices) — a rule's word in the name pushes its branches down
+        self._demote: list[tuple[set[str], np.ndarray]] = []
+        for rule in lexicon.get("demote") or []:
+            words = {_norm(str(w)).replace(" ", "") for w in rule.get("words") or []}
+            paths = rule.get(market) or []
+            self.unknown_lexicon_paths += [p for p in paths if p not in self._under]
+            idx = [self._under[p] for p in paths if p in self._under]
+            if words and idx:
+                self._demote.append((words, np.unique(np.concatenate(idx))))
+                for key in words:
+                    self._kw.setdefault(key, [])
         self._kw_maxlen = max((len(k) for k in self._kw), default=2)
         # split by kind: leaf entries keep (indices, boost); node entries are merged per keyword
         # into one (indices, weights) pair that joins the similarity bincount
@@ -281,10 +295,13 @@ class CategoryClassifier:
                 extra.extend(_tokens(s))
         return toks + extra
 
-    def _keyword_hits(self, text: str) -> tuple[list[str], set[str]]:
+    def _keyword_hits(self, text: str) -> tuple[list[tuple[str, float]], set[str]]:
+        """Keyword matches with their weight (maximal or inside a longer match), and the set of
+        every match (for branch cues and gates)."""
         s = _norm(text).replace(" ", "")
+        base = max(1, len(s))
         for k, vs in self.synonyms.items():
-            if k in s:
+            if k in s[:base]:
                 s = s + " " + " ".join(v.replace(" ", "") for v in vs)
         hits: list[tuple[int, int, str]] = []
         kw, kw_lens = self._kw, self._kw_lens
@@ -300,12 +317,14 @@ class CategoryClassifier:
         hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
         keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
-        seen, out = set(), []
-        for _, _, k in keep:
-            if k not in seen:
-                seen.add(k)
-                out.append(k)
-        return out, {h[2] for h in hits}
+        # weight 1 for a maximal match, _INNER for a keyword inside a longer one (수저 in
+        # 수저세트 still says "cutlery" for the camping branch)
+        best: dict[str, float] = {}
+        keep_set = set(keep)
+        for h in hits:
+            w = 1.0 if h in keep_set else _INNER
+            best[h[2]] = max(best.get(h[2], 0.0), w)
+        return list(best.items()), {h[2] for h in hits}
 
     def scores(self, text: str) -> np.ndarray:
         qtoks = self._query_tokens(text)
@@ -321,22 +340,24 @@ class CategoryClassifier:
                 idx_parts.append(ix)
                 w_parts.append(w * (v / qn))
         hits, all_hits = self._keyword_hits(text)
-        # branch evidence (강아지, 차량용, 아동) adds up and is read from every match, even one
-        # inside a longer keyword (강아지 in 강아지간식)
-        for k in all_hits:
-            node = self._kw_node.get(k)
-            if node is not None:
-                idx_parts.append(node[0])
-                w_parts.append(node[1])
         if idx_parts:
             scores = np.bincount(
                 np.concatenate(idx_parts), weights=np.concatenate(w_parts), minlength=self.n
             ).astype(np.float32)
         else:
             scores = np.zeros(self.n, dtype=np.float32)
+        # branch evidence (강아지, 차량용, 아동, 캠핑) adds up and is read from every match, even
+        # one inside a longer keyword (강아지 in 강아지간식)
+        n_idx = [self._kw_node[k][0] for k in all_hits if k in self._kw_node]
+        branch = (
+            np.bincount(np.concatenate(n_idx), minlength=self.n, weights=np.concatenate(
+                [self._kw_node[k][1] for k in all_hits if k in self._kw_node])).astype(np.float32)
+            if n_idx else None
+        )
         # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
         # synonyms)
-        leaf_hits = [e for k in hits for e in self._kw_leaf.get(k, ())]
+        leaf_hits = [(idx, boost * w) for k, w in hits for idx, boost in self._kw_leaf.get(k, ())]
+        count = None
         if leaf_hits:
             best = np.zeros(self.n, dtype=np.float32)
             count = np.zeros(self.n, dtype=np.float32)
@@ -344,6 +365,16 @@ class CategoryClassifier:
                 best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
                 count[idx] += 1.0
             scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
+        if branch is not None:
+            scores += branch
+            if count is not None:
+                # a branch named in the name and a product word found inside it: the product is
+                # that branch's version of the thing (캠핑 + 수저 → camping cutlery)
+                scores += _CTX * branch * (count > 0)
+        # an accessory word: the device itself is not what is sold (likewise appliances/food)
+        for words, idx in self._demote:
+            if not all_hits.isdisjoint(words):
+                scores[idx] -= _ACCESSORY
         if self._gates:
             # every gate closed, then open the ones whose cue is in the name
             scores -= self._gate_all

@@ -7,10 +7,16 @@ Two signals, both built from category rows (CSV or store) plus a curated lexicon
    character 2-/3-grams, so Korean compounds match their parts (블루투스이어폰 ~ 이어폰).
    TF-IDF weights, L2-normalised; the query is scored against all leaves through an inverted
    index (numpy, one bincount per name).
-2. Rules: keywords found in the name (space-insensitive, longest match wins) add a boost to every
-   leaf under the node they name. Keywords come from the lexicon (`category_lexicon.yaml`: a
-   leaf or a level-2/3 node → words sellers use) and from the tree itself (leaf and node names).
+2. Rules: keywords found in the name (space-insensitive; a keyword inside a longer matched one
+   counts half) boost the leaves under the node they name. Keywords come from the lexicon
+   (`category_lexicon.yaml`: a leaf or a level-2/3 node → words sellers use) and from the tree
+   itself (leaf and node names). A leaf's strongest keyword counts, further ones add a little.
    Brands with a category hint (`brands.yaml`) add a small boost to their node.
+3. Context: branch words (캠핑, 강아지, 차량용, 아동, 맥북...) add to every leaf of their branch,
+   and more to those that also match a product word (캠핑 수저 → camping cutlery).
+4. Demotions and gates: accessory words demote device leaves (아이패드 케이스 is a case);
+   branches that repeat ordinary words (books, vouchers, baby, pet...) lose points unless the
+   name carries one of their cue words.
 
 The top level is chosen first (the best leaf score summed with the top level's own keyword
 evidence), then the best leaf inside it. Confidence in [0, 1] grows with the winning score and

@@ -1,6 +1,6 @@
 """Offline Korean product-name → leaf-category classifier.
 
-Two signals, both built from category rows (CSV or store) plus a curated lexicon, no model files:
+Built from category rows (CSV or store) plus a curated lexicon; no model files:
 
 1. Similarity: each leaf is a bag of features made from its path (leaf name weighted most, then
    parent, grandparent, top level) and its lexicon keywords. Features are whole words and
@@ -18,8 +18,8 @@ Two signals, both built from category rows (CSV or store) plus a curated lexicon
    branches that repeat ordinary words (books, vouchers, baby, pet...) lose points unless the
    name carries one of their cue words.
 
-The top level is chosen first (the best leaf score summed with the top level's own keyword
-evidence), then the best leaf inside it. Confidence in [0, 1] grows with the winning score and
+The top level is chosen first (the one holding the best-scoring leaf, keyword evidence
+included), then the best leaf inside it. Confidence in [0, 1] grows with the winning score and
 its margin over the best leaf of another parent.
 """
 

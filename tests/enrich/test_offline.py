@@ -143,3 +143,28 @@ def test_ai_data_problems_for_asset_checks(enricher):
     assert "smartstore: category 1 is not a leaf" in problems
     assert "smartstore: category confidence outside [0, 1]" in problems
     assert "quality_score outside [0, 1]" in problems
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_words = st.sampled_from(
+    ["텀블러", "스텐", "500ml", "[무료배송]", "★특가★", "최저가", "정품보다", "여성", "니트", "가디건",
+     "아이폰16", "케이스", "캠핑", "의자", "강아지", "사료", "3kg", "블랙", "FREE", "(당일발송)", "가" * 30]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.one_of(st.lists(_words, max_size=25).map(" ".join), st.text(max_size=150)),
+    brand=st.one_of(st.none(), st.sampled_from(["스탠리", "Acme", "나이키"]), st.text(max_size=20)),
+    description=st.one_of(st.none(), st.text(max_size=200)),
+)
+def test_enrich_any_product_keeps_the_contract(enricher, name, brand, description):
+    from dropship_core.ai.offline import ai_data_problems
+
+    ai = enricher.enrich({"name": name, "brand": brand, "description": description, "images": []})
+    # a name of nothing but noise leaves no title: the check says so, and nothing else is wrong
+    assert ai_data_problems(ai) == [f"{m}: empty title" for m, t in ai["titles"].items() if not t]
+    assert ai == enricher.enrich({"name": name, "brand": brand, "description": description, "images": []})
+    json.dumps(ai, ensure_ascii=False).encode("utf-8")

@@ -71,12 +71,13 @@ def clean_name(name: str) -> str:
     text = re.sub(f"[{_BRACKETS}]", " ", text)
     text = re.sub(f"[{re.escape(_DECOR)}]", " ", text)
     text = re.sub(r"[!?~^*_=|#$@]+", " ", text)
-    # promo words standing alone (keep words that merely contain them, e.g. 특가 inside a model)
-    promo = sorted(PROMO_WORDS, key=len, reverse=True)
+    # promo words standing alone (keep words that merely contain them, e.g. 특가 inside a model);
+    # English ones only inside brackets or stars: "New Balance" is a brand
+    standalone = {p.lower() for p in PROMO_WORDS if not p.isascii() or "+" in p}
     words = []
     for w in text.split():
         lw = w.lower()
-        if any(lw == p.lower() for p in promo):
+        if lw in standalone:
             continue
         if re.fullmatch(r"\d+%(할인|off)?", lw):
             continue

@@ -109,3 +109,9 @@ def test_sanitize_description_output_is_encodable_text(html):
     out = sanitize_description(html)
     out.encode("utf-8")
     assert "<script" not in out.lower()
+
+
+def test_english_promo_words_only_in_brackets():
+    assert clean_name("[NEW] New Balance 530 운동화 [BEST]") == "New Balance 530 운동화"
+    assert clean_name("HOT 핫팩 포켓용 30개") == "HOT 핫팩 포켓용 30개"
+    assert clean_name("1+1 텀블러 특가") == "텀블러"

@@ -38,7 +38,7 @@ import numpy as np
 import yaml
 
 from dropship_core.ai.categories import CategoryRow, load_tree
-from dropship_core.ai.text import brand_hints, find_brand
+from dropship_core.ai.text import attribute_lexicon, brand_hints, find_brand
 
 DATA_DIR = Path(__file__).parent / "data"
 LEXICON_YAML = DATA_DIR / "category_lexicon.yaml"
@@ -54,7 +54,7 @@ _NAME_NODE = 0.12  # an inner node's name found in the product name
 _CUE = 0.2  # a gate cue word found: branch evidence
 _INNER = 0.5  # a leaf keyword found only inside a longer keyword
 _CTX = 1.0  # extra share of branch evidence for leaves that also match a product word
-_ACCESSORY = 0.35  # device leaves when the name has an accessory word
+_ACCESSORY = 0.35  # a demotion rule's branches, when the name has one of its words
 _EXTRA = 0.1  # each further leaf keyword after the strongest
 _BRAND = 0.25
 _GATE = 0.35
@@ -121,8 +121,6 @@ class CategoryClassifier:
         self.weak: dict[str, float] = {}
         for w, f in (lexicon.get("weak_words") or {}).items():
             self.weak[_norm(str(w)).replace(" ", "")] = float(f)
-        from dropship_core.ai.text import attribute_lexicon
-
         for canon, aliases in (attribute_lexicon().get("color") or {}).items():
             for a in [canon, *(aliases or [])]:
                 self.weak.setdefault(_norm(str(a)).replace(" ", ""), 0.15)

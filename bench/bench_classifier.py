@@ -1,0 +1,150 @@
+"""Offline classifier benchmark on the labelled eval set (tests/data/category_eval.csv).
+
+Prints a markdown table: top-level accuracy, leaf accuracy, attribute micro-F1, names/second and
+index build time, for the tuning split (`dev`) and the held-out split (`holdout`, never looked at
+while curating the lexicon), and both together.
+
+    PYTHONPATH=$PWD python bench/bench_classifier.py [--failures dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dropship_core.ai.categories import load_tree  # noqa: E402
+from dropship_core.ai.classifier import CategoryClassifier  # noqa: E402
+from dropship_core.ai.text import extract_attributes  # noqa: E402
+
+SURE = 0.7  # confidence above which the offline answer is usually right
+EVAL_CSV = ROOT / "tests" / "data" / "category_eval.csv"
+COUPANG_EVAL_CSV = ROOT / "tests" / "data" / "coupang_eval.csv"
+ATTR_KEYS = ("brand", "model", "color", "size", "capacity", "weight", "quantity", "material", "gender", "season")
+
+
+def load_eval(path: Path = EVAL_CSV) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["attributes"] = json.loads(r["attributes"] or "{}")
+    return rows
+
+
+def _norm(v: str) -> str:
+    return "".join(str(v).split()).lower()
+
+
+def evaluate(clf: CategoryClassifier, rows: list[dict]) -> dict:
+    top_ok = leaf_ok = top5_ok = sure = sure_ok = 0
+    tp = fp = fn = 0
+    failures = []
+    for r in rows:
+        cands = clf.top_k(r["name"], 5)
+        p = cands[0]
+        top5_ok += any(c.category_id == r["expected_id"] for c in cands)
+        if p.confidence >= SURE:
+            sure += 1
+            sure_ok += p.category_id == r["expected_id"]
+        top = p.path.split(">")[0]
+        exp_top = r["expected_path"].split(">")[0]
+        top_ok += top == exp_top
+        leaf_ok += p.category_id == r["expected_id"]
+        if p.category_id != r["expected_id"]:
+            failures.append((r["name"], r["expected_path"], p.path, p.confidence))
+        got = extract_attributes(r["name"], top_level=top)
+        got_pairs = {(k, _norm(v)) for k, v in got.items() if k in ATTR_KEYS}
+        exp_pairs = {(k, _norm(v)) for k, v in r["attributes"].items() if k in ATTR_KEYS}
+        tp += len(got_pairs & exp_pairs)
+        fp += len(got_pairs - exp_pairs)
+        fn += len(exp_pairs - got_pairs)
+    n = max(1, len(rows))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"n": len(rows), "top": top_ok / n, "leaf": leaf_ok / n, "leaf5": top5_ok / n,
+            "sure_share": sure / n, "sure_prec": sure_ok / max(1, sure),
+            "attr_f1": f1, "failures": failures}
+
+
+def evaluate_coupang(path: Path = COUPANG_EVAL_CSV) -> dict:
+    """Coupang leaves through the OfflineEnricher (SmartStore leaf words as a hint) and directly."""
+    from dropship_core.ai.classifier import default_classifier
+    from dropship_core.ai.offline import OfflineEnricher
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    enr = OfflineEnricher(markets=["smartstore", "coupang"])
+    direct = default_classifier("coupang")
+    top = leaf = leaf_direct = empty = 0
+    for r in rows:
+        c = enr.enrich({"name": r["name"], "images": []})["categories"]["coupang"]
+        leaf_direct += direct.classify(r["name"]).category_id == r["expected_code"]
+        if c is None:
+            empty += 1
+            continue
+        top += c["path"].split(">")[0] == r["expected_path"].split(">")[0]
+        leaf += c["id"] == r["expected_code"]
+    n = max(1, len(rows))
+    return {"n": len(rows), "top": top / n, "leaf": leaf / n, "leaf_direct": leaf_direct / n, "empty": empty}
+
+
+def throughput(clf: CategoryClassifier, names: list[str], seconds: float = 2.0) -> tuple[float, float]:
+    """Names per second of wall-clock time and per second of this process's CPU time (the second
+    is what the code costs when other jobs share the machine)."""
+    done, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < seconds:
+        for nm in names:
+            clf.classify(nm)
+        done += len(names)
+    return done / (time.perf_counter() - t0), done / max(1e-9, time.process_time() - c0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--failures", choices=["dev"], help="list the misclassified names of the dev split")
+    args = ap.parse_args(argv)
+    rows_tree = load_tree("smartstore")
+    t0, c0 = time.perf_counter(), time.process_time()
+    clf = CategoryClassifier(rows_tree, "smartstore")
+    build, build_cpu = time.perf_counter() - t0, time.process_time() - c0
+    data = load_eval()
+    splits = {
+        "dev": [r for r in data if r["split"] == "dev"],
+        "holdout": [r for r in data if r["split"] == "holdout"],
+        "holdout2": [r for r in data if r["split"] == "holdout2"],
+        "all": data,
+    }
+    rate, rate_cpu = throughput(clf, [r["name"] for r in data])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"SmartStore offline classifier (rules-v1), {len(clf.leaves)} leaves, eval set {len(data)} names\n")
+    print("| split | names | top-level acc | leaf acc | leaf in top 5 | conf ≥ 0.7: share / leaf acc | attribute micro-F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, rows in splits.items():
+        ev = evaluate(clf, rows)
+        print(f"| {name} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['leaf5']:.1%} | {ev['sure_share']:.0%} / {ev['sure_prec']:.1%} | {ev['attr_f1']:.3f} |")
+    print(f"\n| speed | wall clock | CPU time of this process |\n|---|---:|---:|")
+    print(f"| names/second | {rate:,.0f} | {rate_cpu:,.0f} |")
+    print(f"| index build (s) | {build:.2f} | {build_cpu:.2f} |")
+    print(f"\n(1-minute load average during the run: {load:.1f} on {os.cpu_count()} CPUs)")
+    cp = evaluate_coupang()
+    print(f"\nCoupang ({len(load_tree('coupang'))} display categories), {cp['n']} hand-labelled names\n")
+    print("| top-level acc | leaf acc (with SmartStore hint) | leaf acc (name only) | left empty |")
+    print("|---:|---:|---:|---:|")
+    print(f"| {cp['top']:.1%} | {cp['leaf']:.1%} | {cp['leaf_direct']:.1%} | {cp['empty']} |")
+    if args.failures == "dev":
+        print()
+        for f in evaluate(clf, splits["dev"])["failures"]:
+            print(" | ".join(map(str, f)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

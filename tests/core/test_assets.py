@@ -105,7 +105,7 @@ def test_checks_run_and_pass_on_demo_data(setup):
     resources, instance, _ = setup
     res = dg.materialize(CHAIN, partition_key="excel-acme", resources=resources, instance=instance)
     checks = {e.asset_check_key.name: e.passed for e in res.get_asset_check_evaluations()}
-    assert checks == {"costs_positive": True, "required_fields_present": True}
+    assert checks == {"costs_positive": True, "required_fields_present": True, "ai_data_valid": True}
     pk = dg.MultiPartitionKey({"market": "gmarket", "supplier": "excel-acme"})
     res = dg.materialize([market_listings], partition_key=pk, resources=resources, instance=instance)
     checks = {e.asset_check_key.name: e.passed for e in res.get_asset_check_evaluations()}

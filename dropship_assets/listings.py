@@ -70,8 +70,9 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
             (supplier, market, market)).fetchone()[0]
         banned = conn.execute(
             "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'listable')::boolean"
-            " AND jsonb_array_length(coalesce(ai_data->'banned_words', '[]'::jsonb)) > 0",
-            (supplier, market)).fetchone()[0]
+            " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(ai_data->'banned_words', '[]'::jsonb)) w"
+            "             WHERE strpos(market_data->%s->'listing'->>'title', w) > 0)",
+            (supplier, market, market)).fetchone()[0]
     yield dg.MaterializeResult(
         metadata={
             "recomputed": dg.MetadataValue.int(len(out)),

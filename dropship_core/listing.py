@@ -57,7 +57,11 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
         reasons.append("no representative image")
     if not category.get("id"):
         reasons.append(f"no {market} category mapping")
-    banned = ai.get("banned_words") or []
+    # a word flagged in the supplier's name but cleaned out of the title does not block; one
+    # that would reach the marketplace (title or description) does
+    flagged = (ai.get("banned_words_by_market") or {}).get(market) or ai.get("banned_words") or []
+    description = ai.get("description") or raw.get("description") or ""
+    banned = [w for w in flagged if w in title or w in description]
     if banned:
         reasons.append("banned words: " + ", ".join(banned))
     listing = {

@@ -100,3 +100,15 @@ def test_listing_reasons_and_entry_diff():
     cheaper = market_entry("smartstore", _raw(cost=5000), ai, policy, published, "k3")
     assert cheaper["status"] == "pending_update"
     assert set(cheaper["diff"]) == {"cost", "price", "margin"} or "price" in cheaper["diff"]
+
+
+def test_banned_word_blocks_only_when_it_would_be_listed():
+    policy = policy_from_doc(DEFAULT_POLICY_DOC).for_market("coupang")
+    cat = {"coupang": {"id": "1", "path": "x"}}
+    cleaned = {"categories": cat, "titles": {"coupang": "코멧 텀블러 500ml"}, "banned_words": ["최저가"],
+               "description": "좋은 텀블러"}
+    _, reasons = build_listing("coupang", _raw(name="최저가 코멧 텀블러 500ml"), cleaned, policy)
+    assert reasons == []
+    kept = {**cleaned, "description": "최저가 보장 텀블러"}
+    _, reasons = build_listing("coupang", _raw(), kept, policy)
+    assert reasons == ["banned words: 최저가"]

@@ -4,6 +4,8 @@ Runs go through the local Dagster instance, so they show up in the UI (`make dev
 like any other run.
 """
 
+import json
+import os
 import sys
 import time
 import warnings
@@ -13,18 +15,37 @@ import dagster as dg
 from dropship_core.cli import table
 from dropship_core.db import database_url, is_embedded, redact_url
 from dropship_core.markets.names import MARKETS
+from dropship_core.sandbox.stack import WEBHOOK_SECRET, start_stack
+from dropship_core.store import Store
 from dropship_core.suppliers.registry import load_accounts
 
 
 def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from dropship_assets.definitions import defs
-    from dropship_assets.instance import local_instance
 
     url = database_url()
     print(f"store: {redact_url(url)}{' (embedded Postgres under .dropship/pg)' if is_embedded(url) else ''}")
     accounts = [a for a in load_accounts(suppliers_file) if a.enabled]
+    Store(url)  # applies pending migrations before anything writes
+    # the demo always runs against the local sandboxes, whatever the environment points at
+    stack = start_stack(url)
+    os.environ.update(stack.env())
+    print("sandboxes: " + ", ".join(f"{k} {v.url}" for k, v in stack.servers.items()))
+    try:
+        return _run(url, accounts, stack, quiet)
+    finally:
+        stack.stop()
+
+
+def _run(url, accounts, stack, quiet) -> int:
+    from dropship_assets.definitions import defs
+    from dropship_assets.instance import local_instance
+
+    pushed = [a.key for a in accounts if a.kind == "webhook"]
+    for key in pushed:
+        n = push_demo_events(stack.servers["webhook"].url, key)
+        print(f"pushed {n} signed webhook events for {key}")
     instance = local_instance()
     keys = [a.key for a in accounts]
     existing = set(instance.get_dynamic_partitions("supplier"))
@@ -104,3 +125,30 @@ def summary(url: str, keys: list[str]) -> str:
         out += ["", "Quarantined rows:", table([{"supplier": s, "source": src, "reason": r} for s, src, r in q],
                                                ["supplier", "source", "reason"])]
     return "\n".join(out)
+
+
+def push_demo_events(base_url: str, supplier_key: str, count: int = 24) -> int:
+    """A supplier pushing item changes: signed events, as a real integration would send them."""
+    import httpx
+
+    from dropship_core.webhook import sign
+
+    names = ["무선 충전 보조배터리 10000mAh", "스테인리스 밀폐용기 5종", "캠핑 접이식 테이블", "유아 실리콘 턱받이",
+             "남성 기능성 반팔티", "LED 센서 무드등", "대용량 텀블러 900ml", "강아지 쿨매트 M"]
+    sent = 0
+    with httpx.Client(timeout=10) as client:
+        for i in range(count):
+            product = {"name": f"{names[i % len(names)]} {i + 1}호", "cost": 5000 + 450 * i, "stock": 5 + i,
+                       "brand": "푸시상회", "origin": "국산", "shipping_fee": 3000,
+                       "images": [f"https://cdn.push-supplier.kr/{i}.jpg"], "category_path": "생활/건강"}
+            body = json.dumps({"id": f"demo-evt-{i}", "type": "item.changed", "item_id": f"P{1000 + i}",
+                               "occurred_at": "2026-11-26T09:00:00Z", "data": {"product": product}},
+                              ensure_ascii=False).encode()
+            ts = str(int(time.time()))
+            r = client.post(f"{base_url}/webhooks/{supplier_key}", content=body,
+                            headers={"X-Dropship-Timestamp": ts, "X-Dropship-Signature": sign(WEBHOOK_SECRET, ts, body),
+                                     "Content-Type": "application/json"})
+            if r.status_code != 202:
+                raise RuntimeError(f"webhook receiver answered {r.status_code}: {r.text[:200]}")
+            sent += 1
+    return sent

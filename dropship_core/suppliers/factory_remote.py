@@ -21,7 +21,6 @@ from dropship_core.suppliers.webhook_inbox import WebhookInboxConnector
 
 REMOTE_KINDS = ("ownerclan", "domeggook", "webhook")
 _INLINE_SECRETS = ("password", "api_key", "secret", "token")
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _coerce(account: SupplierAccount, name: str, value: Any, like: Any) -> Any:
@@ -89,7 +88,9 @@ def connector_for(account: SupplierAccount, env: Mapping[str, str] | None = None
         return DomeggookConnector(account.key, dataclasses.replace(settings, list_params=filters))
     if account.kind == "webhook":
         url_var = str(account.setting("database_url_env", "DATABASE_URL"))
-        return WebhookInboxConnector(account.key, env.get(url_var) or DEFAULT_DATABASE_URL,
+        from dropship_core.db import database_url
+
+        return WebhookInboxConnector(account.key, env.get(url_var) or database_url(),
                                      schema=account.setting("db_schema"),
                                      batch_size=int(account.setting("batch_size", 10_000)))
     raise ConfigError(f"supplier {account.key!r}: kind {account.kind!r} is not a remote kind "

@@ -1,0 +1,93 @@
+"""All local sandboxes at once: suppliers (OwnerClan, Domeggook), the webhook receiver and, when
+present, the marketplaces. `dropship sandbox serve` and `make demo` use this.
+
+`Stack.env()` is the environment that points the connectors at the sandboxes, with the sandboxes'
+own credentials. Those are test credentials of the local servers, not secrets of anyone's account.
+"""
+
+from __future__ import annotations
+
+import importlib
+import socket
+from dataclasses import dataclass, field
+
+from dropship_core.sandbox.serve import ServerThread
+
+DEFAULT_PORTS = {"ownerclan": 8701, "domeggook": 8702, "webhook": 8703,
+                 "smartstore": 8711, "coupang": 8712, "esm": 8713}
+
+OWNERCLAN_USER, OWNERCLAN_PASS = "sandbox-seller", "sandbox-pass"
+DOMEGGOOK_KEY = "sandbox-domeggook-key"
+WEBHOOK_SECRET = "sandbox-webhook-secret"
+
+
+def _port(preferred: int, fixed: bool) -> int:
+    if fixed:
+        return preferred
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return 0  # ServerThread picks a free one
+
+
+@dataclass
+class Stack:
+    servers: dict[str, ServerThread] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = dict(self.extra_env)
+        if "ownerclan" in self.servers:
+            u = self.servers["ownerclan"].url
+            env.update(OWNERCLAN_AUTH_URL=f"{u}/auth", OWNERCLAN_API_URL=f"{u}/v1/graphql",
+                       OWNERCLAN_USERNAME=OWNERCLAN_USER, OWNERCLAN_PASSWORD=OWNERCLAN_PASS)
+        if "domeggook" in self.servers:
+            env.update(DOMEGGOOK_BASE_URL=f"{self.servers['domeggook'].url}/ssl/api/",
+                       DOMEGGOOK_API_KEY=DOMEGGOOK_KEY)
+        if "webhook" in self.servers:
+            env.update(WEBHOOK_SECRET=WEBHOOK_SECRET, DROPSHIP_WEBHOOK_URL=self.servers["webhook"].url)
+        return env
+
+    def stop(self) -> None:
+        for s in self.servers.values():
+            s.stop()
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_items: int = 150,
+                fixed_ports: bool = False, markets: bool = True, rate_limits: bool = True) -> Stack:
+    """Start every sandbox; with fixed_ports the documented ports are required."""
+    from dropship_core.sandbox import domeggook, ownerclan
+    from dropship_core.webhook import create_app as webhook_app
+
+    stack = Stack()
+    apps = {
+        "ownerclan": ownerclan.create_app(count=ownerclan_items, **({} if rate_limits else {"rpm_limit": 0})),
+        "domeggook": domeggook.create_app(count=domeggook_items, **({} if rate_limits else {"rpm_limit": 0})),
+        "webhook": webhook_app(database_url, WEBHOOK_SECRET),
+    }
+    try:
+        for name, app in apps.items():
+            stack.servers[name] = ServerThread(app, port=_port(DEFAULT_PORTS[name], fixed_ports)).start()
+        if markets:
+            _start_markets(stack, fixed_ports)
+    except Exception:
+        stack.stop()
+        raise
+    return stack
+
+
+def _start_markets(stack: Stack, fixed_ports: bool) -> None:
+    """The marketplace sandboxes, when this installation has them."""
+    try:
+        mod = importlib.import_module("dropship_core.sandbox.markets_stack")
+    except ModuleNotFoundError:
+        return
+    mod.start(stack, lambda name: _port(DEFAULT_PORTS[name], fixed_ports))

@@ -94,6 +94,12 @@ class CoupangClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         return {"Authorization": authorization(self.access_key, self._secret.get(), method, path,
                                                query, self.clock())}

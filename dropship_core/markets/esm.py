@@ -102,6 +102,12 @@ class EsmClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         token = make_jwt(self.master_id, self._secret.get(), self.site_ids, self.issuer)
         return {"Authorization": f"Bearer {token}"}

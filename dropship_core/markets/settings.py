@@ -80,6 +80,8 @@ SANDBOX_SELLER = SellerSettings(
     coupang_return_address="서울특별시 강남구 테헤란로 1", coupang_return_address_detail="1층",
     coupang_outbound_shipping_place_code="74010",
     esm_dispatch_policy_no=100001, esm_place_no=111, esm_return_place_no=222,
+    # the demo's supplier images are not downloadable offline; the demo sandbox accepts them
+    naver_upload_images=False,
 )
 
 

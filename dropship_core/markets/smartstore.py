@@ -112,6 +112,12 @@ class SmartStoreClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # -- auth ------------------------------------------------------------------------------
 
     def get_token(self, force: bool = False) -> str:

@@ -161,3 +161,40 @@ def admin_routes(state: SandboxState, dump: Callable[[], dict],
 
 def problems_to_list(problems: list[tuple[str, str]]) -> list[dict]:
     return [{"name": n, "type": "NotValid", "message": m} for n, m in problems]
+
+
+def start_market_sandboxes(port_base: int = 0, *, rate_limits: bool = True,
+                           require_cdn_images: bool = False):
+    """Start the three sandbox marketplaces with their default credentials.
+
+    Returns (servers, env): `env` holds the SMARTSTORE_* / COUPANG_* / ESM_* variables that point
+    the connectors at them (sandbox credentials are public constants, not secrets). For a demo
+    the SmartStore sandbox accepts non-CDN image URLs unless `require_cdn_images`.
+    """
+    from dropship_core.sandbox import coupang, esm, smartstore
+    from dropship_core.sandbox.serve import ServerThread
+
+    def port(i: int) -> int:
+        return port_base + i if port_base else 0
+
+    ss = ServerThread(smartstore.create_app(require_cdn_images=require_cdn_images,
+                                            **({} if rate_limits else {"rate": None})),
+                      port=port(0)).start()
+    cp = ServerThread(coupang.create_app(**({} if rate_limits else {"rate": None})),
+                      port=port(1)).start()
+    es = ServerThread(esm.create_app(**({} if rate_limits else {"rate": None})),
+                      port=port(2)).start()
+    env = {
+        "SMARTSTORE_BASE_URL": ss.url,
+        "SMARTSTORE_CLIENT_ID": smartstore.SANDBOX_CLIENT_ID,
+        "SMARTSTORE_CLIENT_SECRET": smartstore.SANDBOX_CLIENT_SECRET,
+        "COUPANG_BASE_URL": cp.url,
+        "COUPANG_ACCESS_KEY": coupang.SANDBOX_ACCESS_KEY,
+        "COUPANG_SECRET_KEY": coupang.SANDBOX_SECRET_KEY,
+        "COUPANG_VENDOR_ID": coupang.SANDBOX_VENDOR_ID,
+        "ESM_BASE_URL": es.url,
+        "ESM_MASTER_ID": esm.SANDBOX_MASTER_ID,
+        "ESM_SECRET_KEY": esm.SANDBOX_SECRET_KEY,
+        "ESM_SITE_IDS": esm.SANDBOX_SITE_IDS,
+    }
+    return [ss, cp, es], env

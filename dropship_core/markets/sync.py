@@ -117,20 +117,27 @@ def sync_listing(client, market: str, entry: dict, record: Record, *, seller=Non
     run = _Run(client, market, entry, record, seller)
     try:
         return _sync(run)
+    except OutcomeUnknown as exc:
+        return _failed(run, exc.to_dict(), outcome_unknown=True)
     except MarketError as exc:
+        # the marketplace answered (or never took the request): nothing was created
         return _failed(run, exc.to_dict())
     except Exception as exc:  # one item must never break the batch
         log.exception("sync of %s on %s failed", run.code, market)
         return _failed(run, {"market": market, "message": f"{type(exc).__name__}: {exc}",
-                             "retryable": True})
+                             "retryable": True}, outcome_unknown=True)
 
 
-def _failed(run: _Run, error: dict, action: str = "failed") -> SyncOutcome:
+def _failed(run: _Run, error: dict, action: str = "failed",
+            outcome_unknown: bool = False) -> SyncOutcome:
     error = dict(error, listing_hash=run.lh)
     patch = {"last_error": error, "external": run.ext}
     if not run.has_id():
-        # keep the in-flight marker: the next run reconciles before any new create
-        patch["status"] = "publishing" if run.entry.get("create_pending") else "failed"
+        if outcome_unknown and run.entry.get("create_pending"):
+            # keep the in-flight marker: the next run reconciles before any new create
+            patch["status"] = "publishing"
+        else:
+            patch.update(status="failed", create_pending=None)
     # else: the product is still live with its last accepted version; status stays as it is,
     # published_hash stays behind listing_hash, so the next run retries
     try:
@@ -255,7 +262,7 @@ def _create(run: _Run) -> SyncOutcome:
         err = exc.to_dict()
         err["message"] = (f"{exc.message} (create outcome unknown; not found by seller code yet, "
                           "will reconcile before any new create)")
-        return _failed(run, err)
+        return _failed(run, err, outcome_unknown=True)
     # the id first, on its own: follow-up calls may fail
     run.record(run.done_patch(), "published", {"external": run.ext, "listing_hash": run.lh})
     if m == COUPANG:

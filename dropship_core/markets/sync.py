@@ -178,8 +178,8 @@ def _sync(run: _Run) -> SyncOutcome:
         return run.outcome("blocked", ok=False, detail="; ".join(reasons))
 
     if not run.has_id():
-        if entry.get("create_pending") and _reconcile(run):
-            pending = entry["create_pending"] or {}
+        pending = entry.get("create_pending") or {}
+        if pending and _reconcile(run):
             if pending.get("listing_hash") == run.lh:
                 run.record(run.done_patch(), "published", {"external": run.ext,
                                                           "listing_hash": run.lh})

@@ -114,6 +114,7 @@ async def _faulted(state, request, handler, error, is_create) -> Response:
     if state.take_fault("500"):
         return error(500, "internal error (injected)")
     if state.take_fault("timeout"):
+        await request.body()                      # read it all before the client gives up
         await asyncio.sleep(state.delay)          # slow gateway: the work still happens
     if is_create and state.take_fault("drop_create_response"):
         resp = await handler(request)

@@ -11,8 +11,9 @@ import pytest
 from mkt_helpers import DATABASE_URL, ROOT, Sandboxes
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sandboxes():
+    """Shared sandboxes for tests that inject no faults (each test uses its own seller codes)."""
     sb = Sandboxes()
     yield sb
     sb.stop()

@@ -45,16 +45,18 @@ FAST_RETRY = RetryPolicy(max_attempts=5, backoff_base=0.02, backoff_max=0.2, max
 
 
 class Sandboxes:
-    def __init__(self, **kw):
-        self.servers = {
-            "smartstore": ServerThread(sb_smartstore.create_app(
+    def __init__(self, only: tuple[str, ...] | None = None, **kw):
+        apps = {
+            "smartstore": lambda: sb_smartstore.create_app(
                 rate=kw.get("smartstore_rate"), require_cdn_images=kw.get("require_cdn", False),
-                token_ttl=kw.get("token_ttl", sb_smartstore.TOKEN_TTL_S))),
-            "coupang": ServerThread(sb_coupang.create_app(
+                token_ttl=kw.get("token_ttl", sb_smartstore.TOKEN_TTL_S)),
+            "coupang": lambda: sb_coupang.create_app(
                 rate=kw.get("coupang_rate"), approval=kw.get("approval", "on_get"),
-                approval_delay=kw.get("approval_delay", 0.0))),
-            "gmarket": ServerThread(sb_esm.create_app(rate=kw.get("esm_rate"))),
+                approval_delay=kw.get("approval_delay", 0.0)),
+            "gmarket": lambda: sb_esm.create_app(rate=kw.get("esm_rate")),
         }
+        self.servers = {m: ServerThread(make()) for m, make in apps.items()
+                        if only is None or m in only}
         for s in self.servers.values():
             s.start()
         self.http = httpx.Client(timeout=5)
@@ -100,8 +102,10 @@ class Sandboxes:
 
     def stop(self):
         self.http.close()
+        for s in self.servers.values():       # ask all to exit first, then wait for each
+            s.server.should_exit = True
         for s in self.servers.values():
-            s.stop()
+            s.thread.join(timeout=5)
 
 
 def make_listing(code: str | None = None, *, options: bool = True, **over) -> dict:

@@ -254,8 +254,9 @@ def test_coupang_before_approval_uses_full_update(make_sandboxes):
     assert len(entry["external"]["vendorItems"]) == 2
 
 
-def test_external_id_persisted_even_if_follow_up_fails(sandboxes):
+def test_external_id_persisted_even_if_follow_up_fails(make_sandboxes):
     """The Coupang create answers with the id; the vendor-items GET then fails: the id stays."""
+    sandboxes = make_sandboxes()
     client = sandboxes.client("coupang")
     entry = make_entry(make_listing())
     rec = MemoryRecorder(entry)

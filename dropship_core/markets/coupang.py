@@ -19,6 +19,8 @@ from dropship_core.markets.names import COUPANG
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, Secret, SellerSettings
 
 API = "/v2/providers/seller_api/apis/api/v1/marketplace"
+# heavy calls (product create/edit) may ask the gateway for a longer timeout [OFFICIAL article]
+EXTENDED_TIMEOUT = {"X-EXTENDED-TIMEOUT": "90000"}
 
 
 def signed_date(epoch: float | None = None) -> str:
@@ -105,10 +107,11 @@ class CoupangClient:
                                                query, self.clock())}
 
     def _call(self, method: str, path: str, *, params=None, json: Any = None,
-              route: str | None = None, idempotent: bool | None = None) -> Any:
+              route: str | None = None, idempotent: bool | None = None,
+              headers: dict | None = None) -> Any:
         query = encode_query(params)
         resp = self.http.request(method, path, query=query, json=json, sign=self._sign,
-                                 route=route, idempotent=idempotent)
+                                 route=route, idempotent=idempotent, headers=headers)
         body = response_body(resp)
         if isinstance(body, dict) and body.get("code") not in (None, "SUCCESS", 200, "200"):
             raise MarketError(COUPANG, body.get("message") or "error", status=resp.status_code,
@@ -124,7 +127,8 @@ class CoupangClient:
 
     def create_seller_product(self, body: dict) -> int:
         res = self._call("POST", f"{API}/seller-products", json=body,
-                         route="POST seller-products", idempotent=False)
+                         route="POST seller-products", idempotent=False,
+                         headers=EXTENDED_TIMEOUT)
         return int(res["data"])
 
     def update_seller_product(self, body: dict) -> Any:
@@ -133,7 +137,8 @@ class CoupangClient:
         The path is Coupang's documented product-modification API; it is not in the contracts
         file (UNVERIFIED here). An edit of an approved product goes back to approval.
         """
-        return self._call("PUT", f"{API}/seller-products", json=body, route="PUT seller-products")
+        return self._call("PUT", f"{API}/seller-products", json=body, route="PUT seller-products",
+                          headers=EXTENDED_TIMEOUT)
 
     def get_seller_product(self, seller_product_id: int) -> dict:
         return self._call("GET", f"{API}/seller-products/{seller_product_id}",

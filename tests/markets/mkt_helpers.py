@@ -11,8 +11,6 @@ import time
 import uuid
 
 import httpx
-import psycopg
-import pytest
 
 from dropship_core.markets import builders as b
 from dropship_core.markets.coupang import CoupangClient

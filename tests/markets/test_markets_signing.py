@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import time
+import uuid
 
 import bcrypt
 import httpx
@@ -86,10 +87,11 @@ def test_coupang_korean_query_accepted_by_sandbox(sandboxes):
         from mkt_helpers import make_listing
         from dropship_core.markets import builders as b
 
-        listing = make_listing(title="한글 텀블러 상품")
+        tag = uuid.uuid4().hex[:6]
+        listing = make_listing(title=f"한글 텀블러 {tag} 상품")
         c.create_seller_product(b.build_coupang_product(listing, c.seller))
-        res = c.list_seller_products(name="한글 텀블러")
-        assert [p["sellerProductName"] for p in res["data"]] == ["한글 텀블러 상품"]
+        res = c.list_seller_products(name=f"한글 텀블러 {tag}")
+        assert [p["sellerProductName"] for p in res["data"]] == [f"한글 텀블러 {tag} 상품"]
 
 
 def _raw_get(url: str, headers: dict) -> httpx.Response:

@@ -13,7 +13,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
+from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE, TITLE_LIMITS
 from dropship_core.markets.settings import SellerSettings
 
 UNTRACKED_STOCK = 999          # a listing with stock None (supplier does not track it)
@@ -23,13 +23,13 @@ NAVER_MAX_STOCK = 99_999_999
 NAVER_MAX_BASE_FEE = 100_000
 NAVER_MAX_OPTIONAL_IMAGES = 9
 NAVER_MAX_OPTION_GROUPS = 3
-NAVER_NAME_MAX = 100
-COUPANG_NAME_MAX = 100
+NAVER_NAME_MAX = TITLE_LIMITS[SMARTSTORE]["chars"]
+COUPANG_NAME_MAX = TITLE_LIMITS[COUPANG]["chars"]
 COUPANG_ITEM_NAME_MAX = 150
 COUPANG_MAX_ITEMS = 200
 COUPANG_MAX_DETAIL_IMAGES = 9
 COUPANG_VENDOR_PATH_MAX = 150
-ESM_NAME_MAX_BYTES = 100       # one client's truncation, UNVERIFIED
+ESM_NAME_MAX_BYTES = TITLE_LIMITS[GMARKET]["bytes"]   # one client's truncation, UNVERIFIED
 ESM_MAX_ADD_IMAGES = 14
 ESM_SITE_TYPE = {"Iac": 1, "Gmkt": 2}
 

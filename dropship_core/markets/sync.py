@@ -37,13 +37,12 @@ from typing import Any, Callable
 from dropship_core.markets import builders as b
 from dropship_core.markets.coupang import vendor_items_by_sku
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
-from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
+from dropship_core.markets.names import COUPANG, GMARKET, MARKET_EVENT_TYPES, SMARTSTORE
 from dropship_core.markets.smartstore import NAVER_CDN_PREFIX
 
 log = logging.getLogger("dropship.markets.sync")
 
-EVENT_TYPES = ("published", "updated", "price_changed", "stock_changed", "stopped",
-               "publish_failed", "reconciled")
+EVENT_TYPES = MARKET_EVENT_TYPES
 STOPPED_STATES = ("deleted", "soldout")
 PRIMARY_ID = {SMARTSTORE: "originProductNo", COUPANG: "sellerProductId", GMARKET: "goodsNo"}
 
@@ -424,3 +423,29 @@ def sync_many(client, market: str, entries: list[tuple[Any, dict]],
         out.append(sync_listing(client, market, entry, record_for(pid), seller=seller))
     log.info("%s: synced %d listings in %.1fs", market, len(out), time.monotonic() - t0)
     return out
+
+
+def summarize(outcomes: list[SyncOutcome], max_failures: int = 20) -> dict[str, Any]:
+    """Metadata for the market_sync asset: counts per action, API calls, failures (markdown)."""
+    by_action: dict[str, int] = {}
+    for o in outcomes:
+        by_action[o.action] = by_action.get(o.action, 0) + 1
+    failed = [o for o in outcomes if not o.ok and o.action != "blocked"]
+    lines = ["| seller code | error |", "|---|---|"]
+    for o in failed[:max_failures]:
+        msg = (o.error or {}).get("message") or o.detail
+        lines.append(f"| {o.seller_code} | {str(msg).replace('|', '/')[:200]} |")
+    return {
+        "listings": len(outcomes),
+        "created": by_action.get("create", 0),
+        "reconciled": by_action.get("reconcile", 0),
+        "updated": by_action.get("update", 0),
+        "price_stock_only": by_action.get("offer", 0),
+        "stopped": by_action.get("stop", 0),
+        "resumed": by_action.get("resume", 0),
+        "unchanged": by_action.get("none", 0),
+        "blocked": by_action.get("blocked", 0),
+        "failed": len(failed),
+        "api_calls": sum(o.calls for o in outcomes),
+        "failures_md": "\n".join(lines) if failed else "none",
+    }

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from dropship_core.markets.http import RetryPolicy, TokenBucket, parse_retry_after
-from dropship_core.markets.sync import sync_listing, sync_many
+from dropship_core.markets.sync import summarize, sync_listing, sync_many
 from mkt_helpers import (MemoryRecorder, PgRecorder, Sleeper, insert_product, make_entry,
                          make_listing, set_listing)
 
@@ -209,8 +209,12 @@ def test_batch_with_faults_into_postgres_exactly_once(make_sandboxes, pg, market
                        "delay": 0.6})
     first = sync_many(client, market, entries(), record_for)
     assert all(o.ok for o in first), [o for o in first if not o.ok]
+    summary = summarize(first)
+    assert (summary["created"], summary["reconciled"], summary["failed"]) == (5, 1, 0)
+    assert summary["api_calls"] == sum(o.calls for o in first) > 6
     second = sync_many(client, market, entries(), record_for)
     assert all(o.ok and o.action == "none" and o.calls == 0 for o in second)
+    assert summarize(second)["unchanged"] == 6 and summarize(second)["api_calls"] == 0
     for listing in listings:
         assert sb.copies(market, listing["seller_code"]) == 1
     rows = pg.execute("SELECT product_id, event_type FROM source_data_events "

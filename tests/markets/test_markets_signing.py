@@ -15,6 +15,8 @@ import bcrypt
 import httpx
 import jwt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dropship_core.markets import coupang, esm, smartstore
 from dropship_core.markets.errors import MarketAuthError
@@ -97,6 +99,18 @@ def test_coupang_korean_query_accepted_by_sandbox(sandboxes):
 def _raw_get(url: str, headers: dict) -> httpx.Response:
     with httpx.Client(timeout=5) as h:
         return h.get(url, headers=headers)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1,
+                    max_size=20))
+def test_coupang_any_unicode_query_is_signed_as_sent(sandboxes, name):
+    """Whatever the keyword (Hangul, spaces, '&', '+', '%', emoji), the query we sign is the query
+    the sandbox receives, so the signature verifies."""
+    with sandboxes.client("coupang") as c:
+        res = c.list_seller_products(name=name)
+        assert res["code"] == "SUCCESS"
 
 
 def test_coupang_sandbox_rejects_a_query_encoded_differently_from_what_was_signed(sandboxes):

@@ -226,3 +226,37 @@ def test_naver_token_not_reissued_while_30_min_remain(make_sandboxes):
         time.sleep(1.6)
         c.get_token()
         assert c.tokens_issued == 2
+
+
+def test_naver_sandbox_checks_timestamp_and_sign(sandboxes):
+    from dropship_core.sandbox import smartstore as sb_smartstore
+
+    url = sandboxes.url("smartstore") + "/v1/oauth2/token"
+    cid, secret = sb_smartstore.SANDBOX_CLIENT_ID, sb_smartstore.SANDBOX_CLIENT_SECRET
+    old = int(time.time() * 1000) - 10 * 60 * 1000
+    form = {"client_id": cid, "timestamp": str(old), "grant_type": "client_credentials",
+            "type": "SELF", "client_secret_sign": smartstore.client_secret_sign(cid, secret, old)}
+    with httpx.Client(timeout=5) as h:
+        r = h.post(url, data=form)
+        assert r.status_code == 400 and r.json()["invalidInputs"][0]["name"] == "timestamp"
+        now = int(time.time() * 1000)
+        form.update(timestamp=str(now),
+                    client_secret_sign=smartstore.client_secret_sign(cid, secret, now - 1))
+        r = h.post(url, data=form)
+        assert r.status_code == 401 and r.json()["code"] == "GW.AUTHN"
+        form["client_secret_sign"] = smartstore.client_secret_sign(cid, secret, now)
+        r = h.post(url, data=form)
+        assert r.status_code == 200 and r.json()["expires_in"] == 10800
+        assert r.json()["token_type"] == "Bearer"
+
+
+def test_coupang_sandbox_ip_allow_list():
+    from dropship_core.sandbox.serve import ServerThread
+
+    with ServerThread(sb_coupang.create_app(allowed_ips={"10.1.2.3"})) as srv:
+        c = coupang.CoupangClient(sb_coupang.SANDBOX_ACCESS_KEY, sb_coupang.SANDBOX_SECRET_KEY,
+                                  sb_coupang.SANDBOX_VENDOR_ID, srv.url)
+        with pytest.raises(MarketAuthError) as ei:
+            c.ping()
+        assert ei.value.status == 403 and "[FORBIDDEN] Not allowed IP" in ei.value.message
+        assert ei.value.retryable is False

@@ -105,7 +105,7 @@ class _Run:
     def done_patch(self, status: str = "published") -> dict:
         return {"status": status, "external": self.ext, "published_hash": self.lh,
                 "published_digest": published_digest(self.listing), "last_error": None,
-                "create_pending": None, "synced_at": _now()}
+                "create_pending": None, "blocked_reasons": [], "synced_at": _now()}
 
     def has_id(self) -> bool:
         return bool(self.ext.get(PRIMARY_ID[self.market]))
@@ -113,6 +113,8 @@ class _Run:
 
 def sync_listing(client, market: str, entry: dict, record: Record, *, seller=None) -> SyncOutcome:
     """Bring `market` in line with `entry["listing"]`. Never raises for a marketplace error."""
+    if getattr(client, "market", market) != market:
+        raise ValueError(f"a {client.market} client cannot sync {market}")
     run = _Run(client, market, entry, record, seller)
     try:
         return _sync(run)

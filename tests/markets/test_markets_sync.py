@@ -153,6 +153,16 @@ def test_invalid_listing_is_blocked_without_calls(sandboxes, market):
     assert "name too long" in " ".join(entry["blocked_reasons"])
     out, rec = _sync(client, market, entry)      # same input: no new event
     assert rec.events == [] and out.calls == 0
+    set_listing(entry, dict(entry["listing"], title="스테인리스 텀블러"))   # fixed upstream
+    out, rec = _sync(client, market, entry)
+    assert out.ok and out.action == "create" and rec.types() == ["published"]
+    assert entry["status"] == "published" and entry["blocked_reasons"] == []
+
+
+def test_client_market_mismatch_is_a_programming_error(sandboxes):
+    with pytest.raises(ValueError):
+        sync_listing(sandboxes.client("coupang"), "smartstore", make_entry(make_listing()),
+                     MemoryRecorder({}))
 
 
 def test_not_listable_entry_is_left_alone(sandboxes):

@@ -21,15 +21,18 @@ from dropship_core.markets.esm import EsmClient
 from dropship_core.markets.factory import market_name
 from dropship_core.markets.http import RetryPolicy
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
-from dropship_core.markets.settings import DEFAULT_BASE_URLS, SellerSettings
+from dropship_core.markets.settings import DEFAULT_BASE_URLS, SellerSettings, preset
 from dropship_core.markets.smartstore import SmartStoreClient
 
 
 class SellerSettingsResource(dg.ConfigurableResource):
     """What every listing shares: delivery company, return/exchange, A/S, per-market addresses
-    and policies. Either point `settings_file` at a YAML of `SellerSettings` fields or set the
-    fields here (fields win over the file)."""
+    and policies. `preset` is the base ("sandbox" matches the sandbox marketplaces), then
+    `settings_file` (a YAML of `SellerSettings` fields), then the fields set here."""
 
+    preset: str | None = Field(default=None,
+                               description="base settings: 'default' or 'sandbox' (the sandboxes' "
+                                           "registered addresses and policies)")
     settings_file: str | None = Field(default=None, description="YAML of SellerSettings fields")
     delivery_company: str | None = None
     as_phone: str | None = None
@@ -59,7 +62,9 @@ class SellerSettingsResource(dg.ConfigurableResource):
     esm_official_notice_no: int | None = None
 
     def get_settings(self) -> SellerSettings:
-        base = SellerSettings.from_yaml(self.settings_file) if self.settings_file else SellerSettings()
+        base = preset(self.preset)
+        if self.settings_file:
+            base = SellerSettings.from_yaml(self.settings_file, base)
         d = {f.name: getattr(base, f.name) for f in dc_fields(SellerSettings)}
         for name in d:
             v = getattr(self, name, None)
@@ -169,5 +174,6 @@ def marketplaces_from_env(seller: SellerSettingsResource | None = None) -> Marke
             master_id=dg.EnvVar("ESM_MASTER_ID"), secret_key=dg.EnvVar("ESM_SECRET_KEY"),
             site_ids=dg.EnvVar("ESM_SITE_IDS")),
         seller=seller or SellerSettingsResource(
+            preset=env("DROPSHIP_SELLER_PRESET") or None,
             settings_file=env("DROPSHIP_SELLER_SETTINGS") or None),
     )

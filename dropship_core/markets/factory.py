@@ -3,7 +3,8 @@
 Env: SMARTSTORE_BASE_URL, SMARTSTORE_CLIENT_ID, SMARTSTORE_CLIENT_SECRET;
 COUPANG_BASE_URL, COUPANG_ACCESS_KEY, COUPANG_SECRET_KEY, COUPANG_VENDOR_ID;
 ESM_BASE_URL, ESM_MASTER_ID, ESM_SECRET_KEY, ESM_SITE_IDS;
-DROPSHIP_SELLER_SETTINGS (optional YAML of SellerSettings fields).
+DROPSHIP_SELLER_PRESET (default | sandbox), DROPSHIP_SELLER_SETTINGS (optional YAML of
+SellerSettings fields, applied over the preset).
 Base URLs default to the real services.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.esm import EsmClient
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
-from dropship_core.markets.settings import SellerSettings, env
+from dropship_core.markets.settings import SellerSettings, env, preset
 from dropship_core.markets.smartstore import SmartStoreClient
 
 ALIASES = {"naver": SMARTSTORE, "smartstore": SMARTSTORE, "coupang": COUPANG, "esm": GMARKET,
@@ -33,8 +34,11 @@ def market_name(name: str) -> str:
 
 
 def seller_from_env() -> SellerSettings:
+    """DROPSHIP_SELLER_PRESET (default | sandbox) as the base, DROPSHIP_SELLER_SETTINGS (YAML)
+    on top."""
+    base = preset(env("DROPSHIP_SELLER_PRESET"))
     path = env("DROPSHIP_SELLER_SETTINGS")
-    return SellerSettings.from_yaml(path) if path else SellerSettings()
+    return SellerSettings.from_yaml(path, base) if path else base
 
 
 def client_from_env(market: str, seller: SellerSettings | None = None, **kw):

@@ -65,11 +65,19 @@ class SellerSettings:
         return cls(**d)
 
     @classmethod
-    def from_yaml(cls, path: str) -> "SellerSettings":
+    def from_yaml(cls, path: str, base: "SellerSettings | None" = None) -> "SellerSettings":
+        import dataclasses
+
         import yaml
 
         with open(path, encoding="utf-8") as fh:
-            return cls.from_dict(yaml.safe_load(fh) or {})
+            d = yaml.safe_load(fh) or {}
+        if base is None:
+            return cls.from_dict(d)
+        cls.from_dict(d)   # validates the keys
+        if "esm_sites" in d:
+            d["esm_sites"] = tuple(d["esm_sites"])
+        return dataclasses.replace(base, **d)
 
 
 # Defaults that match the sandboxes' pre-registered addresses/places, for `make demo`.
@@ -103,3 +111,17 @@ class Secret:
 def env(name: str, default: str | None = None) -> str | None:
     v = os.environ.get(name)
     return v if v not in (None, "") else default
+
+
+PRESETS = {"default": SellerSettings(), "sandbox": SANDBOX_SELLER}
+
+
+def preset(name: str | None) -> SellerSettings:
+    """A named base for seller settings: "default" or "sandbox" (matches the sandboxes' data)."""
+    import dataclasses
+
+    try:
+        return dataclasses.replace(PRESETS[name or "default"])
+    except KeyError:
+        raise ValueError(f"unknown seller settings preset {name!r}; one of {sorted(PRESETS)}") \
+            from None

@@ -197,5 +197,6 @@ def start_market_sandboxes(port_base: int = 0, *, rate_limits: bool = True,
         "ESM_MASTER_ID": esm.SANDBOX_MASTER_ID,
         "ESM_SECRET_KEY": esm.SANDBOX_SECRET_KEY,
         "ESM_SITE_IDS": esm.SANDBOX_SITE_IDS,
+        "DROPSHIP_SELLER_PRESET": "sandbox",
     }
     return [ss, cp, es], env

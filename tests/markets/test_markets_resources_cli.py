@@ -71,11 +71,35 @@ def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
         assert sandboxes.copies(market, listing["seller_code"]) == 1
 
 
+def test_seller_presets_for_the_sandboxes(sandbox_env, sandboxes, monkeypatch):
+    monkeypatch.setenv("DROPSHIP_SELLER_PRESET", "sandbox")
+    listing = make_listing(options=False)
+
+    @dg.asset
+    def esm_probe(marketplaces: MarketplacesResource) -> None:
+        entry = make_entry(listing)
+        with marketplaces.client("esm") as client:
+            assert client.seller.esm_dispatch_policy_no == 100001
+            out = sync_listing(client, "gmarket", entry, MemoryRecorder(entry))
+        assert out.ok and out.action == "create", out
+
+    assert dg.materialize([esm_probe], resources={"marketplaces": marketplaces_from_env()}).success
+    assert sandboxes.copies("gmarket", listing["seller_code"]) == 1
+    from dropship_core.markets.factory import seller_from_env
+
+    assert seller_from_env().coupang_vendor_id == "A00000001"
+    monkeypatch.setenv("DROPSHIP_SELLER_PRESET", "nope")
+    with pytest.raises(ValueError):
+        seller_from_env()
+
+
 def test_seller_settings_resource_overrides_file(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text("delivery_company: HANJIN\nesm_sites: [Gmkt, Iac]\n")
     s = SellerSettingsResource(settings_file=str(f), as_phone="010-1").get_settings()
     assert (s.delivery_company, s.as_phone, s.esm_sites) == ("HANJIN", "010-1", ("Gmkt", "Iac"))
+    s = SellerSettingsResource(preset="sandbox", settings_file=str(f)).get_settings()
+    assert (s.delivery_company, s.esm_place_no) == ("HANJIN", 111)
     with pytest.raises(ValueError):
         SellerSettings.from_dict({"no_such_setting": 1})
 

@@ -305,10 +305,14 @@ def _offer(run: _Run, old: dict, new: dict, action: str = "offer") -> SyncOutcom
     if set(old_items) != set(new_items):
         return _update(run, action)
     if m == SMARTSTORE:
-        if price_changed or stock_changed:
-            ids = _naver_option_ids(run) if b.variants(listing) else None
+        if (price_changed or stock_changed) and b.variants(listing):
             c.update_option_stock(run.ext["originProductNo"],
-                                  b.build_smartstore_option_stock(listing, ids))
+                                  b.build_smartstore_option_stock(listing, _naver_option_ids(run)))
+        elif price_changed or stock_changed:
+            # no options: the documented full update carries salePrice and stockQuantity (the
+            # option-stock body for option-less products is not documented)
+            c.update_product(run.ext["originProductNo"],
+                             b.build_smartstore_product(listing, run.seller, _naver_images(run)))
     elif m == COUPANG:
         vids = run.ext.get("vendorItems") or {}
         if any(k not in vids for k in price_changed + stock_changed):

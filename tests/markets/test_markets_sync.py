@@ -285,3 +285,17 @@ def test_external_id_persisted_even_if_follow_up_fails(make_sandboxes):
     assert out.ok and entry["external"]["sellerProductId"]
     assert rec.types() == ["published"]
     assert sandboxes.copies("coupang", entry["listing"]["seller_code"]) == 1
+
+
+def test_naver_product_without_options_price_stock_via_full_update(sandboxes):
+    client = sandboxes.client("smartstore")
+    entry = make_entry(make_listing(options=False))
+    assert _sync(client, "smartstore", entry)[0].ok
+    before = dict(client.http.calls.by_route)
+    set_listing(entry, dict(entry["listing"], price=9900, stock=0))
+    out, rec = _sync(client, "smartstore", entry)
+    assert out.ok and out.calls == 1 and rec.types() == ["price_changed", "stock_changed"]
+    route = "PUT /v2/products/origin-products/{no}"
+    assert client.http.calls.by_route[route] == before.get(route, 0) + 1
+    prod = _product(sandboxes, "smartstore", entry)
+    assert (prod["salePrice"], prod["stockQuantity"], prod["statusType"]) == (9900, 0, "OUTOFSTOCK")

@@ -12,8 +12,8 @@ TITLE_LIMITS = {
     GMARKET: {"bytes": 100},
 }
 
-# Dagster concurrency pools, one per marketplace account, so two runs never hit one API at once
-# beyond its limit (market_sync ops for a market share its pool; set the pool limit to 1).
+# Dagster concurrency pool names, one per marketplace account, so two runs never hit one API at
+# once beyond its limit (for per-market sync assets/ops; set each pool's limit to 1).
 MARKET_POOLS = {SMARTSTORE: "market_api_smartstore", COUPANG: "market_api_coupang",
                 GMARKET: "market_api_gmarket"}
 

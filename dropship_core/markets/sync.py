@@ -69,9 +69,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def published_digest(listing: dict) -> dict:
-    return {"content": b.digest(b.content_of(listing)), "offer": b.offer_of(listing),
-            "state": listing.get("state") or "active"}
+def in_flight_marker(listing_hash: str) -> dict:
+    """`last_error` while a create is in flight: if we never learn its outcome (lost response,
+    crash), the next run looks the product up by seller code before creating anything."""
+    return {"message": "create in flight; outcome unknown", "outcome_unknown": True,
+            "retryable": True, "listing_hash": listing_hash, "at": _now()}
 
 
 class _Run:
@@ -103,9 +105,15 @@ class _Run:
                            detail)
 
     def done_patch(self, status: str = "published") -> dict:
-        return {"status": status, "external": self.ext, "published_hash": self.lh,
-                "published_digest": published_digest(self.listing), "last_error": None,
-                "create_pending": None, "blocked_reasons": [], "synced_at": _now()}
+        # published_listing: what the marketplace now holds; the next run diffs against it to
+        # pick the cheapest call (price/stock only, full update, resume)
+        return {"status": status, "sync_status": status, "external": self.ext,
+                "published_hash": self.lh, "published_listing": self.listing,
+                "last_error": None, "attempts": 0, "blocked_reasons": [], "synced_at": _now()}
+
+    def pending(self) -> dict | None:
+        last = self.entry.get("last_error") or {}
+        return last if last.get("outcome_unknown") and not self.has_id() else None
 
     def has_id(self) -> bool:
         return bool(self.ext.get(PRIMARY_ID[self.market]))
@@ -131,14 +139,18 @@ def sync_listing(client, market: str, entry: dict, record: Record, *, seller=Non
 
 def _failed(run: _Run, error: dict, action: str = "failed",
             outcome_unknown: bool = False) -> SyncOutcome:
-    error = dict(error, listing_hash=run.lh)
-    patch = {"last_error": error, "external": run.ext}
+    error = dict(error, listing_hash=run.lh, at=_now())
+    patch = {"last_error": error, "external": run.ext,
+             "attempts": int(run.entry.get("attempts") or 0) + 1}
     if not run.has_id():
-        if outcome_unknown and run.entry.get("create_pending"):
-            # keep the in-flight marker: the next run reconciles before any new create
-            patch["status"] = "publishing"
+        if outcome_unknown and run.pending():
+            # a create may have happened: the next run reconciles before any new create
+            error["outcome_unknown"] = True
+            patch.update(status="publishing", sync_status="publishing")
         else:
-            patch.update(status="failed", create_pending=None)
+            patch.update(status="failed", sync_status="failed")
+    else:
+        patch["sync_status"] = "failed"
     # else: the product is still live with its last accepted version; status stays as it is,
     # published_hash stays behind listing_hash, so the next run retries
     try:
@@ -153,7 +165,7 @@ def _sync(run: _Run) -> SyncOutcome:
     status = entry.get("status")
     state = listing.get("state") or "active"
 
-    if entry.get("published_hash") == run.lh and status in ("published", "stopped"):
+    if entry.get("published_hash") == run.lh:
         return run.outcome("none", detail="published_hash == listing_hash")
     last = entry.get("last_error") or {}
     if last.get("listing_hash") == run.lh and last.get("retryable") is False:
@@ -161,7 +173,7 @@ def _sync(run: _Run) -> SyncOutcome:
                            detail="rejected before; waiting for a new listing")
 
     if state in STOPPED_STATES:
-        if not run.has_id() and entry.get("create_pending"):
+        if run.pending():
             _reconcile(run)
         if not run.has_id():
             return run.outcome("none", detail=f"{state} and never published")
@@ -171,15 +183,17 @@ def _sync(run: _Run) -> SyncOutcome:
         return run.outcome("blocked", ok=False, detail="; ".join(entry.get("blocked_reasons") or []))
     reasons = b.validate_listing(run.market, listing)
     if reasons:
-        if entry.get("blocked_reasons") != reasons:
-            patch = {"blocked_reasons": reasons}
-            if not run.has_id():
-                patch["status"] = "blocked"
-            run.record(patch, "publish_failed", {"blocked_reasons": reasons, "listing_hash": run.lh})
+        # last_error (kept by market_listings) makes the same listing a no-op next time
+        error = {"message": "blocked: " + "; ".join(reasons), "blocked_reasons": reasons,
+                 "retryable": False, "listing_hash": run.lh, "at": _now()}
+        patch = {"blocked_reasons": reasons, "last_error": error, "sync_status": "blocked"}
+        if not run.has_id():
+            patch["status"] = "blocked"
+        run.record(patch, "publish_failed", {"blocked_reasons": reasons, "listing_hash": run.lh})
         return run.outcome("blocked", ok=False, detail="; ".join(reasons))
 
     if not run.has_id():
-        pending = entry.get("create_pending") or {}
+        pending = run.pending()
         if pending and _reconcile(run):
             if pending.get("listing_hash") == run.lh:
                 run.record(run.done_patch(), "published", {"external": run.ext,
@@ -188,8 +202,8 @@ def _sync(run: _Run) -> SyncOutcome:
             return _update(run, action="reconcile")
         return _create(run)
 
-    pub = entry.get("published_digest") or {}
-    content_changed = pub.get("content") != b.digest(b.content_of(listing))
+    pub = entry.get("published_listing") or {}
+    content_changed = b.digest(b.content_of(pub)) != b.digest(b.content_of(listing))
     resumed = False
     if status == "stopped" or pub.get("state") in STOPPED_STATES:
         # ESM: one sell-status call (in _offer) both re-opens sales and sets price/stock
@@ -198,7 +212,7 @@ def _sync(run: _Run) -> SyncOutcome:
         resumed = True
     if content_changed or not pub:
         return _update(run, action="resume" if resumed else "update")
-    old_offer, new_offer = pub.get("offer") or {}, b.offer_of(listing)
+    old_offer, new_offer = b.offer_of(pub), b.offer_of(listing)
     if old_offer != new_offer or resumed:
         return _offer(run, old_offer, new_offer, action="resume" if resumed else "offer")
     run.record(run.done_patch(), None, {})
@@ -232,7 +246,8 @@ def _reconcile(run: _Run) -> bool:
     run.ext.update(hit)
     if run.market == COUPANG:
         _coupang_refresh_items(run)
-    run.record({"external": run.ext, "create_pending": None, "status": "published"},
+    run.record({"external": run.ext, "last_error": None, "status": "published",
+                "sync_status": "published"},
                "reconciled", {"external": run.ext, "seller_code": run.code})
     return True
 
@@ -240,9 +255,10 @@ def _reconcile(run: _Run) -> bool:
 def _create(run: _Run) -> SyncOutcome:
     c, m, listing, seller = run.client, run.market, run.listing, run.seller
     # persisted before the call: if we die mid-create, the next run reconciles first
-    pending = {"listing_hash": run.lh, "at": _now()}
-    run.record({"status": "publishing", "create_pending": pending}, None, {})
-    run.entry = dict(run.entry, create_pending=pending)
+    marker = in_flight_marker(run.lh)
+    run.record({"status": "publishing", "sync_status": "publishing", "last_error": marker}, None,
+               {})
+    run.entry = dict(run.entry, last_error=marker)
     try:
         if m == SMARTSTORE:
             body = b.build_smartstore_product(listing, seller, _naver_images(run))
@@ -343,8 +359,7 @@ def _offer(run: _Run, old: dict, new: dict, action: str = "offer") -> SyncOutcom
 
 def _stop(run: _Run, state: str) -> SyncOutcome:
     c, m = run.client, run.market
-    if run.entry.get("status") == "stopped" and (run.entry.get("published_digest") or {}).get(
-            "state") in STOPPED_STATES:
+    if (run.entry.get("published_listing") or {}).get("state") in STOPPED_STATES:
         run.record(run.done_patch("stopped"), None, {})
         return run.outcome("none", detail="already stopped")
     if m == SMARTSTORE:

@@ -95,6 +95,9 @@ class Sandboxes:
         if market == "coupang":
             return CoupangClient(sb_coupang.SANDBOX_ACCESS_KEY, sb_coupang.SANDBOX_SECRET_KEY,
                                  sb_coupang.SANDBOX_VENDOR_ID, self.url(market), **common)
+        # goods search is paced at 30/min by default (see test_esm_search_is_paced); reconcile
+        # tests would otherwise wait on it
+        common.setdefault("search_per_minute", 6000)
         return EsmClient(sb_esm.SANDBOX_MASTER_ID, sb_esm.SANDBOX_SECRET_KEY,
                          sb_esm.SANDBOX_SITE_IDS, self.url(market), **common)
 
@@ -131,6 +134,26 @@ def make_entry(listing: dict) -> dict:
 def set_listing(entry: dict, listing: dict) -> None:
     entry["listing"] = listing
     entry["listing_hash"] = b.digest(listing)
+
+
+# What market_listings keeps of a previous entry when it recomputes one (dropship_core.listing
+# SYNC_KEYS in the backbone); everything else is rebuilt, and status is recomputed.
+LISTINGS_KEEP = ("external", "published_hash", "published_listing", "last_error", "sync_status",
+                 "attempts")
+
+
+def relist(entry: dict, listing: dict | None = None) -> dict:
+    """Recompute `entry` the way market_listings does (same listing unless one is given)."""
+    listing = listing if listing is not None else entry["listing"]
+    h = b.digest(listing)
+    kept = {k: entry[k] for k in LISTINGS_KEEP if k in entry}
+    published = entry.get("published_hash")
+    status = (entry.get("status", "published") if published == h
+              else "pending_update" if published else "pending")
+    entry.clear()
+    entry.update(kept, listing=listing, listing_hash=h, listable=True, blocked_reasons=[],
+                 diff={}, status=status)
+    return entry
 
 
 class MemoryRecorder:

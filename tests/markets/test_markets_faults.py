@@ -37,6 +37,15 @@ def test_token_bucket_paces():
     assert time.monotonic() - t0 >= 0.24
 
 
+def test_esm_search_is_paced_at_30_per_minute():
+    from dropship_core.markets.esm import EsmClient
+
+    c = EsmClient("m", "k" * 32, "G:x", "http://127.0.0.1:9")
+    assert c.search_bucket.rate == 0.5 and c.search_bucket.burst == 1.0
+    assert c.search_bucket.acquire() == 0.0
+    c.close()
+
+
 def test_retry_after_parsing():
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
@@ -84,7 +93,7 @@ def test_dropped_create_response_is_reconciled_not_duplicated(make_sandboxes, ma
     out = sync_listing(client, market, entry, rec)
     assert out.ok and out.action == "reconcile", out
     assert rec.types() == ["reconciled", "published"]
-    assert entry["status"] == "published" and entry["create_pending"] is None
+    assert entry["status"] == "published" and entry["last_error"] is None
     assert sb.copies(market, entry["listing"]["seller_code"]) == 1
     # the reconciled product is then managed like any other: a price change updates it
     set_listing(entry, dict(entry["listing"], price=14900))
@@ -104,7 +113,7 @@ def test_create_timeout_on_a_slow_server_is_reconciled_next_run(make_sandboxes, 
     rec = MemoryRecorder(entry)
     out = sync_listing(client, market, entry, rec)
     assert not out.ok and rec.types() == ["publish_failed"], out
-    assert entry["status"] == "publishing" and entry["create_pending"]
+    assert entry["status"] == "publishing" and entry["last_error"]["outcome_unknown"] is True
     assert entry["last_error"]["retryable"] is True
     time.sleep(0.8)
     rec = MemoryRecorder(entry)
@@ -171,14 +180,14 @@ def test_server_rate_limit_is_retried_and_pacing_avoids_it(make_sandboxes):
     sleeper = Sleeper()
     greedy = sb.client("smartstore", sleep=sleeper, rate=1000,
                        retry=RetryPolicy(max_attempts=10, backoff_base=0.05, backoff_max=0.5))
-    for _ in range(8):
+    for _ in range(6):
         greedy.search_by_seller_code("x")
     assert greedy.http.calls.by_status["429"] >= 1        # the sandbox throttled it...
-    assert greedy.http.calls.by_status["200"] == 9        # ...and every call got through
-    time.sleep(1.0)
+    assert greedy.http.calls.by_status["200"] == 7        # ...and every call got through
+    time.sleep(0.7)
     paced = sb.client("smartstore", rate=5.0)
     paced.http.bucket.set_rate(5.0, 1.0)
-    for _ in range(6):
+    for _ in range(4):
         paced.search_by_seller_code("x")
     assert paced.http.calls.by_status.get("429", 0) == 0
 

@@ -101,7 +101,7 @@ def _raw_get(url: str, headers: dict) -> httpx.Response:
         return h.get(url, headers=headers)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1,
                     max_size=20))

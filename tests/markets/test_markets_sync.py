@@ -299,3 +299,56 @@ def test_naver_product_without_options_price_stock_via_full_update(sandboxes):
     assert client.http.calls.by_route[route] == before.get(route, 0) + 1
     prod = _product(sandboxes, "smartstore", entry)
     assert (prod["salePrice"], prod["stockQuantity"], prod["statusType"]) == (9900, 0, "OUTOFSTOCK")
+
+
+@pytest.mark.parametrize("market", MARKETS)
+def test_sync_state_survives_market_listings_recomputing_the_entry(make_sandboxes, market):
+    """market_listings rebuilds market_data[market] before every sync and keeps only its sync keys:
+    price-only updates, resume after a stop, and a lost create's reconciliation still work."""
+    from mkt_helpers import relist
+
+    sb = make_sandboxes(only=(market,))
+    client = sb.client(market, timeout=0.3)
+    if market == "smartstore":
+        client.get_token()                            # the fault is for the create
+    entry = make_entry(_listing(market))
+    sb.faults(market, {"timeout": 1, "delay": 0.5})
+    out, _ = _sync(client, market, entry)             # create times out; not visible yet
+    assert not out.ok and entry["status"] == "publishing"
+    relist(entry)
+    assert entry["status"] == "pending"               # market_listings knows nothing of it
+    time.sleep(0.6)
+    out, rec = _sync(client, market, entry)
+    assert out.ok and out.action == "reconcile" and rec.types() == ["reconciled", "published"]
+    assert sb.copies(market, entry["listing"]["seller_code"]) == 1
+
+    relist(entry, dict(entry["listing"], price=14900))
+    assert entry["status"] == "pending_update"
+    out, rec = _sync(client, market, entry)
+    assert out.ok and out.action == "offer" and rec.types() == ["price_changed"], out
+
+    relist(entry, dict(entry["listing"], state="soldout"))
+    out, rec = _sync(client, market, entry)
+    assert out.ok and out.action == "stop" and rec.types() == ["stopped"]
+    relist(entry)
+    out, rec = _sync(client, market, entry)
+    assert (out.action, out.calls, rec.events) == ("none", 0, [])
+
+    relist(entry, dict(entry["listing"], state="active"))
+    assert entry["status"] == "pending_update"
+    out, rec = _sync(client, market, entry)
+    assert out.ok and out.action == "resume", out
+    assert entry["status"] == "published"
+    assert sb.copies(market, entry["listing"]["seller_code"]) == 1
+
+
+def test_rejected_listing_stays_quiet_across_market_listings_runs(sandboxes):
+    from mkt_helpers import relist
+
+    client = sandboxes.client("coupang")
+    entry = make_entry(make_listing(price=15905))      # not in 10-won units
+    out, rec = _sync(client, "coupang", entry)
+    assert out.action == "blocked" and rec.types() == ["publish_failed"]
+    relist(entry)
+    out, rec = _sync(client, "coupang", entry)
+    assert out.calls == 0 and rec.events == []

@@ -36,6 +36,9 @@ ESM_SITE_TYPE = {"Iac": 1, "Gmkt": 2}
 # fields whose change is a price/stock update, not a content update
 OFFER_FIELDS = ("price", "stock")
 STATE_FIELDS = ("state",)
+# listing fields no marketplace body carries (our own bookkeeping): changing them alone is no
+# reason to call a marketplace
+INTERNAL_FIELDS = ("cost", "margin", "category_path")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -83,7 +86,8 @@ def offer_of(listing: dict) -> dict:
 
 def content_of(listing: dict) -> dict:
     """The listing without price, stock and state: a change here needs a full update."""
-    c = {k: v for k, v in listing.items() if k not in OFFER_FIELDS + STATE_FIELDS}
+    c = {k: v for k, v in listing.items()
+         if k not in OFFER_FIELDS + STATE_FIELDS + INTERNAL_FIELDS and not k.startswith("_")}
     c["options"] = [{k: v for k, v in o.items() if k not in ("price_delta", "stock")}
                     for o in listing.get("options") or []]
     return c

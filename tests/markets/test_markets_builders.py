@@ -165,6 +165,9 @@ def test_offer_and_content_split():
     cheaper = dict(a, price=14900)
     assert b.content_of(a) == b.content_of(cheaper)
     assert b.offer_of(a) != b.offer_of(cheaper)
+    # the backbone's own bookkeeping in a listing is not marketplace content
+    assert b.content_of(dict(a, cost=9000, margin=0.2)) == b.content_of(dict(a, cost=9500,
+                                                                             margin=0.1))
     renamed = dict(a, title="새 이름")
     assert b.content_of(a) != b.content_of(renamed)
     assert b.offer_of(a) == b.offer_of(renamed)

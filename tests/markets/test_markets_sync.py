@@ -352,3 +352,13 @@ def test_rejected_listing_stays_quiet_across_market_listings_runs(sandboxes):
     relist(entry)
     out, rec = _sync(client, "coupang", entry)
     assert out.calls == 0 and rec.events == []
+
+
+def test_cost_only_change_costs_no_call(sandboxes):
+    client = sandboxes.client("gmarket")
+    entry = make_entry(make_listing(options=False, cost=9000, margin=0.3))
+    assert _sync(client, "gmarket", entry)[0].ok
+    set_listing(entry, dict(entry["listing"], cost=9500, margin=0.25))
+    out, rec = _sync(client, "gmarket", entry)
+    assert (out.action, out.calls, rec.events) == ("none", 0, [])
+    assert entry["published_hash"] == entry["listing_hash"]

@@ -62,9 +62,11 @@ class SellerSettingsResource(dg.ConfigurableResource):
     esm_official_notice_no: int | None = None
 
     def get_settings(self) -> SellerSettings:
-        base = preset(self.preset)
-        if self.settings_file:
-            base = SellerSettings.from_yaml(self.settings_file, base)
+        # unset here: DROPSHIP_SELLER_PRESET / DROPSHIP_SELLER_SETTINGS as they are at run time
+        base = preset(self.preset or os.environ.get("DROPSHIP_SELLER_PRESET") or None)
+        settings_file = self.settings_file or os.environ.get("DROPSHIP_SELLER_SETTINGS")
+        if settings_file:
+            base = SellerSettings.from_yaml(settings_file, base)
         d = {f.name: getattr(base, f.name) for f in dc_fields(SellerSettings)}
         for name in d:
             v = getattr(self, name, None)
@@ -74,6 +76,8 @@ class SellerSettingsResource(dg.ConfigurableResource):
 
 
 class _MarketResource(dg.ConfigurableResource):
+    base_url: str | None = Field(default=None, description="unset: the <MARKET>_BASE_URL env var "
+                                                          "at run time, else the real service")
     timeout_s: float = Field(default=30.0, description="read timeout per request")
     connect_timeout_s: float = 5.0
     max_attempts: int = Field(default=5, description="attempts per call on 429/5xx/timeouts")
@@ -81,6 +85,18 @@ class _MarketResource(dg.ConfigurableResource):
     backoff_max_s: float = 30.0
     max_retry_after_s: float = Field(default=120.0,
                                      description="a longer Retry-After ends the retries")
+
+    def _base_url(self, env_name: str, market: str) -> str:
+        return self.base_url or os.environ.get(env_name) or DEFAULT_BASE_URLS[market]
+
+    def _creds(self, market: str, pairs: dict[str, str]) -> list[str]:
+        """Configured values (dg.EnvVar) first, else the env vars as they are at run time; a
+        market without credentials fails here, clearly, and only when it is used."""
+        values = [getattr(self, f) or os.environ.get(env_name) or "" for f, env_name in pairs.items()]
+        missing = [env_name for (f, env_name), v in zip(pairs.items(), values) if not v]
+        if missing:
+            raise ValueError(f"{market} is not configured: set {', '.join(missing)}")
+        return values
 
     def _retry(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.max_attempts, backoff_base=self.backoff_base_s,
@@ -90,14 +106,16 @@ class _MarketResource(dg.ConfigurableResource):
 class SmartStoreResource(_MarketResource):
     """Naver Commerce API (SmartStore). Pacing defaults to the measured 2 req/s, burst 4."""
 
-    base_url: str = DEFAULT_BASE_URLS[SMARTSTORE]
-    client_id: str
-    client_secret: str = Field(description="bcrypt salt issued by Naver; use dg.EnvVar")
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None,
+                                      description="bcrypt salt issued by Naver; use dg.EnvVar")
     rate_per_s: float = 2.0
     burst: float = 4.0
 
     def get_client(self, seller: SellerSettings | None = None) -> SmartStoreClient:
-        return SmartStoreClient(self.client_id, self.client_secret, self.base_url,
+        cid, secret = self._creds(SMARTSTORE, {"client_id": "SMARTSTORE_CLIENT_ID",
+                                               "client_secret": "SMARTSTORE_CLIENT_SECRET"})
+        return SmartStoreClient(cid, secret, self._base_url("SMARTSTORE_BASE_URL", SMARTSTORE),
                                 timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
                                 rate=self.rate_per_s, burst=self.burst, retry=self._retry(),
                                 seller=seller)
@@ -106,15 +124,17 @@ class SmartStoreResource(_MarketResource):
 class CoupangResource(_MarketResource):
     """Coupang WING Open API. The limit is per vendorId (">10/s"); we pace at 5/s."""
 
-    base_url: str = DEFAULT_BASE_URLS[COUPANG]
-    access_key: str
-    secret_key: str = Field(description="use dg.EnvVar")
-    vendor_id: str
+    access_key: str | None = None
+    secret_key: str | None = Field(default=None, description="use dg.EnvVar")
+    vendor_id: str | None = None
     rate_per_s: float = 5.0
     burst: float = 5.0
 
     def get_client(self, seller: SellerSettings | None = None) -> CoupangClient:
-        return CoupangClient(self.access_key, self.secret_key, self.vendor_id, self.base_url,
+        ak, sk, vendor = self._creds(COUPANG, {"access_key": "COUPANG_ACCESS_KEY",
+                                               "secret_key": "COUPANG_SECRET_KEY",
+                                               "vendor_id": "COUPANG_VENDOR_ID"})
+        return CoupangClient(ak, sk, vendor, self._base_url("COUPANG_BASE_URL", COUPANG),
                              timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
                              rate=self.rate_per_s, burst=self.burst, retry=self._retry(),
                              seller=seller)
@@ -123,17 +143,20 @@ class CoupangResource(_MarketResource):
 class EsmResource(_MarketResource):
     """ESM 2.0 (Gmarket/Auction). No general limit is published; goods search is 30/min."""
 
-    base_url: str = DEFAULT_BASE_URLS[GMARKET]
-    master_id: str
-    secret_key: str = Field(description="use dg.EnvVar")
-    site_ids: str = Field(description="'A:<auctionId>,G:<gmarketId>', one or both")
+    master_id: str | None = None
+    secret_key: str | None = Field(default=None, description="use dg.EnvVar")
+    site_ids: str | None = Field(default=None,
+                                 description="'A:<auctionId>,G:<gmarketId>', one or both")
     issuer: str = "dropship"
     rate_per_s: float = 5.0
     burst: float = 5.0
     search_per_minute: float = 30.0
 
     def get_client(self, seller: SellerSettings | None = None) -> EsmClient:
-        return EsmClient(self.master_id, self.secret_key, self.site_ids, self.base_url,
+        master, sk, ssi = self._creds(GMARKET, {"master_id": "ESM_MASTER_ID",
+                                                "secret_key": "ESM_SECRET_KEY",
+                                                "site_ids": "ESM_SITE_IDS"})
+        return EsmClient(master, sk, ssi, self._base_url("ESM_BASE_URL", GMARKET),
                          issuer=self.issuer, timeout=self.timeout_s,
                          connect_timeout=self.connect_timeout_s, rate=self.rate_per_s,
                          burst=self.burst, search_per_minute=self.search_per_minute,
@@ -155,25 +178,25 @@ class MarketplacesResource(dg.ConfigurableResource):
         return res.get_client(self.seller.get_settings())
 
 
+def _env_vars(**fields: str) -> dict:
+    """dg.EnvVar for each field if every variable is set now; else nothing (read at run time)."""
+    if all(os.environ.get(v) for v in fields.values()):
+        return {f: dg.EnvVar(v) for f, v in fields.items()}
+    return {}
+
+
 def marketplaces_from_env(seller: SellerSettingsResource | None = None) -> MarketplacesResource:
-    """Resources wired to the documented env vars; secrets stay `dg.EnvVar` (read at run time).
-    Base URLs are read now and default to the real services."""
-    env = os.environ.get
+    """Resources wired to the documented env vars. Credentials set when the definitions load go
+    through `dg.EnvVar`; markets not configured then are read from the environment when their
+    client is made (a demo may start the sandboxes later), and an unconfigured market fails only
+    when used. Base URLs and seller settings are read at run time too."""
     return MarketplacesResource(
-        smartstore=SmartStoreResource(
-            base_url=env("SMARTSTORE_BASE_URL") or DEFAULT_BASE_URLS[SMARTSTORE],
-            client_id=dg.EnvVar("SMARTSTORE_CLIENT_ID"),
-            client_secret=dg.EnvVar("SMARTSTORE_CLIENT_SECRET")),
-        coupang=CoupangResource(
-            base_url=env("COUPANG_BASE_URL") or DEFAULT_BASE_URLS[COUPANG],
-            access_key=dg.EnvVar("COUPANG_ACCESS_KEY"),
-            secret_key=dg.EnvVar("COUPANG_SECRET_KEY"),
-            vendor_id=dg.EnvVar("COUPANG_VENDOR_ID")),
-        gmarket=EsmResource(
-            base_url=env("ESM_BASE_URL") or DEFAULT_BASE_URLS[GMARKET],
-            master_id=dg.EnvVar("ESM_MASTER_ID"), secret_key=dg.EnvVar("ESM_SECRET_KEY"),
-            site_ids=dg.EnvVar("ESM_SITE_IDS")),
-        seller=seller or SellerSettingsResource(
-            preset=env("DROPSHIP_SELLER_PRESET") or None,
-            settings_file=env("DROPSHIP_SELLER_SETTINGS") or None),
+        smartstore=SmartStoreResource(**_env_vars(client_id="SMARTSTORE_CLIENT_ID",
+                                                  client_secret="SMARTSTORE_CLIENT_SECRET")),
+        coupang=CoupangResource(**_env_vars(access_key="COUPANG_ACCESS_KEY",
+                                            secret_key="COUPANG_SECRET_KEY",
+                                            vendor_id="COUPANG_VENDOR_ID")),
+        gmarket=EsmResource(**_env_vars(master_id="ESM_MASTER_ID", secret_key="ESM_SECRET_KEY",
+                                        site_ids="ESM_SITE_IDS")),
+        seller=seller or SellerSettingsResource(),
     )

@@ -132,3 +132,39 @@ def test_register_cli_adds_to_an_existing_parser():
     cli.register_cli(sub)
     args = parser.parse_args(["markets", "ping", "coupang"])
     assert args.func is cli.cmd_ping and args.market == "coupang"
+
+
+def test_definitions_load_without_env_and_read_it_at_run_time(sandboxes, monkeypatch):
+    for k in ("SMARTSTORE_BASE_URL", "SMARTSTORE_CLIENT_ID", "SMARTSTORE_CLIENT_SECRET"):
+        monkeypatch.delenv(k, raising=False)
+    resource = marketplaces_from_env()           # as at import of the definitions
+
+    @dg.asset
+    def naver_ping(marketplaces: MarketplacesResource) -> dg.MaterializeResult:
+        with marketplaces.client("naver") as client:
+            return dg.MaterializeResult(metadata={"base_url": client.http.base_url,
+                                                  "ok": client.ping()["ok"]})
+
+    defs = dg.Definitions(assets=[naver_ping], resources={"marketplaces": resource})
+    assert defs.get_assets_def("naver_ping")
+    # the sandbox "starts" after the definitions were built
+    monkeypatch.setenv("SMARTSTORE_BASE_URL", sandboxes.url("smartstore"))
+    monkeypatch.setenv("SMARTSTORE_CLIENT_ID", sb_smartstore.SANDBOX_CLIENT_ID)
+    monkeypatch.setenv("SMARTSTORE_CLIENT_SECRET", sb_smartstore.SANDBOX_CLIENT_SECRET)
+    result = dg.materialize([naver_ping], resources={"marketplaces": resource})
+    meta = result.asset_materializations_for_node("naver_ping")[0].metadata
+    assert meta["base_url"].value == sandboxes.url("smartstore") and meta["ok"].value is True
+
+
+def test_unconfigured_market_fails_only_when_used(monkeypatch):
+    for k in ("ESM_MASTER_ID", "ESM_SECRET_KEY", "ESM_SITE_IDS"):
+        monkeypatch.delenv(k, raising=False)
+    resource = marketplaces_from_env()
+
+    @dg.asset
+    def esm_unconfigured(marketplaces: MarketplacesResource) -> dg.MaterializeResult:
+        with pytest.raises(ValueError, match="gmarket is not configured: set ESM_MASTER_ID"):
+            marketplaces.client("gmarket")
+        return dg.MaterializeResult(metadata={"checked": True})
+
+    assert dg.materialize([esm_unconfigured], resources={"marketplaces": resource}).success

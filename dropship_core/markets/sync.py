@@ -12,12 +12,16 @@ The record contract::
 - `patch` is merged at the top level into `market_data[market]` (keys replaced, a None value
   stores JSON null), e.g. {"status": "published", "external": {...}, "published_hash": "..."}.
 - `event_type` is one of EVENT_TYPES, appended to the product's event log with `payload`; None
-  means "persist the patch, no event" (used for the create-in-flight marker).
+  means "persist the patch, no event" (the create-in-flight marker, ids learnt after a create).
 - It must be durable when it returns (commit), and must raise if it cannot persist.
+
+Sync state kept in the entry (and which `market_listings` must carry over when it recomputes an
+entry): external, published_hash, published_listing, last_error, sync_status, attempts.
 
 Decisions (per entry):
 
-- listing_hash == published_hash and status published/stopped -> nothing, zero API calls;
+- listing_hash == published_hash -> nothing, zero API calls;
+- the same listing was refused before (last_error not retryable) -> nothing;
 - listing.state deleted/soldout -> stop (suspend) if it is on the marketplace;
 - no external id -> create; a create whose response was lost is reconciled by the seller code
   (sellerManagementCode / externalVendorSku / managedCode), never sent twice blindly;

@@ -41,7 +41,7 @@ STATE_FIELDS = ("state",)
 INTERNAL_FIELDS = ("cost", "margin", "category_path")
 
 
-# -- helpers -------------------------------------------------------------------------------
+# -- listing parts -------------------------------------------------------------------------
 
 def _stock(v: Any) -> int:
     return UNTRACKED_STOCK if v is None else max(0, int(v))

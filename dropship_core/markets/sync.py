@@ -395,7 +395,7 @@ def _resume(run: _Run) -> None:
                                                                       True))
 
 
-# -- per-market helpers --------------------------------------------------------------------
+# -- per-market steps ---------------------------------------------------------------------
 
 def _coupang_refresh_items(run: _Run) -> dict:
     product = run.client.get_seller_product(run.ext["sellerProductId"])

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 
-from mkt_helpers import DATABASE_URL, ROOT, Sandboxes
+from markets_testkit import DATABASE_URL, ROOT, Sandboxes
 
 
 @pytest.fixture(scope="session")

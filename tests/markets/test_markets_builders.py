@@ -9,7 +9,7 @@ import pytest
 
 from dropship_core.markets import builders as b
 from dropship_core.markets.settings import SANDBOX_SELLER, SellerSettings
-from mkt_helpers import make_listing
+from markets_testkit import make_listing
 
 EXAMPLES = pathlib.Path("/work/shared/contracts/examples")
 

@@ -11,7 +11,7 @@ import pytest
 
 from dropship_core.markets.http import RetryPolicy, TokenBucket, parse_retry_after
 from dropship_core.markets.sync import summarize, sync_listing, sync_many
-from mkt_helpers import (MemoryRecorder, PgRecorder, Sleeper, insert_product, make_entry,
+from markets_testkit import (MemoryRecorder, PgRecorder, Sleeper, insert_product, make_entry,
                          make_listing, set_listing)
 
 MARKETS = ("smartstore", "coupang", "gmarket")

@@ -13,7 +13,7 @@ from dropship_core.sandbox import esm as sb_esm
 from dropship_core.sandbox import smartstore as sb_smartstore
 from dropship_resources.markets import (MarketplacesResource, SellerSettingsResource,
                                         marketplaces_from_env)
-from mkt_helpers import MemoryRecorder, make_entry, make_listing
+from markets_testkit import MemoryRecorder, make_entry, make_listing
 
 
 @pytest.fixture

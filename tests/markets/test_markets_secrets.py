@@ -19,7 +19,7 @@ from dropship_core.sandbox import coupang as sb_coupang
 from dropship_core.sandbox import esm as sb_esm
 from dropship_core.sandbox import smartstore as sb_smartstore
 from dropship_core.sandbox.serve import ServerThread
-from mkt_helpers import MemoryRecorder, make_entry, make_listing, set_listing
+from markets_testkit import MemoryRecorder, make_entry, make_listing, set_listing
 
 NAVER_SECRET = "$2a$04$TOPSECRETnaverSECRETxx"
 NAVER_WRONG = "$2a$04$WRONGsecretWRONGsecret"

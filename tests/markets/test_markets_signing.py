@@ -86,7 +86,7 @@ def test_coupang_korean_query_is_percent_encoded_utf8():
 
 def test_coupang_korean_query_accepted_by_sandbox(sandboxes):
     with sandboxes.client("coupang") as c:
-        from mkt_helpers import make_listing
+        from markets_testkit import make_listing
         from dropship_core.markets import builders as b
 
         tag = uuid.uuid4().hex[:6]

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dropship_core.markets.sync import sync_listing
-from mkt_helpers import MemoryRecorder, make_entry, make_listing, set_listing
+from markets_testkit import MemoryRecorder, make_entry, make_listing, set_listing
 
 MARKETS = ("smartstore", "coupang", "gmarket")
 
@@ -305,7 +305,7 @@ def test_naver_product_without_options_price_stock_via_full_update(sandboxes):
 def test_sync_state_survives_market_listings_recomputing_the_entry(make_sandboxes, market):
     """market_listings rebuilds market_data[market] before every sync and keeps only its sync keys:
     price-only updates, resume after a stop, and a lost create's reconciliation still work."""
-    from mkt_helpers import relist
+    from markets_testkit import relist
 
     sb = make_sandboxes(only=(market,))
     client = sb.client(market, timeout=0.3)
@@ -343,7 +343,7 @@ def test_sync_state_survives_market_listings_recomputing_the_entry(make_sandboxe
 
 
 def test_rejected_listing_stays_quiet_across_market_listings_runs(sandboxes):
-    from mkt_helpers import relist
+    from markets_testkit import relist
 
     client = sandboxes.client("coupang")
     entry = make_entry(make_listing(price=15905))      # not in 10-won units

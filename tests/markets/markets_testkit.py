@@ -1,4 +1,4 @@
-"""Test helpers for the marketplace tests: sandboxes on loopback ports, clients pointed at them,
+"""Shared pieces of the marketplace tests: sandboxes on loopback ports, clients pointed at them,
 listings, and two implementations of the `record` contract (in memory, and the real store)."""
 
 from __future__ import annotations

@@ -66,10 +66,21 @@ def parse_signed_date(s: str) -> float:
     return calendar.timegm(time.strptime(s, "%y%m%dT%H%M%SZ"))
 
 
-def validate_product(b: Any, vendor_id: str) -> list[str]:
+SANDBOX_RETURN_CENTERS = ("1000000001",)   # registered in WING (반품지)
+SANDBOX_OUTBOUND_PLACES = ("74010",)       # registered in WING (출고지)
+
+
+def validate_product(b: Any, vendor_id: str, return_centers: set[str] | None = None,
+                     outbound_places: set[str] | None = None) -> list[str]:
     if not isinstance(b, dict):
         return ["body must be a JSON object"]
     p = [f"{k} is required" for k in REQUIRED_TOP if b.get(k) in (None, "")]
+    if return_centers is not None and b.get("returnCenterCode") and \
+            str(b["returnCenterCode"]) not in return_centers:
+        p.append(f"returnCenterCode {b['returnCenterCode']} is not a registered return center")
+    if outbound_places is not None and b.get("outboundShippingPlaceCode") and \
+            str(b["outboundShippingPlaceCode"]) not in outbound_places:
+        p.append(f"outboundShippingPlaceCode {b['outboundShippingPlaceCode']} is not registered")
     if b.get("vendorId") not in (None, vendor_id):
         p.append("vendorId does not match the access key's vendor")
     name = b.get("sellerProductName") or ""
@@ -143,7 +154,10 @@ def validate_product(b: Any, vendor_id: str) -> list[str]:
 
 class CoupangSandbox:
     def __init__(self, keys: dict[str, tuple[str, str]], rate: float | None,
-                 approval: str, approval_delay: float, allowed_ips: set[str] | None):
+                 approval: str, approval_delay: float, allowed_ips: set[str] | None,
+                 return_centers: set[str], outbound_places: set[str]):
+        self.return_centers = return_centers
+        self.outbound_places = outbound_places
         self.keys = keys                  # access key -> (secret key, vendorId)
         self.state = SandboxState(rate, rate)
         self.approval = approval          # "on_get" | "delay" | "manual"
@@ -213,7 +227,7 @@ class CoupangSandbox:
         if err:
             return err
         body = await self._json(request)
-        problems = validate_product(body, vendor)
+        problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
         if problems:
             return error(400, problems[0], details=problems)
         with self.lock:
@@ -258,7 +272,7 @@ class CoupangSandbox:
         if err:
             return err
         body = await self._json(request)
-        problems = validate_product(body, vendor)
+        problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
         pid = body.get("sellerProductId") if isinstance(body, dict) else None
         if pid is None:
             problems.insert(0, "sellerProductId is required")
@@ -420,12 +434,15 @@ class CoupangSandbox:
 
 def create_app(keys: dict[str, tuple[str, str]] | None = None, *, rate: float | None = 10.0,
                approval: str = "on_get", approval_delay: float = 0.0,
-               allowed_ips: set[str] | None = None) -> Starlette:
+               allowed_ips: set[str] | None = None, return_centers: set[str] | None = None,
+               outbound_places: set[str] | None = None) -> Starlette:
     """The Coupang sandbox. `keys` maps access key -> (secret key, vendorId). `approval`:
     "on_get" (approved at the first GET after the approval request), "delay" (approved
     `approval_delay` s after the request) or "manual" (never)."""
     sb = CoupangSandbox(keys or {SANDBOX_ACCESS_KEY: (SANDBOX_SECRET_KEY, SANDBOX_VENDOR_ID)},
-                        rate, approval, approval_delay, allowed_ips)
+                        rate, approval, approval_delay, allowed_ips,
+                        set(return_centers or SANDBOX_RETURN_CENTERS),
+                        set(outbound_places or SANDBOX_OUTBOUND_PLACES))
     st = sb.state
 
     def r(path, name, fn, methods, create=False):

@@ -68,7 +68,11 @@ def _fault_error(status: int, message: str) -> Response:
     return gw_error(status, code, message)
 
 
-def validate_product(body: Any, create: bool, require_cdn: bool) -> list[tuple[str, str]]:
+SANDBOX_ADDRESS_IDS = (100001, 100002)     # the seller's registered shipping/return addresses
+
+
+def validate_product(body: Any, create: bool, require_cdn: bool,
+                     address_ids: set[int] | None = None) -> list[tuple[str, str]]:
     p: list[tuple[str, str]] = []
     if not isinstance(body, dict):
         return [("body", "JSON object required")]
@@ -130,6 +134,11 @@ def validate_product(body: Any, create: bool, require_cdn: bool) -> list[tuple[s
             p.append(("originProduct.deliveryInfo.deliveryFee.deliveryFeeType", "invalid"))
         if int(fee.get("baseFee") or 0) > 100_000:
             p.append(("originProduct.deliveryInfo.deliveryFee.baseFee", "최대 100,000"))
+        claim = d.get("claimDeliveryInfo") or {}
+        for k in ("shippingAddressId", "returnAddressId"):
+            if address_ids is not None and claim.get(k) not in address_ids:
+                p.append((f"originProduct.deliveryInfo.claimDeliveryInfo.{k}",
+                          "등록되지 않은 주소록입니다."))
     da = o.get("detailAttribute")
     if not isinstance(da, dict):
         p.append(("originProduct.detailAttribute", "required"))
@@ -183,7 +192,8 @@ def _camel(notice_type: str) -> str:
 
 class SmartStoreSandbox:
     def __init__(self, clients: dict[str, str], rate: float | None, burst: float | None,
-                 require_cdn_images: bool, token_ttl: int):
+                 require_cdn_images: bool, token_ttl: int, address_ids: set[int]):
+        self.address_ids = address_ids
         self.clients = clients
         self.state = SandboxState(rate, burst)
         self.require_cdn = require_cdn_images
@@ -303,7 +313,7 @@ class SmartStoreSandbox:
         if err:
             return err
         body = await self._json(request)
-        problems = validate_product(body, True, self.require_cdn)
+        problems = validate_product(body, True, self.require_cdn, self.address_ids)
         if problems:
             return bad_request(problems)
         origin = body["originProduct"]
@@ -338,7 +348,7 @@ class SmartStoreSandbox:
             return bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
                                code="NOT_FOUND")
         body = await self._json(request)
-        problems = validate_product(body, False, self.require_cdn)
+        problems = validate_product(body, False, self.require_cdn, self.address_ids)
         if problems:
             return bad_request(problems)
         with self.lock:
@@ -485,11 +495,13 @@ def _seller_code(p: dict) -> str:
 
 def create_app(clients: dict[str, str] | None = None, *, rate: float | None = 2.0,
                burst: float | None = 4.0, require_cdn_images: bool = True,
-               token_ttl: int = TOKEN_TTL_S) -> Starlette:
+               token_ttl: int = TOKEN_TTL_S, address_ids: set[int] | None = None) -> Starlette:
     """The SmartStore sandbox. `clients` maps client_id -> client_secret (bcrypt salt);
-    `rate`/`burst` is the per-app token bucket (None: unlimited)."""
+    `rate`/`burst` is the per-app token bucket (None: unlimited); `address_ids` are the seller's
+    registered address-book ids (claimDeliveryInfo)."""
     sb = SmartStoreSandbox(clients or {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET}, rate, burst,
-                           require_cdn_images, token_ttl)
+                           require_cdn_images, token_ttl,
+                           set(address_ids or SANDBOX_ADDRESS_IDS))
     st = sb.state
 
     def r(path, name, fn, methods, create=False):

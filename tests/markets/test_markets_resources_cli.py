@@ -38,12 +38,13 @@ def sandbox_env(sandboxes, monkeypatch):
 
 def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
     settings = tmp_path / "seller.yaml"
-    settings.write_text("coupang_vendor_id: A00000001\ncoupang_return_center_code: '1000'\n"
+    settings.write_text("coupang_vendor_id: A00000001\ncoupang_return_center_code: '1000000001'\n"
                         "coupang_return_zip_code: '06164'\ncoupang_return_address: 서울\n"
                         "coupang_return_address_detail: 1층\ncoupang_vendor_user_id: wing\n"
                         "coupang_outbound_shipping_place_code: '74010'\n"
                         "esm_dispatch_policy_no: 100001\nesm_place_no: 111\n"
-                        "esm_return_place_no: 222\nnaver_upload_images: false\n")
+                        "esm_return_place_no: 222\nnaver_upload_images: false\n"
+                        "naver_shipping_address_id: 100001\nnaver_return_address_id: 100002\n")
     resource = marketplaces_from_env(SellerSettingsResource(settings_file=str(settings),
                                                             as_phone="02-123-4567"))
     listings = {m: make_listing(options=m != "gmarket") for m in ("smartstore", "coupang",

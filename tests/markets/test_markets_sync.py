@@ -362,3 +362,22 @@ def test_cost_only_change_costs_no_call(sandboxes):
     out, rec = _sync(client, "gmarket", entry)
     assert (out.action, out.calls, rec.events) == ("none", 0, [])
     assert entry["published_hash"] == entry["listing_hash"]
+
+
+@pytest.mark.parametrize("market", MARKETS)
+def test_unregistered_seller_addresses_are_refused(sandboxes, market):
+    """Real marketplaces need the seller's address book / return center / dispatch policy set up
+    first; so do the sandboxes: default (empty) seller settings are refused with the reason."""
+    from dropship_core.markets.settings import SellerSettings
+
+    client = sandboxes.client(market, seller=SellerSettings(
+        coupang_vendor_id="A00000001", coupang_vendor_user_id="wing", naver_upload_images=False,
+        coupang_return_center_code="999", coupang_return_zip_code="06164",
+        coupang_return_address="서울", coupang_return_address_detail="1층",
+        coupang_outbound_shipping_place_code="1"))
+    entry = make_entry(_listing(market))
+    out, rec = _sync(client, market, entry)
+    assert not out.ok and out.error["status"] == 400 and rec.types() == ["publish_failed"]
+    text = str(out.error["response"])
+    assert {"smartstore": "claimDeliveryInfo", "coupang": "returnCenterCode",
+            "gmarket": "dispatchPolicyNo"}[market] in text

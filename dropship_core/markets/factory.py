@@ -1,0 +1,58 @@
+"""Build marketplace clients from the environment (CLI, scripts) or explicit values.
+
+Env: SMARTSTORE_BASE_URL, SMARTSTORE_CLIENT_ID, SMARTSTORE_CLIENT_SECRET;
+COUPANG_BASE_URL, COUPANG_ACCESS_KEY, COUPANG_SECRET_KEY, COUPANG_VENDOR_ID;
+ESM_BASE_URL, ESM_MASTER_ID, ESM_SECRET_KEY, ESM_SITE_IDS;
+DROPSHIP_SELLER_PRESET (default | sandbox), DROPSHIP_SELLER_SETTINGS (optional YAML of
+SellerSettings fields, applied over the preset).
+Base URLs default to the real services.
+"""
+
+from __future__ import annotations
+
+from dropship_core.markets.coupang import CoupangClient
+from dropship_core.markets.esm import EsmClient
+from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
+from dropship_core.markets.settings import SellerSettings, env, preset
+from dropship_core.markets.smartstore import SmartStoreClient
+
+ALIASES = {"naver": SMARTSTORE, "smartstore": SMARTSTORE, "coupang": COUPANG, "esm": GMARKET,
+           "gmarket": GMARKET, "auction": GMARKET}
+
+REQUIRED_ENV = {
+    SMARTSTORE: ("SMARTSTORE_CLIENT_ID", "SMARTSTORE_CLIENT_SECRET"),
+    COUPANG: ("COUPANG_ACCESS_KEY", "COUPANG_SECRET_KEY", "COUPANG_VENDOR_ID"),
+    GMARKET: ("ESM_MASTER_ID", "ESM_SECRET_KEY", "ESM_SITE_IDS"),
+}
+
+
+def market_name(name: str) -> str:
+    try:
+        return ALIASES[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown market {name!r}; one of {sorted(ALIASES)}") from None
+
+
+def seller_from_env() -> SellerSettings:
+    """DROPSHIP_SELLER_PRESET (default | sandbox) as the base, DROPSHIP_SELLER_SETTINGS (YAML)
+    on top."""
+    base = preset(env("DROPSHIP_SELLER_PRESET"))
+    path = env("DROPSHIP_SELLER_SETTINGS")
+    return SellerSettings.from_yaml(path, base) if path else base
+
+
+def client_from_env(market: str, seller: SellerSettings | None = None, **kw):
+    market = market_name(market)
+    missing = [v for v in REQUIRED_ENV[market] if not env(v)]
+    if missing:
+        raise ValueError(f"{market}: missing environment variables {', '.join(missing)}")
+    seller = seller or seller_from_env()
+    if market == SMARTSTORE:
+        return SmartStoreClient(env("SMARTSTORE_CLIENT_ID"), env("SMARTSTORE_CLIENT_SECRET"),
+                                env("SMARTSTORE_BASE_URL"), seller=seller, **kw)
+    if market == COUPANG:
+        return CoupangClient(env("COUPANG_ACCESS_KEY"), env("COUPANG_SECRET_KEY"),
+                             env("COUPANG_VENDOR_ID"), env("COUPANG_BASE_URL"), seller=seller,
+                             **kw)
+    return EsmClient(env("ESM_MASTER_ID"), env("ESM_SECRET_KEY"), env("ESM_SITE_IDS"),
+                     env("ESM_BASE_URL"), seller=seller, **kw)

@@ -1,0 +1,476 @@
+"""A local Coupang WING Open API that checks what the real one checks.
+
+- CEA HMAC: header format, known access key, signed-date freshness, and the HMAC recomputed
+  from the raw path and raw query string as received (so a query encoded differently from what
+  was signed fails with "Invalid signature.", as on Coupang);
+- optional IP allow-list (403 "[FORBIDDEN] Not allowed IP"), per-vendor rate limit (429);
+- seller products: required fields and limits, 10-won prices, approval flow (vendorItemIds only
+  once approved: on the first GET after an approval request, or after `approval_delay` s),
+  price/quantity/sales per vendorItemId with the -50%..+100% price guard unless forced.
+
+Default credentials (docs/markets.md): SANDBOX_ACCESS_KEY / SANDBOX_SECRET_KEY / SANDBOX_VENDOR_ID.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hmac
+import itertools
+import re
+import threading
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dropship_core.markets.coupang import API, signature
+from dropship_core.sandbox.market_common import SandboxState, admin_routes, api
+
+SANDBOX_ACCESS_KEY = "sandbox-access-key"
+SANDBOX_SECRET_KEY = "sandbox-secret-key"
+SANDBOX_VENDOR_ID = "A00000001"
+SIGNATURE_TTL_S = 5 * 60        # freshness window (the exact Coupang window is UNVERIFIED)
+AUTH_RE = re.compile(r"^CEA algorithm=HmacSHA256, ?access-key=([^,\s]+), ?"
+                     r"signed-date=(\d{6}T\d{6}Z), ?signature=([0-9a-f]{64})$")
+DELIVERY_METHODS = ("SEQUENCIAL", "VENDOR_DIRECT", "MAKE_ORDER", "INSTRUCTURE", "AGENT_BUY",
+                    "COLD_FRESH", "MAKE_ORDER_DIRECT")
+CHARGE_TYPES = ("FREE", "NOT_FREE", "CHARGE_RECEIVED", "FREE_DELIVERY_OVER_9800",
+                "CONDITIONAL_FREE")
+REQUIRED_TOP = ("sellerProductName", "vendorId", "saleStartedAt", "saleEndedAt", "deliveryMethod",
+                "deliveryCompanyCode", "deliveryChargeType", "deliveryCharge",
+                "deliveryChargeOnReturn", "remoteAreaDeliverable", "unionDeliveryType",
+                "returnCenterCode", "returnChargeName", "companyContactNumber", "returnZipCode",
+                "returnAddress", "returnAddressDetail", "returnCharge",
+                "outboundShippingPlaceCode", "vendorUserId", "items")
+REQUIRED_ITEM = ("itemName", "originalPrice", "salePrice", "maximumBuyCount",
+                 "maximumBuyForPerson", "maximumBuyForPersonPeriod", "outboundShippingTimeDay",
+                 "adultOnly", "taxType", "images", "notices")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+
+def error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"code": "ERROR", "message": message,
+                         "transactionId": str(uuid.uuid4()), **extra}, status_code=status)
+
+
+def _fault_error(status: int, message: str) -> Response:
+    return error(status, message)
+
+
+def parse_signed_date(s: str) -> float:
+    return calendar.timegm(time.strptime(s, "%y%m%dT%H%M%SZ"))
+
+
+SANDBOX_RETURN_CENTERS = ("1000000001",)   # registered in WING (반품지)
+SANDBOX_OUTBOUND_PLACES = ("74010",)       # registered in WING (출고지)
+
+
+def validate_product(b: Any, vendor_id: str, return_centers: set[str] | None = None,
+                     outbound_places: set[str] | None = None) -> list[str]:
+    if not isinstance(b, dict):
+        return ["body must be a JSON object"]
+    p = [f"{k} is required" for k in REQUIRED_TOP if b.get(k) in (None, "")]
+    if return_centers is not None and b.get("returnCenterCode") and \
+            str(b["returnCenterCode"]) not in return_centers:
+        p.append(f"returnCenterCode {b['returnCenterCode']} is not a registered return center")
+    if outbound_places is not None and b.get("outboundShippingPlaceCode") and \
+            str(b["outboundShippingPlaceCode"]) not in outbound_places:
+        p.append(f"outboundShippingPlaceCode {b['outboundShippingPlaceCode']} is not registered")
+    if b.get("vendorId") not in (None, vendor_id):
+        p.append("vendorId does not match the access key's vendor")
+    name = b.get("sellerProductName") or ""
+    if len(name) > 100:
+        p.append("sellerProductName must be at most 100 characters")
+    if len(b.get("displayProductName") or "") > 100:
+        p.append("displayProductName must be at most 100 characters")
+    for k in ("saleStartedAt", "saleEndedAt"):
+        v = b.get(k)
+        if v and (not DATE_RE.match(str(v)) or str(v)[:4] > "2099"):
+            p.append(f"{k} must be yyyy-MM-dd'T'HH:mm:ss up to 2099")
+    if b.get("deliveryMethod") and b["deliveryMethod"] not in DELIVERY_METHODS:
+        p.append("deliveryMethod is invalid")
+    if b.get("deliveryChargeType") and b["deliveryChargeType"] not in CHARGE_TYPES:
+        p.append("deliveryChargeType is invalid")
+    if b.get("remoteAreaDeliverable") not in (None, "Y", "N"):
+        p.append("remoteAreaDeliverable must be Y or N")
+    first = b.get("deliveryChargeOnReturn")
+    ret = b.get("returnCharge")
+    if isinstance(first, int) and isinstance(ret, int) and first > 0 and not (
+            first <= ret <= first * 1.5):
+        p.append("[code: VALIDATION , error : 일반배송상품의 경우, 반품배송비는 초도반품비의 "
+                 "100%~150%까지만 입력가능합니다.]")
+    items = b.get("items") or []
+    if not isinstance(items, list) or not items:
+        p.append("items must have at least one item")
+        return p
+    if len(items) > 200:
+        p.append("items: at most 200 options per product")
+    skus = set()
+    for i, it in enumerate(items):
+        p += [f"items[{i}].{k} is required" for k in REQUIRED_ITEM if it.get(k) in (None, "")]
+        if len(str(it.get("itemName") or "")) > 150:
+            p.append(f"items[{i}].itemName must be at most 150 characters")
+        sale, orig = it.get("salePrice"), it.get("originalPrice")
+        if not isinstance(sale, int) or sale <= 0:
+            p.append(f"items[{i}].salePrice must be a positive integer")
+        elif sale % 10:
+            p.append(f"items[{i}].salePrice must be in 10-won units")
+        if isinstance(orig, int) and isinstance(sale, int) and orig < sale:
+            p.append(f"items[{i}].originalPrice must not be below salePrice")
+        if it.get("adultOnly") not in (None, "EVERYONE", "ADULT_ONLY"):
+            p.append(f"items[{i}].adultOnly is invalid")
+        if it.get("taxType") not in (None, "TAX", "FREE"):
+            p.append(f"items[{i}].taxType is invalid")
+        imgs = it.get("images") or []
+        reps = [x for x in imgs if x.get("imageType") == "REPRESENTATION"]
+        if len(reps) != 1:
+            p.append(f"items[{i}].images needs exactly one REPRESENTATION image")
+        if len([x for x in imgs if x.get("imageType") == "DETAIL"]) > 9:
+            p.append(f"items[{i}].images: at most 9 DETAIL images")
+        for x in imgs:
+            path = x.get("vendorPath") or x.get("cdnPath") or ""
+            if not path:
+                p.append(f"items[{i}].images: vendorPath or cdnPath required")
+            elif len(path) > 150:
+                p.append(f"items[{i}].images: vendorPath must be at most 150 characters")
+        sku = it.get("externalVendorSku")
+        if sku:
+            if sku in skus:
+                p.append(f"items[{i}].externalVendorSku is duplicated in this product")
+            skus.add(sku)
+        for n in it.get("notices") or []:
+            if not n.get("noticeCategoryName") or not n.get("noticeCategoryDetailName"):
+                p.append(f"items[{i}].notices: noticeCategoryName/DetailName required")
+        for a in it.get("attributes") or []:
+            if a.get("exposed") not in (None, "EXPOSED", "NONE"):
+                p.append(f"items[{i}].attributes.exposed must be EXPOSED or NONE")
+    return p
+
+
+class CoupangSandbox:
+    def __init__(self, keys: dict[str, tuple[str, str]], rate: float | None,
+                 approval: str, approval_delay: float, allowed_ips: set[str] | None,
+                 return_centers: set[str], outbound_places: set[str]):
+        self.return_centers = return_centers
+        self.outbound_places = outbound_places
+        self.keys = keys                  # access key -> (secret key, vendorId)
+        self.state = SandboxState(rate, rate)
+        self.approval = approval          # "on_get" | "delay" | "manual"
+        self.approval_delay = approval_delay
+        self.allowed_ips = allowed_ips
+        self.lock = threading.Lock()
+        self.products: dict[int, dict] = {}
+        self.items: dict[int, tuple[int, int]] = {}   # vendorItemId -> (sellerProductId, index)
+        self.ids = itertools.count(1_320_000_001)
+        self.vids = itertools.count(3_572_000_001)
+
+    def _auth(self, request: Request) -> tuple[str | None, Response | None]:
+        if self.allowed_ips is not None and request.client and \
+                request.client.host not in self.allowed_ips:
+            return None, error(403, f"[FORBIDDEN] Not allowed IP: {request.client.host}")
+        m = AUTH_RE.match(request.headers.get("authorization", ""))
+        if not m:
+            return None, error(401, "HMAC format is invalid.")
+        ak, date, sig = m.groups()
+        key = self.keys.get(ak)
+        if key is None:
+            return None, error(401, "Invalid signature.")
+        try:
+            when = parse_signed_date(date)
+        except ValueError:
+            return None, error(401, "HMAC format is invalid.")
+        if abs(time.time() - when) > SIGNATURE_TTL_S:
+            return None, error(401, "Specified signature is expired.")
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        raw_path = raw_path.split(b"?", 1)[0]
+        query = request.scope.get("query_string", b"")
+        expected = signature(key[0], date, request.method, raw_path.decode("latin-1"),
+                             query.decode("latin-1"))
+        if not hmac.compare_digest(expected, sig):
+            return None, error(401, "Invalid signature.")
+        if not self.state.rate_ok(key[1]):
+            return None, error(429, "Too Many Requests")
+        return key[1], None
+
+    async def _json(self, request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            return None
+
+    def _maybe_approve(self, prod: dict, on_get: bool) -> None:
+        if prod["status"] not in ("APPROVING",):
+            return
+        due = (self.approval == "on_get" and on_get) or (
+            self.approval == "delay" and time.time() - prod["requested_at"] >= self.approval_delay)
+        if due:
+            prod["status"] = "APPROVED"
+            for i, it in enumerate(prod["body"]["items"]):
+                if not it.get("vendorItemId"):
+                    it["vendorItemId"] = next(self.vids)
+                    it.setdefault("_onSale", True)
+                self.items[it["vendorItemId"]] = (prod["id"], i)
+
+    def _request_approval(self, prod: dict) -> None:
+        prod["status"] = "APPROVING"
+        prod["requested_at"] = time.time()
+
+    # -- seller products -------------------------------------------------------------------
+
+    async def create(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        body = await self._json(request)
+        problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
+        if problems:
+            return error(400, problems[0], details=problems)
+        with self.lock:
+            pid = next(self.ids)
+            for it in body["items"]:
+                it.pop("vendorItemId", None)
+            prod = {"id": pid, "vendor": vendor, "body": body, "status": "SAVED",
+                    "requested_at": None, "created_at": time.time(), "updates": 0}
+            self.products[pid] = prod
+            if body.get("requested"):
+                self._request_approval(prod)
+        return JSONResponse({"code": "SUCCESS", "message": "", "data": pid})
+
+    def _product(self, request: Request, vendor: str) -> dict | None:
+        try:
+            prod = self.products.get(int(request.path_params["id"]))
+        except ValueError:
+            return None
+        return prod if prod and prod["vendor"] == vendor else None
+
+    def _view(self, prod: dict) -> dict:
+        b = prod["body"]
+        items = [{k: v for k, v in it.items() if not k.startswith("_")} for it in b["items"]]
+        return {**{k: v for k, v in b.items() if k != "items"}, "sellerProductId": prod["id"],
+                "statusName": {"SAVED": "임시저장", "APPROVING": "승인대기중",
+                               "APPROVED": "승인완료"}[prod["status"]],
+                "items": items}
+
+    async def get(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            prod = self._product(request, vendor)
+            if prod is None:
+                return error(404, "상품이 존재하지 않습니다.")
+            self._maybe_approve(prod, on_get=True)
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": self._view(prod)})
+
+    async def update(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        body = await self._json(request)
+        problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
+        pid = body.get("sellerProductId") if isinstance(body, dict) else None
+        if pid is None:
+            problems.insert(0, "sellerProductId is required")
+        if problems:
+            return error(400, problems[0], details=problems)
+        with self.lock:
+            prod = self.products.get(int(pid))
+            if prod is None or prod["vendor"] != vendor:
+                return error(404, "상품이 존재하지 않습니다.")
+            known = {it.get("vendorItemId") for it in prod["body"]["items"]}
+            for it in body["items"]:
+                if it.get("vendorItemId") and it["vendorItemId"] not in known:
+                    return error(400, f"vendorItemId {it['vendorItemId']} is not in this product")
+            old_sale = {it.get("vendorItemId"): it.get("_onSale", True)
+                        for it in prod["body"]["items"]}
+            for it in body["items"]:
+                if it.get("vendorItemId"):
+                    it["_onSale"] = old_sale.get(it["vendorItemId"], True)
+            prod["body"] = {k: v for k, v in body.items() if k != "sellerProductId"}
+            prod["updates"] += 1
+            self.items = {vid: v for vid, v in self.items.items() if v[0] != prod["id"]}
+            for i, it in enumerate(prod["body"]["items"]):
+                if it.get("vendorItemId"):
+                    self.items[it["vendorItemId"]] = (prod["id"], i)
+            if body.get("requested") or prod["status"] == "APPROVED":
+                self._request_approval(prod)   # an edit of an approved product is re-approved
+        return JSONResponse({"code": "SUCCESS", "message": "", "data": prod["id"]})
+
+    async def approvals(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            prod = self._product(request, vendor)
+            if prod is None:
+                return error(404, "상품이 존재하지 않습니다.")
+            self._request_approval(prod)
+        return JSONResponse({"code": "SUCCESS", "message": f"{prod['id']} 승인 요청되었습니다.",
+                             "data": str(prod["id"])})
+
+    async def list_products(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        q = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"),
+                           keep_blank_values=True))
+        if q.get("vendorId") != vendor:
+            return error(400, "vendorId is required and must match the access key")
+        name = q.get("sellerProductName")
+        size = max(1, min(100, int(q.get("maxPerPage") or 50)))
+        with self.lock:
+            rows = [p for p in self.products.values() if p["vendor"] == vendor and (
+                not name or name in (p["body"].get("sellerProductName") or ""))]
+        return JSONResponse({"code": "SUCCESS", "message": "", "nextToken": "",
+                             "data": [{"sellerProductId": p["id"],
+                                       "sellerProductName": p["body"].get("sellerProductName"),
+                                       "statusName": self._view(p)["statusName"]}
+                                      for p in rows[:size]]})
+
+    async def by_external_sku(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        sku = request.path_params["sku"]      # already percent-decoded by the server
+        with self.lock:
+            rows = [p for p in self.products.values() if p["vendor"] == vendor and any(
+                it.get("externalVendorSku") == sku for it in p["body"]["items"])]
+        return JSONResponse({"code": "SUCCESS", "message": "",
+                             "data": [{"sellerProductId": p["id"],
+                                       "sellerProductName": p["body"].get("sellerProductName"),
+                                       "statusName": self._view(p)["statusName"]} for p in rows]})
+
+    # -- vendor items ----------------------------------------------------------------------
+
+    def _item(self, request: Request, vendor: str) -> dict | None:
+        try:
+            ref = self.items.get(int(request.path_params["vid"]))
+        except ValueError:
+            return None
+        if ref is None or self.products[ref[0]]["vendor"] != vendor:
+            return None
+        return self.products[ref[0]]["body"]["items"][ref[1]]
+
+    async def price(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            it = self._item(request, vendor)
+            if it is None:
+                return error(404, "옵션ID가 존재하지 않습니다.")
+            new = int(request.path_params["price"])
+            force = request.query_params.get("forceSalePriceUpdate") == "true"
+            if new <= 0 or new % 10:
+                return error(400, "가격변경에 실패했습니다. 판매가는 10원 단위로 입력해 주세요.")
+            old = int(it["salePrice"])
+            if not force and not (old * 0.5 <= new <= old * 2):
+                return error(400, f"가격변경에 실패했습니다. [옵션ID[{it['vendorItemId']}] : 판매가 "
+                                  "변경이 불가능합니다. 변경전 판매가의 최대 50% 인하/최대 100%"
+                                  "인상까지 변경가능합니다.]")
+            it["salePrice"] = new
+            it["originalPrice"] = max(int(it.get("originalPrice") or 0), new)
+        return JSONResponse({"code": "SUCCESS", "message": "Completed price change.", "data": None})
+
+    async def quantity(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            it = self._item(request, vendor)
+            if it is None:
+                return error(404, "옵션ID가 존재하지 않습니다.")
+            q = int(request.path_params["q"])
+            if q < 0:
+                return error(400, "재고는 0 이상이어야 합니다.")
+            it["maximumBuyCount"] = q
+        return JSONResponse({"code": "SUCCESS", "message": "재고 변경을 완료했습니다."})
+
+    async def sales(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            it = self._item(request, vendor)
+            if it is None:
+                return error(404, "옵션ID가 존재하지 않습니다.")
+            if request.path_params["action"] not in ("stop", "resume"):
+                return error(404, "Not Found")
+            it["_onSale"] = request.path_params["action"] == "resume"
+        return JSONResponse({"code": "SUCCESS", "message": "", "data": None})
+
+    async def inventories(self, request: Request) -> Response:
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        with self.lock:
+            it = self._item(request, vendor)
+            if it is None:
+                return error(404, "옵션ID가 존재하지 않습니다.")
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": {
+                "sellerItemId": it["vendorItemId"], "amountInStock": it.get("maximumBuyCount"),
+                "salePrice": it.get("salePrice"), "onSale": it.get("_onSale", True)}})
+
+    def dump(self) -> dict:
+        with self.lock:
+            by_sku: dict[str, int] = {}
+            for p in self.products.values():
+                sku = p["body"]["items"][0].get("externalVendorSku") or ""
+                by_sku[sku] = by_sku.get(sku, 0) + 1
+            return {"products": {str(pid): {
+                "sellerProductId": pid, "status": p["status"], "updates": p["updates"],
+                "name": p["body"].get("sellerProductName"),
+                "items": [{"externalVendorSku": it.get("externalVendorSku"),
+                           "vendorItemId": it.get("vendorItemId"), "salePrice": it.get("salePrice"),
+                           "maximumBuyCount": it.get("maximumBuyCount"),
+                           "onSale": it.get("_onSale", True)} for it in p["body"]["items"]]}
+                for pid, p in self.products.items()}, "by_first_sku": by_sku}
+
+
+def create_app(keys: dict[str, tuple[str, str]] | None = None, *, rate: float | None = 10.0,
+               approval: str = "on_get", approval_delay: float = 0.0,
+               allowed_ips: set[str] | None = None, return_centers: set[str] | None = None,
+               outbound_places: set[str] | None = None) -> Starlette:
+    """The Coupang sandbox. `keys` maps access key -> (secret key, vendorId). `approval`:
+    "on_get" (approved at the first GET after the approval request), "delay" (approved
+    `approval_delay` s after the request) or "manual" (never)."""
+    sb = CoupangSandbox(keys or {SANDBOX_ACCESS_KEY: (SANDBOX_SECRET_KEY, SANDBOX_VENDOR_ID)},
+                        rate, approval, approval_delay, allowed_ips,
+                        set(return_centers or SANDBOX_RETURN_CENTERS),
+                        set(outbound_places or SANDBOX_OUTBOUND_PLACES))
+    st = sb.state
+
+    def r(path, name, fn, methods, create=False):
+        return Route(API + path, api(st, name, fn, error=_fault_error, is_create=create),
+                     methods=methods)
+
+    routes = [
+        r("/seller-products", "POST seller-products", sb.create, ["POST"], create=True),
+        r("/seller-products", "PUT seller-products", sb.update, ["PUT"]),
+        r("/seller-products", "GET seller-products", sb.list_products, ["GET"]),
+        r("/seller-products/external-vendor-sku-codes/{sku:path}",
+          "GET seller-products/external-vendor-sku-codes/{sku}", sb.by_external_sku, ["GET"]),
+        r("/seller-products/{id}", "GET seller-products/{id}", sb.get, ["GET"]),
+        r("/seller-products/{id}/approvals", "PUT seller-products/{id}/approvals", sb.approvals,
+          ["PUT"]),
+        r("/vendor-items/{vid}/prices/{price}", "PUT vendor-items/{id}/prices/{price}", sb.price,
+          ["PUT"]),
+        r("/vendor-items/{vid}/quantities/{q}", "PUT vendor-items/{id}/quantities/{q}",
+          sb.quantity, ["PUT"]),
+        r("/vendor-items/{vid}/sales/{action:str}", "PUT vendor-items/{id}/sales/{action}",
+          sb.sales, ["PUT"]),
+        r("/vendor-items/{vid}/inventories", "GET vendor-items/{id}/inventories", sb.inventories,
+          ["GET"]),
+    ] + admin_routes(st, sb.dump)
+
+    async def not_found(request: Request, exc) -> Response:
+        return error(404, "Not Found")
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.state.sandbox = sb
+    return app

@@ -186,21 +186,24 @@ class _CallFailed(Exception):
 
 
 def relax_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The same schema without `additionalProperties: false`: for offline results, which carry
-    extra bookkeeping keys the model is not asked for."""
+    """The same schema without `additionalProperties: false` and with only the top-level keys
+    required: for offline results, which carry extra bookkeeping keys and may leave out nested
+    fields they do not know."""
     s = copy.deepcopy(schema)
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, root: bool) -> None:
         if isinstance(node, dict):
             if node.get("additionalProperties") is False:
                 node.pop("additionalProperties")
-            for v in node.values():
-                walk(v)
+            if not root and isinstance(node.get("required"), list):
+                node.pop("required")
+            for k, v in node.items():
+                walk(v, False)
         elif isinstance(node, list):
             for v in node:
-                walk(v)
+                walk(v, False)
 
-    walk(s)
+    walk(s, True)
     return s
 
 
@@ -512,8 +515,11 @@ class LLMClient:
         self.check_spend()
         try:
             if self.provider == "offline":
-                out = self._offline_fn({"system": system, "user": user, "schema": None, "schema_name": None,
-                                        "context": None})
+                try:
+                    out = self._offline_fn({"system": system, "user": user, "schema": None, "schema_name": None,
+                                            "context": None})
+                except Exception as e:
+                    raise _CallFailed("offline", f"offline provider failed: {type(e).__name__}: {e}") from e
                 text = out.get("text", "") if isinstance(out, dict) else str(out)
                 return TextResult(True, text, None, self.provider, self.model)
             if self.provider == "openai":

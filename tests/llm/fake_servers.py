@@ -65,6 +65,8 @@ class FakeLLM:
     async def _next(self, request: Request) -> tuple[dict[str, Any], Step]:
         body = await request.json()
         self.requests.append({"path": request.url.path, "body": body, "headers": dict(request.headers)})
+        if not (request.headers.get("authorization", "").startswith("Bearer ") or request.headers.get("x-api-key")):
+            return body, Step("status", status=401, error_message="missing credentials")
         step = self.steps.popleft() if self.steps else self.default(body)
         if step.delay:
             await asyncio.sleep(step.delay)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import pathlib
+import uuid
+
+import psycopg
+import pytest
+
+from dropship_core.sandbox.serve import ServerThread
+from tests.llm.fake_servers import FakeLLM
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MIGRATIONS = pathlib.Path(__file__).resolve().parents[2] / "dropship_core" / "store" / "migrations"
+TEST_KEY = "sk-test-7f3a9c1e5b2d4a6f8e0c"
+
+
+def apply_migrations(conn: psycopg.Connection) -> None:
+    for f in sorted(MIGRATIONS.glob("*.sql")):
+        conn.execute(f.read_text())
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """A fresh schema with every migration applied; dropped at the end."""
+    schema = f"t_llm_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}", public')
+        apply_migrations(conn)
+    yield schema
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_dsn(pg_schema):
+    sep = "&" if "?" in DATABASE_URL else "?"
+    return f"{DATABASE_URL}{sep}options=-csearch_path%3D{pg_schema}"
+
+
+@pytest.fixture
+def pg_conn(pg_dsn):
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server():
+    fake = FakeLLM()
+    with ServerThread(fake.app) as srv:
+        yield fake, srv
+
+
+@pytest.fixture
+def fake_llm(fake_llm_server):
+    fake, srv = fake_llm_server
+    fake.steps.clear()
+    fake.requests.clear()
+    fake.default = lambda body: pytest.fail("unscripted LLM request")
+    return fake, srv

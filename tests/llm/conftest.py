@@ -59,3 +59,25 @@ def fake_llm(fake_llm_server):
     fake.requests.clear()
     fake.default = lambda body: pytest.fail("unscripted LLM request")
     return fake, srv
+
+
+@pytest.fixture(scope="session")
+def pgvector_dsn(tmp_path_factory):
+    """An embedded Postgres (pgserver wheel) that ships pgvector, with the migrations applied.
+    The shared CI Postgres may lack the extension; this one never does."""
+    pgserver = pytest.importorskip("pgserver")
+    srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgv")), cleanup_mode="delete")
+    uri = srv.get_uri()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        apply_migrations(conn)
+    yield uri
+    srv.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    import redis
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis.Redis.from_url(url).ping()
+    return url

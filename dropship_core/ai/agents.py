@@ -407,3 +407,18 @@ async def remember_decisions(result: ConductorResult, backends: Any, context_id:
                                                     "market": d.get("market")})
         n += 1
     return n
+
+
+def listing_rows_from_store(store_rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """source_data rows (id, supplier_key, raw_data, market_data, ...) -> one listing row per
+    product × market that has a listing."""
+    out = []
+    for s in store_rows:
+        for market, md in (s.get("market_data") or {}).items():
+            if not isinstance(md, dict) or not md.get("listing"):
+                continue
+            out.append({"product_id": s.get("id", s.get("product_id")), "supplier_key": s.get("supplier_key", ""),
+                        "market": market, "listing": md["listing"], "raw_data": s.get("raw_data") or {},
+                        "status": md.get("status"), "sales_7d": md.get("sales_7d"),
+                        "competitor_price": md.get("competitor_price")})
+    return out

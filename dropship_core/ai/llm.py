@@ -542,3 +542,21 @@ class LLMClient:
         cost, priced = self.price_of(i, o)
         self.ledger.add(self.model, i, o, cost, priced)
         return TextResult(True, text, None, self.provider, self.model, i, o, cost)
+
+
+def client_from_env(env: dict[str, str] | None = None, offline_fn: Callable[[dict[str, Any]], Any] | None = None,
+                    **kw: Any) -> LLMClient:
+    """LLM_PROVIDER (offline|openai|anthropic, default offline), LLM_MODEL, LLM_BASE_URL,
+    LLM_TIMEOUT, LLM_SPEND_CAP + LLM_SPEND_CAP_CURRENCY (USD|KRW), OPENAI_API_KEY,
+    ANTHROPIC_API_KEY. Outside Dagster (the CLI); inside, use `LLMResource`."""
+    import os
+
+    e = os.environ if env is None else env
+    provider = e.get("LLM_PROVIDER", "offline") or "offline"
+    key = {"openai": e.get("OPENAI_API_KEY"), "anthropic": e.get("ANTHROPIC_API_KEY")}.get(provider)
+    cap = e.get("LLM_SPEND_CAP")
+    return LLMClient(
+        provider, e.get("LLM_MODEL") or None, api_key=key, base_url=e.get("LLM_BASE_URL") or None,
+        timeout=float(e.get("LLM_TIMEOUT", "60")),
+        spend_cap=SpendCap(float(cap), e.get("LLM_SPEND_CAP_CURRENCY", "USD").upper()) if cap else None,
+        offline_fn=offline_fn if provider == "offline" else None, **kw)

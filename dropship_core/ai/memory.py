@@ -274,7 +274,7 @@ class InMemoryConversationStore:
 class VectorMemory(Protocol):
     async def add_memory(self, content: str, *, agent_name: str | None = None, context_id: str | None = None,
                          memory_type: str = "interaction", metadata: dict[str, Any] | None = None,
-                         memory_id: str | None = None) -> str: ...
+                         memory_id: str | None = None, embed_text: str | None = None) -> str: ...
 
     async def search_similar_memories(self, query: str, k: int = 5, *, agent_name: str | None = None,
                                       memory_types: list[str] | None = None,
@@ -317,11 +317,11 @@ class PostgresVectorMemory:
         return self._pgvector
 
     async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None) -> str:
+                         metadata=None, memory_id=None, embed_text=None) -> str:
         from psycopg.types.json import Jsonb
 
         mid = memory_id or uuid.uuid4().hex
-        v = embed(content, self.dim)
+        v = embed(embed_text or content, self.dim)
         pgv = await self.uses_pgvector()
         cols = "id, agent_name, context_id, memory_type, content, metadata, embedding" + (", embedding_v" if pgv else "")
         vals = "%s, %s, %s, %s, %s, %s, %s" + (", %s::vector" if pgv else "")
@@ -396,7 +396,7 @@ class UpstashVectorMemory:
         return AsyncIndex(url=self.url, token=self._token, retries=1, retry_interval=0.5, allow_telemetry=False)
 
     async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None) -> str:
+                         metadata=None, memory_id=None, embed_text=None) -> str:
         from upstash_vector import Vector
 
         mid = memory_id or uuid.uuid4().hex
@@ -405,7 +405,7 @@ class UpstashVectorMemory:
         md = {k: v for k, v in md.items() if v is not None}
         idx = self._index()
         try:
-            await idx.upsert([Vector(id=mid, vector=embed(content, self.dim), metadata=md, data=content)],
+            await idx.upsert([Vector(id=mid, vector=embed(embed_text or content, self.dim), metadata=md, data=content)],
                              namespace=self.namespace)
         finally:
             await _aclose_index(idx)
@@ -429,7 +429,8 @@ class UpstashVectorMemory:
         out = []
         for r in res:
             md = dict(r.metadata or {})
-            out.append(MemoryHit(str(r.id), r.data or "", float(r.score), md.pop("agent_name", None),
+            # Upstash scores cosine indexes as (1 + cos) / 2; report cosine like the other backends
+            out.append(MemoryHit(str(r.id), r.data or "", 2 * float(r.score) - 1, md.pop("agent_name", None),
                                  md.pop("context_id", None), md.pop("memory_type", None), md))
         return out
 
@@ -446,9 +447,9 @@ class InMemoryVectorMemory:
         self._items: dict[str, tuple[list[float], MemoryHit]] = {}
 
     async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None) -> str:
+                         metadata=None, memory_id=None, embed_text=None) -> str:
         mid = memory_id or uuid.uuid4().hex
-        self._items[mid] = (embed(content, self.dim),
+        self._items[mid] = (embed(embed_text or content, self.dim),
                             MemoryHit(mid, content, 0.0, agent_name, context_id, memory_type, dict(metadata or {})))
         return mid
 
@@ -593,9 +594,12 @@ class AgentChatMemory:
         md = {"agent": self.agent_name, **(metadata or {})}
         await self.store.add_message(self.context_id, "user", user_message, md)
         await self.store.add_message(self.context_id, "assistant", agent_response, md)
+        # recall is by what was asked (plus the start of the answer): a long answer would
+        # otherwise drown the question in the embedding
         return await self.vectors.add_memory(f"Q: {user_message}\nA: {agent_response}", agent_name=self.agent_name,
                                              context_id=self.context_id, memory_type=memory_type,
-                                             metadata=metadata or {})
+                                             metadata=metadata or {},
+                                             embed_text=f"{user_message}\n{agent_response[:120]}")
 
     async def get_context(self, limit: int | None = None) -> ConversationContext:
         msgs = await self.store.get_messages(self.context_id, limit or self.recent_limit)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import pathlib
 import uuid
 
 import psycopg
@@ -10,14 +9,7 @@ import pytest
 from dropship_core.sandbox.serve import ServerThread
 from tests.llm.fake_servers import FakeLLM
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-MIGRATIONS = pathlib.Path(__file__).resolve().parents[2] / "dropship_core" / "store" / "migrations"
-TEST_KEY = "sk-test-7f3a9c1e5b2d4a6f8e0c"
-
-
-def apply_migrations(conn: psycopg.Connection) -> None:
-    for f in sorted(MIGRATIONS.glob("*.sql")):
-        conn.execute(f.read_text())
+from tests.llm.support import DATABASE_URL, apply_migrations
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from dropship_core.ai.llm_cache import (ENRICHMENT_SCHEMA, LLMCache, build_promp
                                         enrich_batch, offline_fn_from_enricher)
 from dropship_core.markets.names import MARKETS
 from dropship_core.model import CanonicalProduct, content_hash
-from tests.llm.conftest import TEST_KEY
+from tests.llm.support import TEST_KEY
 from tests.llm.fake_servers import Step
 
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from dropship_core.ai.llm import LLMClient, LLMConfigError, Price, SpendCap, SpendCapReached, relax_schema
-from tests.llm.conftest import TEST_KEY
+from tests.llm.support import TEST_KEY
 from tests.llm.fake_servers import Step
 
 SCHEMA = {

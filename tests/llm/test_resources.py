@@ -13,7 +13,7 @@ from dropship_core.ai.agents import Conductor, remember_decisions
 from dropship_core.markets.names import MARKETS
 from dropship_core.model import CanonicalProduct, content_hash
 from dropship_resources.llm import LLMResource, MemoryResource
-from tests.llm.conftest import TEST_KEY
+from tests.llm.support import TEST_KEY
 from tests.llm.test_agents import CATALOG
 from tests.llm.test_llm_cache import answer_for
 
@@ -56,7 +56,7 @@ def test_agent_asset_with_memory_resource(pg_dsn):
     @dg.asset
     def price_recommendations(context: dg.AssetExecutionContext, memory: MemoryResource) -> dg.MaterializeResult:
         result = Conductor(approval_mode="manual").run(CATALOG)
-        stored = asyncio.run(remember_decisions(result, memory.get_backends(), f"run:{context.run_id}"))
+        stored = asyncio.run(remember_decisions(result, memory.get_backends(), f"run:{context.run.run_id}"))
         return dg.MaterializeResult(metadata={"recommendations": len(result.price_recommendations),
                                               "to_apply": len(result.to_apply), "remembered": stored})
 

@@ -58,8 +58,17 @@ def pgvector_dsn(tmp_path_factory):
     """An embedded Postgres (pgserver wheel) that ships pgvector, with the migrations applied.
     The shared CI Postgres may lack the extension; this one never does."""
     pgserver = pytest.importorskip("pgserver")
-    srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgv")), cleanup_mode="delete")
-    uri = srv.get_uri()
+    errors = []
+    for _ in range(3):  # initdb/startup of an embedded server can lose a race with another one starting
+        try:
+            srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgv")), cleanup_mode="delete")
+            uri = srv.get_uri()
+            psycopg.connect(uri, connect_timeout=10).close()
+            break
+        except Exception as e:  # noqa: BLE001 - reported in the skip reason
+            errors.append(f"{type(e).__name__}: {e}"[:300])
+    else:
+        pytest.skip("the embedded pgserver Postgres (with pgvector) did not start: " + " | ".join(errors))
     with psycopg.connect(uri, autocommit=True) as conn:
         apply_migrations(conn)
     yield uri

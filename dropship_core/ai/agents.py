@@ -127,7 +127,8 @@ def allowed_range(r: Row, base_price: int, g: Guardrails) -> tuple[int, int] | N
 # ---- market insights ------------------------------------------------------------------------
 
 
-def market_insights(rows: list[Row]) -> dict[str, Any]:
+def market_insights(rows: list[Row], g: Guardrails | None = None) -> dict[str, Any]:
+    g = g or Guardrails()
     by_market: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         by_market[r.market].append(r)
@@ -145,7 +146,7 @@ def market_insights(rows: list[Row]) -> dict[str, Any]:
                 positions.append(r.price / med["median"])
         mix = Counter(r.category_path or r.category_id or "?" for r in rs)
         other_cats = set().union(*(c for mm, c in cats_by_market.items() if mm != m)) if len(cats_by_market) > 1 else set()
-        margins = [(r.price * (1 - DEFAULT_COMMISSION.get(m, 0.12)) - r.cost - r.shipping_cost) / r.price for r in rs]
+        margins = [(r.price * (1 - g.commission(m)) - r.cost - r.shipping_cost) / r.price for r in rs]
         out[m] = {
             "listings": len(rs),
             "active": sum(1 for r in rs if r.state == "active" and (r.stock is None or r.stock > 0)),
@@ -348,7 +349,7 @@ class Conductor:
         rows = [r for r in (to_row(d) for d in raw) if r is not None]
         ctx.data["rows"] = len(rows)
 
-        insights = market_insights(rows)
+        insights = market_insights(rows, self.g)
         ctx.agent_outputs["market_insights"] = insights
         for m, ins in insights.items():
             ctx.add_decision("market_insights", "insight", market=m, summary=ins)

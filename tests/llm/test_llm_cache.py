@@ -189,3 +189,14 @@ def test_schema_is_strict_mode_shaped():
     ok = {"clean_name": "x", "titles": {m: "x" for m in MARKETS}, "categories": {m: None for m in MARKETS},
           "quality_score": 2}
     assert "quality_score" in check_enrichment(ok, {})
+
+
+def test_migrations_are_idempotent(pg_conn):
+    from tests.llm.support import apply_migrations
+
+    apply_migrations(pg_conn)  # the session fixture applied them once already
+    apply_migrations(pg_conn)
+    n = pg_conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                        " AND table_name IN ('llm_cache', 'conversation_messages', 'conversation_snapshots',"
+                        " 'semantic_memories')").fetchone()[0]
+    assert n == 4

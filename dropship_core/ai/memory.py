@@ -301,6 +301,7 @@ class PostgresVectorMemory:
     def __init__(self, dsn: str, dim: int = DIM):
         self.dsn, self.dim = dsn, dim
         self._pgvector: bool | None = None
+        self._ext = "public"  # schema holding the vector type and operators
 
     async def _conn(self):
         import psycopg
@@ -311,9 +312,14 @@ class PostgresVectorMemory:
         if self._pgvector is None:
             async with await self._conn() as conn:
                 cur = await conn.execute(
-                    "SELECT 1 FROM information_schema.columns WHERE table_name = 'semantic_memories'"
-                    " AND column_name = 'embedding_v' AND table_schema = ANY(current_schemas(false))")
-                self._pgvector = (await cur.fetchone()) is not None
+                    "SELECT n.nspname FROM information_schema.columns c, pg_extension e"
+                    " JOIN pg_namespace n ON n.oid = e.extnamespace"
+                    " WHERE c.table_name = 'semantic_memories' AND c.column_name = 'embedding_v'"
+                    " AND c.table_schema = ANY(current_schemas(false)) AND e.extname = 'vector'")
+                row = await cur.fetchone()
+                self._pgvector = row is not None
+                if row:
+                    self._ext = row[0].replace('"', '')
         return self._pgvector
 
     async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
@@ -324,7 +330,7 @@ class PostgresVectorMemory:
         v = embed(embed_text or content, self.dim)
         pgv = await self.uses_pgvector()
         cols = "id, agent_name, context_id, memory_type, content, metadata, embedding" + (", embedding_v" if pgv else "")
-        vals = "%s, %s, %s, %s, %s, %s, %s" + (", %s::vector" if pgv else "")
+        vals = "%s, %s, %s, %s, %s, %s, %s" + (f', %s::"{self._ext}".vector' if pgv else "")
         params: list[Any] = [mid, agent_name, context_id, memory_type, content, Jsonb(metadata or {}), v]
         if pgv:
             params.append(to_pgvector(v))
@@ -350,8 +356,9 @@ class PostgresVectorMemory:
             where.append("context_id = %s")
             params.append(context_id)
         if await self.uses_pgvector():
-            score = "1 - (embedding_v <=> %s::vector)"
-            order = "embedding_v <=> %s::vector"
+            # schema-qualified: the search_path may not include the extension's schema
+            dist = f'embedding_v OPERATOR("{self._ext}".<=>) %s::"{self._ext}".vector'
+            score, order = f"1 - ({dist})", dist
             sql_params = [to_pgvector(q), *params, to_pgvector(q), k]
         else:
             score = "(SELECT sum(a * b) FROM unnest(embedding, %s::float8[]) AS t(a, b))"

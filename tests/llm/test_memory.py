@@ -221,3 +221,54 @@ def test_memory_from_env_defaults_and_errors(pg_dsn):
         build_memory("nope", "memory")
     s = summarize_messages("x", [])
     assert s.message_count == 0
+
+
+def test_pgvector_migration_in_per_schema_layouts(pgvector_dsn):
+    """Two schemas migrated with search_path set to each alone (as per-test schemas are), the
+    first dropped with CASCADE: the database-wide extension survives and search still uses it."""
+    from tests.llm.support import apply_migrations
+
+    names = [f"t_llm_pgv_{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    with psycopg.connect(pgvector_dsn, autocommit=True) as c:
+        for n in names:
+            c.execute(f'CREATE SCHEMA "{n}"')
+            c.execute(f'SET search_path TO "{n}"')
+            apply_migrations(c)
+        c.execute(f'DROP SCHEMA "{names[0]}" CASCADE')
+        assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'vector'").fetchone()[0] == 1
+    sep = "&" if "?" in pgvector_dsn else "?"
+    mem = PostgresVectorMemory(f"{pgvector_dsn}{sep}options=-csearch_path%3D{names[1]}")
+
+    async def go():
+        assert await mem.uses_pgvector()
+        await mem.add_memory("스테인리스 텀블러 가격", context_id="a")
+        await mem.add_memory("캠핑 의자 재고", context_id="b")
+        return await mem.search_similar_memories("텀블러", k=1)
+
+    hits = run(go())
+    assert hits[0].context_id == "a" and 0 < hits[0].score <= 1
+    with psycopg.connect(pgvector_dsn, autocommit=True) as c:
+        c.execute(f'DROP SCHEMA "{names[1]}" CASCADE')
+
+
+def test_pgvector_migration_without_the_right_to_create_it(pgvector_dsn):
+    """A role that may not CREATE EXTENSION still migrates: semantic memory falls back to scans."""
+    from tests.llm.support import apply_migrations
+
+    role, db = f"llm_plain_{uuid.uuid4().hex[:6]}", f"llm_db_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(pgvector_dsn, autocommit=True) as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+        c.execute(f'CREATE DATABASE "{db}" OWNER "{role}"')
+    uri = psycopg.conninfo.make_conninfo(pgvector_dsn, user=role, dbname=db)
+    try:
+        with psycopg.connect(uri, autocommit=True) as c:
+            apply_migrations(c)
+            assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'vector'").fetchone()[0] == 0
+        mem = PostgresVectorMemory(uri)
+        assert run(mem.uses_pgvector()) is False
+        run(mem.add_memory("텀블러", context_id="x"))
+        assert run(mem.search_similar_memories("텀블러", 1))[0].context_id == "x"
+    finally:
+        with psycopg.connect(pgvector_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            c.execute(f'DROP ROLE IF EXISTS "{role}"')

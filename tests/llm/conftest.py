@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import psycopg
@@ -54,14 +55,16 @@ def fake_llm(fake_llm_server):
 
 
 @pytest.fixture(scope="session")
-def pgvector_dsn(tmp_path_factory):
+def pgvector_dsn():
     """An embedded Postgres (pgserver wheel) that ships pgvector, with the migrations applied.
     The shared CI Postgres may lack the extension; this one never does."""
     pgserver = pytest.importorskip("pgserver")
     errors = []
     for _ in range(3):  # initdb/startup of an embedded server can lose a race with another one starting
         try:
-            srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgv")), cleanup_mode="delete")
+            # not under pytest's basetemp: a concurrent pytest session prunes old basetemp dirs,
+            # which would delete this server's data directory while it runs
+            srv = pgserver.get_server(tempfile.mkdtemp(prefix="dropship-llm-pgv-"), cleanup_mode="delete")
             uri = srv.get_uri()
             psycopg.connect(uri, connect_timeout=10).close()
             break

@@ -40,6 +40,7 @@ class LLMResource(dg.ConfigurableResource):
     spend_cap_currency: str = Field(default="USD", description="USD | KRW")
     krw_per_usd: float = DEFAULT_KRW_PER_USD
     prompt_version: str = Field(default=PROMPT_VERSION, description="bump to re-enrich everything")
+    max_concurrency: int = Field(default=4, description="enrichment requests in flight at once")
     prices: Optional[dict[str, list[float]]] = Field(
         default=None, description="model -> [USD per 1M input tokens, USD per 1M output tokens]")
 
@@ -63,7 +64,8 @@ class LLMResource(dg.ConfigurableResource):
         cache = LLMCache(conn)
         try:
             return enrich_batch(products_with_hashes, client, cache, candidates_fn=candidates_fn,
-                                prompt_version=self.prompt_version, fallback=fallback)
+                                prompt_version=self.prompt_version, fallback=fallback,
+                                max_workers=self.max_concurrency)
         finally:
             cache.close()
 

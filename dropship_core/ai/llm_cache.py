@@ -203,6 +203,7 @@ class EnrichOutcome:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    requests: int = 0  # LLM requests this product took (0 for cached, offline, skipped)
 
 
 @dataclass
@@ -255,6 +256,7 @@ def enrich_batch(
     prompt_version: str = PROMPT_VERSION,
     fallback: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     cache_offline: bool = False,
+    max_workers: int = 1,
 ) -> EnrichBatchReport:
     """Enrich (product, content_hash) pairs; outcomes come back in input order.
 
@@ -262,29 +264,32 @@ def enrich_batch(
     fallback(products) -> [ai_data]: e.g. `OfflineEnricher().enrich_many`, applied in one call to
         the products that failed or were skipped; its answers are not cached, so the next run
         tries the model again.
+    max_workers: requests in flight at once. When the spend cap is reached no new request
+        starts; those in flight finish and are kept.
     """
     items = list(products_with_hashes)
     report = EnrichBatchReport()
     use_cache = cache is not None and (client.provider != "offline" or cache_offline)
     hits = cache.get_many([h for _, h in items], prompt_version, client.model) if use_cache else {}
-    done: dict[str, EnrichOutcome] = {}  # the same hash twice in one batch is asked once
     outcomes: list[EnrichOutcome | None] = [None] * len(items)
-    capped = False
+    first_index: dict[str, int] = {}  # the same hash twice in one batch is asked once
+    work: list[int] = []
     for i, (product, h) in enumerate(items):
         if h in hits:
             e = hits[h]
             outcomes[i] = EnrichOutcome(h, STATUS_CACHED, _stamp(e.result, e.provider, client.model, prompt_version))
             report.cache_hits += 1
             report.saved_cost_usd += e.cost_usd
-            continue
-        if h in done:
-            prev = done[h]
-            outcomes[i] = EnrichOutcome(h, prev.status, prev.ai_data, prev.error, prev.error_kind)
-            continue
-        if capped:
-            outcomes[i] = EnrichOutcome(h, STATUS_SKIPPED, None, report.spend_cap_message, "spend_cap")
-            continue
-        candidates = candidates_fn(product) if candidates_fn else {}
+        elif h not in first_index:
+            first_index[h] = i
+            work.append(i)
+
+    def one(i: int) -> EnrichOutcome:
+        product, h = items[i]
+        try:
+            candidates = candidates_fn(product) if candidates_fn else {}
+        except Exception as e:  # a classifier failure is this product's problem only
+            return EnrichOutcome(h, STATUS_ERROR, None, f"candidates: {type(e).__name__}: {e}"[:500], "candidates")
         if isinstance(candidates, list):
             candidates = {m: candidates for m in MARKETS}
         check = None if client.provider == "offline" else (lambda d, c=candidates: check_enrichment(d, c))
@@ -292,27 +297,76 @@ def enrich_batch(
             res = client.complete_json(SYSTEM_PROMPT, build_prompt(product, candidates), ENRICHMENT_SCHEMA,
                                        schema_name=SCHEMA_NAME, check=check,
                                        context={"product": product, "candidates": candidates})
-        except SpendCapReached as e:
-            capped, report.spend_cap_reached, report.spend_cap_message = True, True, str(e)
-            outcomes[i] = EnrichOutcome(h, STATUS_SKIPPED, None, str(e), "spend_cap")
-            continue
-        report.llm_requests += res.requests if client.provider != "offline" else 0
-        report.input_tokens += res.input_tokens
-        report.output_tokens += res.output_tokens
-        report.cost_usd += res.cost_usd
-        if res.ok:
-            data = {k: v for k, v in res.data.items() if k not in ("provider", "model", "prompt_version")}
-            provider = res.data.get("provider", client.provider) if client.provider == "offline" else client.provider
-            model = res.data.get("model", client.model) if client.provider == "offline" else client.model
-            out = EnrichOutcome(h, STATUS_ENRICHED, _stamp(data, provider, model, prompt_version),
-                                input_tokens=res.input_tokens, output_tokens=res.output_tokens, cost_usd=res.cost_usd)
-            if use_cache:
-                cache.put(h, prompt_version, client.model, client.provider, data, res.input_tokens,
-                          res.output_tokens, res.cost_usd)
-        else:
-            out = EnrichOutcome(h, STATUS_ERROR, None, res.error, res.error_kind, input_tokens=res.input_tokens,
-                                output_tokens=res.output_tokens, cost_usd=res.cost_usd)
-        outcomes[i] = done[h] = out
+        except SpendCapReached:
+            raise
+        except Exception as e:  # a defect on one product must not stop the batch
+            return EnrichOutcome(h, STATUS_ERROR, None, f"internal: {type(e).__name__}: {e}"[:500], "internal")
+        usage = {"input_tokens": res.input_tokens, "output_tokens": res.output_tokens, "cost_usd": res.cost_usd,
+                 "requests": 0 if client.provider == "offline" else res.requests}
+        if not res.ok:
+            return EnrichOutcome(h, STATUS_ERROR, None, res.error, res.error_kind, **usage)
+        data = {k: v for k, v in res.data.items() if k not in ("provider", "model", "prompt_version")}
+        offline = client.provider == "offline"
+        provider = res.data.get("provider", client.provider) if offline else client.provider
+        model = res.data.get("model", client.model) if offline else client.model
+        return EnrichOutcome(h, STATUS_ENRICHED, _stamp(data, provider, model, prompt_version), **usage)
+
+    def settle(i: int, out: EnrichOutcome) -> None:
+        # in the calling thread: the cache connection and the report are not shared across threads
+        outcomes[i] = out
+        report.llm_requests += out.requests
+        report.input_tokens += out.input_tokens
+        report.output_tokens += out.output_tokens
+        report.cost_usd += out.cost_usd
+        if out.status == STATUS_ENRICHED and use_cache:
+            data = {k: v for k, v in out.ai_data.items() if k not in ("provider", "model", "prompt_version")}
+            cache.put(out.content_hash, prompt_version, client.model, client.provider, data, out.input_tokens,
+                      out.output_tokens, out.cost_usd)
+
+    def capped(i: int, e: SpendCapReached) -> None:
+        report.spend_cap_reached, report.spend_cap_message = True, str(e)
+        outcomes[i] = EnrichOutcome(items[i][1], STATUS_SKIPPED, None, str(e), "spend_cap")
+
+    if max_workers <= 1:
+        for n, i in enumerate(work):
+            try:
+                settle(i, one(i))
+            except SpendCapReached as e:
+                for j in work[n:]:
+                    capped(j, e)
+                break
+    else:
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        pending_work = list(work)
+        running: dict[Any, int] = {}
+        stop: SpendCapReached | None = None
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            while pending_work or running:
+                while pending_work and len(running) < max_workers and stop is None:
+                    i = pending_work.pop(0)
+                    running[pool.submit(one, i)] = i
+                if not running:
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for f in finished:
+                    i = running.pop(f)
+                    try:
+                        out = f.result()
+                    except SpendCapReached as e:
+                        stop = stop or e
+                        capped(i, e)
+                        continue
+                    settle(i, out)
+                if stop is not None:
+                    for j in pending_work:
+                        capped(j, stop)
+                    pending_work = []
+
+    for i, (product, h) in enumerate(items):
+        if outcomes[i] is None:  # a repeated hash: the first occurrence's outcome
+            prev = outcomes[first_index[h]]
+            outcomes[i] = EnrichOutcome(h, prev.status, prev.ai_data, prev.error, prev.error_kind)
 
     if fallback is not None:
         todo = [i for i, o in enumerate(outcomes) if o.status in (STATUS_ERROR, STATUS_SKIPPED)]

@@ -200,3 +200,45 @@ def test_migrations_are_idempotent(pg_conn):
                         " AND table_name IN ('llm_cache', 'conversation_messages', 'conversation_snapshots',"
                         " 'semantic_memories')").fetchone()[0]
     assert n == 4
+
+
+def test_concurrent_requests_and_spend_cap(fake_llm, cache):
+    fake, srv = fake_llm
+
+    def slow_answer(body):
+        step = answer_for(body)
+        step.delay = 0.05
+        return step
+
+    fake.default = slow_answer
+    ps = products(12, prefix="C")
+    client = LLMClient("openai", api_key=TEST_KEY, base_url=srv.url + "/v1", sdk_max_retries=0)
+    r = enrich_batch(with_hashes(ps), client, cache, candidates_fn=candidates, max_workers=4)
+    assert r.enriched == 12 and len(fake.requests) == 12 and r.llm_requests == 12
+    assert [o.content_hash for o in r.outcomes] == [content_hash(p) for p in ps]
+    assert cache.count() == 12 and r.cost_usd == pytest.approx(client.ledger.cost_usd)
+
+    fake.requests.clear()
+    ps2 = products(20, prefix="D")
+    capped = LLMClient("openai", "priced", api_key=TEST_KEY, base_url=srv.url + "/v1", sdk_max_retries=0,
+                       prices={"priced": (2000.0, 2000.0)}, spend_cap=SpendCap(1.0, "USD"))
+    r2 = enrich_batch(with_hashes(ps2), capped, cache, candidates_fn=candidates, max_workers=3)
+    assert r2.spend_cap_reached and r2.enriched + r2.skipped == 20 and r2.errors == 0
+    assert len(fake.requests) == r2.enriched < 20
+    assert cache.count() == 12 + r2.enriched  # every paid answer was kept
+
+
+def test_a_failing_classifier_is_one_products_error(fake_llm, cache):
+    fake, srv = fake_llm
+    fake.default = answer_for
+    ps = products(3, prefix="K")
+
+    def flaky(product):
+        if product["supplier_item_id"] == "K1":
+            raise KeyError("no tree for this supplier")
+        return candidates(product)
+
+    client = LLMClient("anthropic", api_key=TEST_KEY, base_url=srv.url, sdk_max_retries=0)
+    r = enrich_batch(with_hashes(ps), client, cache, candidates_fn=flaky)
+    assert [o.status for o in r.outcomes] == ["enriched", "error", "enriched"]
+    assert r.outcomes[1].error_kind == "candidates" and len(fake.requests) == 2

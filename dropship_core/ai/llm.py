@@ -197,7 +197,7 @@ def relax_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 node.pop("additionalProperties")
             if not root and isinstance(node.get("required"), list):
                 node.pop("required")
-            for k, v in node.items():
+            for v in node.values():
                 walk(v, False)
         elif isinstance(node, list):
             for v in node:

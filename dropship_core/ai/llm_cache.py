@@ -274,7 +274,7 @@ def enrich_batch(
     outcomes: list[EnrichOutcome | None] = [None] * len(items)
     first_index: dict[str, int] = {}  # the same hash twice in one batch is asked once
     work: list[int] = []
-    for i, (product, h) in enumerate(items):
+    for i, (_product, h) in enumerate(items):
         if h in hits:
             e = hits[h]
             outcomes[i] = EnrichOutcome(h, STATUS_CACHED, _stamp(e.result, e.provider, client.model, prompt_version))
@@ -363,7 +363,7 @@ def enrich_batch(
                         capped(j, stop)
                     pending_work = []
 
-    for i, (product, h) in enumerate(items):
+    for i, (_product, h) in enumerate(items):
         if outcomes[i] is None:  # a repeated hash: the first occurrence's outcome
             prev = outcomes[first_index[h]]
             outcomes[i] = EnrichOutcome(h, prev.status, prev.ai_data, prev.error, prev.error_kind)

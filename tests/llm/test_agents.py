@@ -6,7 +6,7 @@ import asyncio
 
 from hypothesis import given, settings, strategies as st
 
-from dropship_core.ai.agents import (Conductor, Guardrails, allowed_range, inventory_alerts, market_insights,
+from dropship_core.ai.agents import (Conductor, Guardrails, allowed_range, market_insights,
                                      price_floor, price_recommendations, promotion_plans, remember_decisions,
                                      to_row)
 from dropship_core.ai.memory import InMemoryVectorMemory, MemoryBackends, InMemoryConversationStore, WorkflowContext

@@ -40,8 +40,9 @@ def test_enrichment_asset_with_llm_resource(fake_llm, pg_dsn, monkeypatch):
 
     res = LLMResource(provider="openai", model="gpt-4o-mini", openai_api_key=dg.EnvVar("OPENAI_API_KEY"),
                       base_url=srv.url + "/v1", sdk_max_retries=0, spend_cap=1000, spend_cap_currency="KRW")
-    r1 = dg.materialize([enriched], resources={"llm": res})
-    r2 = dg.materialize([enriched], resources={"llm": res})
+    instance = dg.DagsterInstance.ephemeral()
+    r1 = dg.materialize([enriched], resources={"llm": res}, instance=instance)
+    r2 = dg.materialize([enriched], resources={"llm": res}, instance=instance)
     md1 = r1.asset_materializations_for_node("enriched")[0].metadata
     md2 = r2.asset_materializations_for_node("enriched")[0].metadata
     assert md1["llm_enriched"].value == 3 and md1["llm_cost_usd"].value > 0
@@ -50,6 +51,9 @@ def test_enrichment_asset_with_llm_resource(fake_llm, pg_dsn, monkeypatch):
         for ev in result.all_events:
             assert TEST_KEY not in json.dumps(ev.to_dict() if hasattr(ev, "to_dict") else str(ev), default=str)
         assert TEST_KEY not in str(result.all_events)
+        logs = instance.all_logs(result.run_id)
+        assert logs and TEST_KEY not in "".join(str(e) for e in logs)
+        assert TEST_KEY not in str(instance.get_run_by_id(result.run_id))
 
 
 def test_agent_asset_with_memory_resource(pg_dsn):
@@ -66,3 +70,41 @@ def test_agent_asset_with_memory_resource(pg_dsn):
     hits = asyncio.run(MemoryResource(database_url=pg_dsn).retrieval("price_recommendations")
                        .retrieve_relevant_memories("above the category median", limit=2))
     assert hits and "median" in hits[0].content
+
+
+def test_upstash_memory_resource_keeps_tokens_out_of_events(monkeypatch, redis_url):
+    import uuid
+
+    from dropship_core.ai.embeddings import DIM
+    from dropship_core.sandbox.serve import ServerThread
+    from tests.llm.fake_upstash import FakeUpstashRedis, FakeUpstashVector
+
+    redis_token, vector_token = "AXredis-tok-" + uuid.uuid4().hex, "AXvector-tok-" + uuid.uuid4().hex
+    monkeypatch.setenv("UPSTASH_REDIS_REST_TOKEN", redis_token)
+    monkeypatch.setenv("UPSTASH_VECTOR_REST_TOKEN", vector_token)
+    fr = FakeUpstashRedis(redis_token, redis_url, prefix=f"t-llm-res-{uuid.uuid4().hex[:6]}")
+    fv = FakeUpstashVector(vector_token, DIM)
+    with ServerThread(fr.app) as rs, ServerThread(fv.app) as vs:
+        res = MemoryResource(backend="upstash", vector_backend="upstash",
+                             upstash_redis_rest_url=rs.url, upstash_redis_rest_token=dg.EnvVar("UPSTASH_REDIS_REST_TOKEN"),
+                             upstash_vector_rest_url=vs.url,
+                             upstash_vector_rest_token=dg.EnvVar("UPSTASH_VECTOR_REST_TOKEN"))
+
+        @dg.asset
+        def inventory_alerts(context: dg.AssetExecutionContext, memory: MemoryResource) -> dg.MaterializeResult:
+            mem = memory.agent_memory("inventory_alerts", "ctx-1")
+            asyncio.run(mem.add_interaction("텀블러 재고?", "텀블러 재고 2개"))
+            got = asyncio.run(mem.get_relevant_context("텀블러 재고"))
+            context.log.info(f"memory backends: {memory.get_backends()}")
+            return dg.MaterializeResult(metadata={"recent": len(got["recent_messages"]),
+                                                  "similar": len(got["similar_memories"])})
+
+        instance = dg.DagsterInstance.ephemeral()
+        r = dg.materialize([inventory_alerts], resources={"memory": res}, instance=instance)
+    md = r.asset_materializations_for_node("inventory_alerts")[0].metadata
+    assert md["recent"].value == 2 and md["similar"].value == 1
+    logs = instance.all_logs(r.run_id)
+    assert any("memory backends" in (e.user_message or "") for e in logs)  # the log line is there ...
+    text = str(r.all_events) + "".join(str(e) for e in logs) + str(instance.get_run_by_id(r.run_id))
+    assert redis_token not in text and vector_token not in text
+    fr.flush()

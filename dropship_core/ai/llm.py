@@ -241,7 +241,8 @@ class LLMClient:
         backoff_base: float = 0.5,
         backoff_max: float = 20.0,
         max_tokens: int = 2048,
-        temperature: float | None = 0.0,
+        # not sent unless set: reasoning models reject a temperature
+        temperature: float | None = None,
         prices: dict[str, tuple[float, float] | Price] | None = None,
         spend_cap: SpendCap | None = None,
         krw_per_usd: float = DEFAULT_KRW_PER_USD,

@@ -236,8 +236,7 @@ def test_pgvector_migration_in_per_schema_layouts(pgvector_dsn):
             apply_migrations(c)
         c.execute(f'DROP SCHEMA "{names[0]}" CASCADE')
         assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'vector'").fetchone()[0] == 1
-    sep = "&" if "?" in pgvector_dsn else "?"
-    mem = PostgresVectorMemory(f"{pgvector_dsn}{sep}options=-csearch_path%3D{names[1]}")
+    mem = PostgresVectorMemory(psycopg.conninfo.make_conninfo(pgvector_dsn, options=f"-csearch_path={names[1]}"))
 
     async def go():
         assert await mem.uses_pgvector()

@@ -574,6 +574,26 @@ def summarize_messages(context_id: str, messages: list[Message], max_facts: int 
                           messages[0].created_at if messages else None, messages[-1].created_at if messages else None)
 
 
+def llm_summarizer(client: Any, max_chars: int = 8000) -> Callable[[str, list[Message]], MemorySnapshot]:
+    """A summarizer for `AgentChatMemory(summarizer=...)` that lets the configured LLM write the
+    summary; the extractive one stands in when the call fails or the spend cap is reached."""
+
+    def summarize(context_id: str, messages: list[Message]) -> MemorySnapshot:
+        snap = summarize_messages(context_id, messages)
+        transcript = "\n".join(f"{m.role}: {m.content}" for m in messages)[-max_chars:]
+        try:
+            res = client.complete_text(
+                "Summarise this conversation between a Korean online seller and their assistant in at most "
+                "three sentences. Keep every product name and figure (prices, margins, stock).", transcript)
+        except Exception:  # SpendCapReached or a defect: the extractive summary is good enough
+            return snap
+        if res.ok and res.text.strip():
+            snap.summary = res.text.strip()
+        return snap
+
+    return summarize
+
+
 # ---- agent-facing API -----------------------------------------------------------------------
 
 

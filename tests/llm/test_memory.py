@@ -271,3 +271,34 @@ def test_pgvector_migration_without_the_right_to_create_it(pgvector_dsn):
         with psycopg.connect(pgvector_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             c.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_llm_summarizer_writes_the_snapshot_and_falls_back(fake_llm):
+    from dropship_core.ai.llm import LLMClient
+    from dropship_core.ai.memory import InMemoryConversationStore, InMemoryVectorMemory, Message, llm_summarizer
+    from tests.llm.fake_servers import Step
+    from tests.llm.support import TEST_KEY
+
+    fake, srv = fake_llm
+    fake.script(Step("text", text="텀블러 가격을 15,900원으로 논의함."))
+    client = LLMClient("openai", api_key=TEST_KEY, base_url=srv.url + "/v1", sdk_max_retries=0,
+                       sleep=lambda s: None)
+    msgs = [Message("user", f"텀블러 {i} 가격?") for i in range(5)] + [Message("assistant", "15,900원입니다.")]
+    snap = llm_summarizer(client)("c", msgs)
+    assert snap.summary == "텀블러 가격을 15,900원으로 논의함." and snap.message_count == 6
+    assert "텀블러 4 가격?" in fake.requests[0]["body"]["messages"][1]["content"]
+
+    fake.script(*[Step("status", status=503)] * 3)
+    fallback = llm_summarizer(client)("c", msgs)
+    assert fallback.summary.startswith("6 messages") and "15,900원입니다." in fallback.key_facts[0]
+
+    mem = AgentChatMemory("pricing", "s1", MemoryBackends(InMemoryConversationStore(), InMemoryVectorMemory()),
+                          recent_limit=2, summarize_after=3, summarizer=llm_summarizer(client))
+    fake.script(Step("text", text="요약"))
+
+    async def go():
+        for i in range(3):
+            await mem.add_interaction(f"q{i}", f"a{i}")
+        return await mem.get_relevant_context("q")
+
+    assert run(go())["summary"].summary == "요약"

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from dropship_core.sandbox.serve import ServerThread
-from tests.llm.fake_servers import FakeLLM
-from tests.llm.support import DATABASE_URL, apply_migrations
+from .fake_servers import FakeLLM
+from .support import DATABASE_URL, apply_migrations
 
 
 @pytest.fixture(scope="session")

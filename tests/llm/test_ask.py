@@ -17,8 +17,8 @@ from dropship_core.ai.ask import answer, detect_intent
 from dropship_core.ai.ask_cli import main, register_cli, run_ask
 from dropship_core.ai.llm import LLMClient, client_from_env
 from dropship_core.ai.memory import build_memory
-from tests.llm.support import TEST_KEY
-from tests.llm.fake_servers import Step
+from .support import TEST_KEY
+from .fake_servers import Step
 
 
 def store_row(pid, name, cost, markets):

@@ -11,8 +11,8 @@ from dropship_core.ai.llm_cache import (ENRICHMENT_SCHEMA, LLMCache, build_promp
                                         enrich_batch, offline_fn_from_enricher)
 from dropship_core.markets.names import MARKETS
 from dropship_core.model import CanonicalProduct, content_hash
-from tests.llm.support import TEST_KEY
-from tests.llm.fake_servers import Step
+from .support import TEST_KEY
+from .fake_servers import Step
 
 
 def products(n, prefix="P"):
@@ -192,7 +192,7 @@ def test_schema_is_strict_mode_shaped():
 
 
 def test_migrations_are_idempotent(pg_conn):
-    from tests.llm.support import apply_migrations
+    from .support import apply_migrations
 
     apply_migrations(pg_conn)  # the session fixture applied them once already
     apply_migrations(pg_conn)

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from dropship_core.ai.llm import LLMClient, LLMConfigError, Price, SpendCap, SpendCapReached, relax_schema
-from tests.llm.support import TEST_KEY
-from tests.llm.fake_servers import Step
+from .support import TEST_KEY
+from .fake_servers import Step
 
 SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["name", "score"],

@@ -14,7 +14,7 @@ from dropship_core.ai.memory import (AgentChatMemory, MemoryBackends, MemoryRetr
                                      PostgresVectorMemory, RedisConversationStore, UpstashConversationStore,
                                      UpstashVectorMemory, build_memory, memory_from_env, summarize_messages)
 from dropship_core.sandbox.serve import ServerThread
-from tests.llm.fake_upstash import FakeUpstashRedis, FakeUpstashVector
+from .fake_upstash import FakeUpstashRedis, FakeUpstashVector
 
 UPSTASH_TOKEN = "AXupstash-test-token-0c9f8e7d"
 
@@ -226,7 +226,7 @@ def test_memory_from_env_defaults_and_errors(pg_dsn):
 def test_pgvector_migration_in_per_schema_layouts(pgvector_dsn):
     """Two schemas migrated with search_path set to each alone (as per-test schemas are), the
     first dropped with CASCADE: the database-wide extension survives and search still uses it."""
-    from tests.llm.support import apply_migrations
+    from .support import apply_migrations
 
     names = [f"t_llm_pgv_{uuid.uuid4().hex[:6]}" for _ in range(2)]
     with psycopg.connect(pgvector_dsn, autocommit=True) as c:
@@ -252,7 +252,7 @@ def test_pgvector_migration_in_per_schema_layouts(pgvector_dsn):
 
 def test_pgvector_migration_without_the_right_to_create_it(pgvector_dsn):
     """A role that may not CREATE EXTENSION still migrates: semantic memory falls back to scans."""
-    from tests.llm.support import apply_migrations
+    from .support import apply_migrations
 
     role, db = f"llm_plain_{uuid.uuid4().hex[:6]}", f"llm_db_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(pgvector_dsn, autocommit=True) as c:
@@ -276,8 +276,8 @@ def test_pgvector_migration_without_the_right_to_create_it(pgvector_dsn):
 def test_llm_summarizer_writes_the_snapshot_and_falls_back(fake_llm):
     from dropship_core.ai.llm import LLMClient
     from dropship_core.ai.memory import InMemoryConversationStore, InMemoryVectorMemory, Message, llm_summarizer
-    from tests.llm.fake_servers import Step
-    from tests.llm.support import TEST_KEY
+    from .fake_servers import Step
+    from .support import TEST_KEY
 
     fake, srv = fake_llm
     fake.script(Step("text", text="텀블러 가격을 15,900원으로 논의함."))

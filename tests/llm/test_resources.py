@@ -13,9 +13,9 @@ from dropship_core.ai.agents import Conductor, remember_decisions
 from dropship_core.markets.names import MARKETS
 from dropship_core.model import CanonicalProduct, content_hash
 from dropship_resources.llm import LLMResource, MemoryResource
-from tests.llm.support import TEST_KEY
-from tests.llm.test_agents import CATALOG
-from tests.llm.test_llm_cache import answer_for
+from .support import TEST_KEY
+from .test_agents import CATALOG
+from .test_llm_cache import answer_for
 
 
 def _products():
@@ -77,7 +77,7 @@ def test_upstash_memory_resource_keeps_tokens_out_of_events(monkeypatch, redis_u
 
     from dropship_core.ai.embeddings import DIM
     from dropship_core.sandbox.serve import ServerThread
-    from tests.llm.fake_upstash import FakeUpstashRedis, FakeUpstashVector
+    from .fake_upstash import FakeUpstashRedis, FakeUpstashVector
 
     redis_token, vector_token = "AXredis-tok-" + uuid.uuid4().hex, "AXvector-tok-" + uuid.uuid4().hex
     monkeypatch.setenv("UPSTASH_REDIS_REST_TOKEN", redis_token)

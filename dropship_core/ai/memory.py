@@ -583,7 +583,7 @@ def llm_summarizer(client: Any, max_chars: int = 8000) -> Callable[[str, list[Me
         transcript = "\n".join(f"{m.role}: {m.content}" for m in messages)[-max_chars:]
         try:
             res = client.complete_text(
-                "Summarise this conversation between a Korean online seller and their assistant in at most "
+                "Summarise this conversation between a Korean online seller and the shop's AI in at most "
                 "three sentences. Keep every product name and figure (prices, margins, stock).", transcript)
         except Exception:  # SpendCapReached or a defect: the extractive summary is good enough
             return snap

@@ -19,7 +19,7 @@ def embedded_pg():
     errors = []
     for _ in range(3):  # initdb/startup of an embedded server can lose a race with another one starting
         try:
-            # not under pytest's basetemp: a concurrent pytest session prunes old basetemp dirs,
+            # not under pytest's basetemp: a concurrent pytest run prunes old basetemp dirs,
             # which would delete this server's data directory while it runs
             srv = pgserver.get_server(tempfile.mkdtemp(prefix="dropship-llm-pg-"), cleanup_mode="delete")
             uri = srv.get_uri()

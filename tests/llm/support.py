@@ -1,4 +1,4 @@
-"""Constants and helpers shared by the llm tests (importable, unlike conftest)."""
+"""Constants and utilities shared by the llm tests (importable, unlike conftest)."""
 
 from __future__ import annotations
 

@@ -194,7 +194,7 @@ def test_schema_is_strict_mode_shaped():
 def test_migrations_are_idempotent(pg_conn):
     from .support import apply_migrations
 
-    apply_migrations(pg_conn)  # the session fixture applied them once already
+    apply_migrations(pg_conn)  # the schema fixture applied them once already
     apply_migrations(pg_conn)
     n = pg_conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
                         " AND table_name IN ('llm_cache', 'conversation_messages', 'conversation_snapshots',"

@@ -6,20 +6,29 @@ from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_sch
 
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
-from dropship_assets.jobs import listings_job, product_sync_job
+from dropship_assets.jobs import (
+    inventory_sync_job,
+    listings_job,
+    price_optimization_job,
+    product_sync_job,
+    publish_job,
+)
 from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
+from dropship_assets.sync import market_sync
 from dropship_sensors.excel_drop import excel_drop_sensor
 from dropship_sensors.run_failure import run_failure_alerts
-from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule
+from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
 from dropship_sensors.supplier_registry import supplier_registry_sensor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 
 defs = dg.Definitions(
-    assets=[supplier_catalog, source_products, enriched_products, market_listings, *build_sql_assets()],
-    jobs=[product_sync_job, listings_job, analytics_daily_job],
-    schedules=[incremental_sync_schedule, full_sync_schedule, analytics_daily_schedule],
+    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync,
+            *build_sql_assets()],
+    jobs=[product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
+          analytics_daily_job],
+    schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
     sensors=[
         supplier_registry_sensor,
         excel_drop_sensor,

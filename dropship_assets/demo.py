@@ -29,7 +29,9 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     accounts = [a for a in load_accounts(suppliers_file) if a.enabled]
     Store(url)  # applies pending migrations before anything writes
     # the demo always runs against the local sandboxes, whatever the environment points at
-    stack = start_stack(url)
+    # A quick dry run: a 300-item OwnerClan catalog, and the marketplace sandboxes without their
+    # request limits (the connectors' pacing is lifted to match); the tests run them with limits.
+    stack = start_stack(url, ownerclan_items=300, domeggook_items=150, markets_rate_limits=False)
     os.environ.update(stack.env())
     print("sandboxes: " + ", ".join(f"{k} {v.url}" for k, v in stack.servers.items()))
     try:
@@ -54,7 +56,7 @@ def _run(url, accounts, stack, quiet) -> int:
         instance.add_dynamic_partitions("supplier", new_keys)
 
     sync_job = defs.resolve_job_def("product_sync")
-    listings_job = defs.resolve_job_def("build_listings")
+    listings_job = defs.resolve_job_def("publish_listings")
     quiet_logs = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     failures = []
     t0 = time.monotonic()
@@ -67,7 +69,7 @@ def _run(url, accounts, stack, quiet) -> int:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
             res = listings_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
-            _report(res, f"build_listings[{market}|{key}]", failures, quiet)
+            _report(res, f"publish_listings[{market}|{key}]", failures, quiet)
     elapsed = time.monotonic() - t0
     print()
     print(summary(url, keys))
@@ -105,22 +107,28 @@ def summary(url: str, keys: list[str]) -> str:
             row = {"supplier": key, "products": products, "active": active, "soldout": soldout,
                    "deleted": deleted, "events": events, "quarantined": quarantined}
             for m in MARKETS:
-                listable, blocked = conn.execute(
-                    "SELECT count(*) FILTER (WHERE (market_data->%s->>'listable')::boolean),"
-                    " count(*) FILTER (WHERE NOT (market_data->%s->>'listable')::boolean)"
-                    " FROM source_data WHERE supplier_key=%s", (m, m, key)).fetchone()
-                row[m] = f"{listable}/{listable + blocked}"
+                published, stopped, listable, total = conn.execute(
+                    "SELECT count(*) FILTER (WHERE market_data->%s->>'status' = 'published'),"
+                    " count(*) FILTER (WHERE market_data->%s->>'status' = 'stopped'),"
+                    " count(*) FILTER (WHERE (market_data->%s->>'listable')::boolean),"
+                    " count(*) FILTER (WHERE market_data ? %s)"
+                    " FROM source_data WHERE supplier_key=%s", (m, m, m, m, key)).fetchone()
+                row[m] = f"{published}/{listable}/{total}"
             rows.append(row)
         reasons = conn.execute(
             "SELECT m.key, r.reason, count(*) FROM source_data, jsonb_each(market_data) m,"
             " jsonb_array_elements_text(m.value->'blocked_reasons') r(reason) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 6"
         ).fetchall()
         q = conn.execute("SELECT supplier_key, source, reason FROM quarantine WHERE resolved_at IS NULL ORDER BY id LIMIT 12").fetchall()
-    out = ["Products, events and quarantine per supplier; listings per market (listable/total):",
+    sync = conn_stats(url)
+    out = ["Products, events and quarantine per supplier; listings per market (published/listable/total):",
            table(rows, ["supplier", "products", "active", "soldout", "deleted", "events", "quarantined", *MARKETS])]
     if reasons:
         out += ["", "Top reasons a product cannot be listed:",
                 table([{"market": m, "reason": r, "products": n} for m, r, n in reasons], ["market", "reason", "products"])]
+    if sync:
+        out += ["", "Marketplace sync (sandbox APIs):",
+                table(sync, ["market", "published", "stopped", "failed", "events", "api_failures"])]
     if q:
         out += ["", "Quarantined rows:", table([{"supplier": s, "source": src, "reason": r} for s, src, r in q],
                                                ["supplier", "source", "reason"])]
@@ -152,3 +160,23 @@ def push_demo_events(base_url: str, supplier_key: str, count: int = 24) -> int:
                 raise RuntimeError(f"webhook receiver answered {r.status_code}: {r.text[:200]}")
             sent += 1
     return sent
+
+
+def conn_stats(url: str) -> list[dict]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = []
+        for m in MARKETS:
+            pub, stopped, failed = conn.execute(
+                "SELECT count(*) FILTER (WHERE market_data->%s->>'status' = 'published'),"
+                " count(*) FILTER (WHERE market_data->%s->>'status' = 'stopped'),"
+                " count(*) FILTER (WHERE market_data->%s->>'status' = 'failed') FROM source_data",
+                (m, m, m)).fetchone()
+            ev, fails = conn.execute(
+                "SELECT count(*) FILTER (WHERE event_type IN ('published','updated','price_changed','stock_changed',"
+                "'stopped','reconciled')), count(*) FILTER (WHERE event_type = 'publish_failed')"
+                " FROM source_data_events WHERE payload->>'market' = %s", (m,)).fetchone()
+            rows.append({"market": m, "published": pub, "stopped": stopped, "failed": failed, "events": ev,
+                         "api_failures": fails})
+    return rows if any(r["published"] or r["failed"] for r in rows) else []

@@ -16,3 +16,24 @@ listings_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("market_listings"),
     description="Recompute the listings of one market × supplier partition.",
 )
+
+publish_job = dg.define_asset_job(
+    "publish_listings",
+    selection=dg.AssetSelection.assets("market_listings", "market_sync"),
+    description="Recompute one market × supplier's listings and push every change to the marketplace.",
+)
+
+# The seed's market_management tasks: the same assets, restricted to one kind of change.
+inventory_sync_job = dg.define_asset_job(
+    "inventory_sync",
+    selection=dg.AssetSelection.assets("market_listings", "market_sync"),
+    config={"ops": {"market_sync": {"config": {"only": "stock"}}}},
+    description="Fast path: push stock changes only (runnable every few minutes).",
+)
+
+price_optimization_job = dg.define_asset_job(
+    "price_optimization",
+    selection=dg.AssetSelection.assets("market_listings", "market_sync"),
+    config={"ops": {"market_sync": {"config": {"only": "price"}}}},
+    description="Re-price by policy (and approved recommendations) and push price changes only.",
+)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -15,5 +16,6 @@ RESOURCES = {
     "store": store_resource,
     "suppliers": suppliers_resource,
     "pricing": pricing_resource,
+    "marketplaces": marketplaces_from_env(),
     **remote_supplier_resources(),
 }

@@ -103,6 +103,12 @@ def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, po
     """The new market_data[market] entry; sync state from `previous` is kept as is."""
     previous = previous or {}
     listing, reasons = build_listing(market, raw, ai, policy)
+    if not reasons:
+        # the marketplace's own rules (name limits, option and image counts, price units,
+        # recommended options) as its request builder enforces them
+        from dropship_core.markets.builders import validate_listing
+
+        reasons = [r for r in validate_listing(market, listing) if r not in reasons]
     h = listing_hash(listing)
     entry = {k: previous[k] for k in SYNC_KEYS if k in previous}
     published = previous.get("published_hash")

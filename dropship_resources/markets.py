@@ -185,6 +185,12 @@ def _env_vars(**fields: str) -> dict:
     return {}
 
 
+def _rate(var: str) -> dict:
+    """Request pacing override (requests per second), e.g. for a local sandbox with no limit."""
+    v = os.environ.get(var, "").strip()
+    return {"rate_per_s": float(v)} if v else {}
+
+
 def marketplaces_from_env(seller: SellerSettingsResource | None = None) -> MarketplacesResource:
     """Resources wired to the documented env vars. Credentials set when the definitions load go
     through `dg.EnvVar`; markets not configured then are read from the environment when their
@@ -192,11 +198,14 @@ def marketplaces_from_env(seller: SellerSettingsResource | None = None) -> Marke
     when used. Base URLs and seller settings are read at run time too."""
     return MarketplacesResource(
         smartstore=SmartStoreResource(**_env_vars(client_id="SMARTSTORE_CLIENT_ID",
-                                                  client_secret="SMARTSTORE_CLIENT_SECRET")),
+                                                  client_secret="SMARTSTORE_CLIENT_SECRET"),
+                                      **_rate("SMARTSTORE_RATE_PER_S")),
         coupang=CoupangResource(**_env_vars(access_key="COUPANG_ACCESS_KEY",
                                             secret_key="COUPANG_SECRET_KEY",
-                                            vendor_id="COUPANG_VENDOR_ID")),
+                                            vendor_id="COUPANG_VENDOR_ID"),
+                                **_rate("COUPANG_RATE_PER_S")),
         gmarket=EsmResource(**_env_vars(master_id="ESM_MASTER_ID", secret_key="ESM_SECRET_KEY",
-                                        site_ids="ESM_SITE_IDS")),
+                                        site_ids="ESM_SITE_IDS"),
+                            **_rate("ESM_RATE_PER_S")),
         seller=seller or SellerSettingsResource(),
     )

@@ -46,3 +46,26 @@ def incremental_sync_schedule(context: dg.ScheduleEvaluationContext):
 )
 def full_sync_schedule(context: dg.ScheduleEvaluationContext):
     return _supplier_runs(context, "full")
+
+
+@dg.schedule(
+    job_name="inventory_sync",
+    cron_schedule=os.environ.get("DROPSHIP_INVENTORY_SYNC_CRON", "*/15 * * * *"),
+    execution_timezone=TIMEZONE,
+    # it writes to live marketplaces: a person turns it on once the credentials are real
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every market × supplier: push stock changes only.",
+)
+def inventory_sync_schedule(context: dg.ScheduleEvaluationContext):
+    from dropship_core.markets.names import MARKETS
+
+    keys = context.instance.get_dynamic_partitions("supplier")
+    if not keys:
+        return dg.SkipReason("no supplier partitions yet")
+    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    return [
+        dg.RunRequest(run_key=f"inventory:{m}:{k}:{stamp}",
+                      partition_key=dg.MultiPartitionKey({"market": m, "supplier": k}),
+                      tags={"dropship/trigger": "schedule:inventory_sync"})
+        for m in MARKETS for k in keys
+    ]

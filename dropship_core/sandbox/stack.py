@@ -36,6 +36,7 @@ def _port(preferred: int, fixed: bool) -> int:
 class Stack:
     servers: dict[str, ServerThread] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    rate_limits: bool = True
 
     def env(self) -> dict[str, str]:
         env = dict(self.extra_env)
@@ -62,12 +63,13 @@ class Stack:
 
 
 def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_items: int = 150,
-                fixed_ports: bool = False, markets: bool = True, rate_limits: bool = True) -> Stack:
+                fixed_ports: bool = False, markets: bool = True, rate_limits: bool = True,
+                markets_rate_limits: bool | None = None) -> Stack:
     """Start every sandbox; with fixed_ports the documented ports are required."""
     from dropship_core.sandbox import domeggook, ownerclan
     from dropship_core.webhook import create_app as webhook_app
 
-    stack = Stack()
+    stack = Stack(rate_limits=rate_limits if markets_rate_limits is None else markets_rate_limits)
     apps = {
         "ownerclan": ownerclan.create_app(count=ownerclan_items, **({} if rate_limits else {"rpm_limit": 0})),
         "domeggook": domeggook.create_app(count=domeggook_items, **({} if rate_limits else {"rpm_limit": 0})),
@@ -85,9 +87,14 @@ def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_ite
 
 
 def _start_markets(stack: Stack, fixed_ports: bool) -> None:
-    """The marketplace sandboxes, when this installation has them."""
-    try:
-        mod = importlib.import_module("dropship_core.sandbox.markets_stack")
-    except ModuleNotFoundError:
-        return
-    mod.start(stack, lambda name: _port(DEFAULT_PORTS[name], fixed_ports))
+    """The three marketplace sandboxes (SmartStore, Coupang, ESM) with their public test credentials."""
+    from dropship_core.sandbox.market_common import start_market_sandboxes
+
+    base = DEFAULT_PORTS["smartstore"] if fixed_ports or _port(DEFAULT_PORTS["smartstore"], False) else 0
+    servers, env = start_market_sandboxes(base, rate_limits=stack.rate_limits)
+    if not stack.rate_limits:
+        # the local sandboxes enforce no limit here, so the connectors need not pace either
+        env.update(SMARTSTORE_RATE_PER_S="500", COUPANG_RATE_PER_S="500", ESM_RATE_PER_S="500")
+    names = ("smartstore", "coupang", "esm")
+    stack.servers.update(dict(zip(names, servers if isinstance(servers, (list, tuple)) else servers.values())))
+    stack.extra_env.update(env)

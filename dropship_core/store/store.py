@@ -406,7 +406,7 @@ class Store:
 
     def update_market_data(
         self, product_id: int, market: str, patch: dict[str, Any], run: RunInfo | None = None,
-        event_type: str | None = None,
+        event_type: str | None = None, payload: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Merge `patch` into market_data[market] of one product and record the event.
 
@@ -429,9 +429,10 @@ class Store:
                 raise KeyError(f"no product with id {product_id}")
             old = row["entry"] or {}
             new = {**old, **patch}
-            if new == old:
+            if new == old and not payload:
                 return new
             diff = {k: [old.get(k), v] for k, v in patch.items() if old.get(k) != v}
+            extra = payload or {}
             conn.execute(
                 """
                 WITH up AS (
@@ -442,7 +443,7 @@ class Store:
                 INSERT INTO source_data_events
                     (product_id, supplier_key, supplier_item_id, event_type, payload, run_id, asset_key, partition_key)
                 SELECT id, supplier_key, supplier_item_id, %(ev)s,
-                       jsonb_build_object('market', %(m)s::text,
+                       %(extra)s::jsonb || jsonb_build_object('market', %(m)s::text,
                                           'set', jsonb_build_object('market_data',
                                                                     jsonb_build_object(%(m)s::text, %(new)s::jsonb)),
                                           'diff', %(diff)s::jsonb),
@@ -450,6 +451,7 @@ class Store:
                   FROM up
                 """,
                 {"m": market, "new": _json(new), "id": product_id, "ev": event_type, "diff": _json(diff),
+                 "extra": _json({k: v for k, v in extra.items() if k not in ("market", "set", "diff")}),
                  "run": run.run_id, "asset": run.asset_key, "part": run.partition_key},
             )
         return new

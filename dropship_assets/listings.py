@@ -8,7 +8,7 @@ import dagster as dg
 from dropship_assets.common import OWNERS, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
-from dropship_core.listing import market_entry
+from dropship_core.listing import LISTING_RULES_VERSION, market_entry
 from dropship_core.markets.names import TITLE_LIMITS
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
@@ -43,7 +43,7 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     market, supplier = split_key(context)
     policy = pricing.policy()
     mp = policy.for_market(market)
-    suffix = f"{policy.fingerprint()}"
+    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}"
     s = store.store
     rows = s.listing_inputs(supplier, market, suffix)
     out = []

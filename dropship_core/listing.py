@@ -14,6 +14,9 @@ from dropship_core.model import STATUS_ACTIVE, canonical_json
 from dropship_core.pricing import MarketPolicy, PolicyError, listed_stock, option_delta, quote
 from dropship_core.titles import clean_title, fit_title
 
+# Bumped when the listing rules change, so every listing is rebuilt once under the new rules.
+LISTING_RULES_VERSION = "2"
+
 # Keys of a market entry that belong to market_sync, never recomputed by the listing builder.
 SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts")
 

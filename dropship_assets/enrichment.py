@@ -8,13 +8,36 @@ from dropship_assets.common import OWNERS, md_table, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_assets.products import source_products
 from dropship_core.ai.offline import OfflineEnricher, ai_data_problems
-from dropship_core.markets.names import MARKETS
+from dropship_core.markets.names import COUPANG, MARKETS, SMARTSTORE
+from dropship_resources.llm import LLMResource
 from dropship_resources.store import StoreResource
 
 
-def enricher_version(enricher) -> str:
-    """Part of ai_source_hash: a new model or prompt version re-enriches every product."""
-    return f"{enricher.provider}:{enricher.model}:{enricher.prompt_version}"
+def enricher_version(provider: str, model: str, prompt_version: str) -> str:
+    """Part of ai_source_hash: a new provider, model or prompt version re-enriches every product."""
+    return f"{provider}:{model}:{prompt_version}"
+
+
+def _llm_enrich(client, llm: LLMResource, store: StoreResource, enricher: OfflineEnricher, pending, version):
+    """openai / anthropic: cache-first, the classifier's top-5 leaves as the choice, offline
+    rules as the fallback for a product whose answer failed validation twice."""
+
+    def candidates(product):
+        return {m: enricher.candidates(product, m, k=5) for m in (SMARTSTORE, COUPANG)}
+
+    with store.connect() as conn:
+        report = llm.enrich([(p["raw_data"], p["content_hash"]) for p in pending], conn, client=client,
+                            candidates_fn=candidates, fallback=enricher.enrich_many)
+    docs, rows, errors = [], [], []
+    for p, o in zip(pending, report.outcomes):
+        if o.ai_data is None:
+            errors.append({"id": p["id"], "error": o.error, "kind": o.error_kind})
+            continue
+        docs.append(o.ai_data)
+        # a fallback result stays pending so the next run asks the model again
+        rows.append((p["id"], o.ai_data, f"{p['content_hash']}:{version}" + (":fallback" if o.fallback_used else "")))
+    meta = {k: v for k, v in report.metadata(llm.krw_per_usd).items() if isinstance(v, (int, float, str))}
+    return docs, rows, errors, meta
 
 
 @dg.asset(
@@ -30,19 +53,33 @@ def enricher_version(enricher) -> str:
                                       "scores in [0, 1]."),
     ],
 )
-def enriched_products(context: dg.AssetExecutionContext, store: StoreResource):
+def enriched_products(context: dg.AssetExecutionContext, store: StoreResource, llm: LLMResource):
     """ai_data for every product whose content (or the enricher) changed since it was last
     enriched: a clean name, a title per market within its limit, a sanitised description,
     attributes, a category in each market's tree with a confidence, banned-word flags and a
-    quality score with its reasons. Unchanged products are not touched."""
+    quality score with its reasons. Unchanged products are not touched, and an LLM answer is
+    cached by (content hash, prompt version, model), so nothing is paid for twice."""
     s = store.store
     run = run_info(context)
     enricher = OfflineEnricher()
-    version = enricher_version(enricher)
-    pending = s.pending_enrichment(context.partition_key, version)
-    docs = enricher.enrich_many([p["raw_data"] for p in pending]) if pending else []
-    rows = [(p["id"], ai, f"{p['content_hash']}:{version}") for p, ai in zip(pending, docs)]
+    llm_meta: dict = {}
+    errors: list = []
+    if llm.provider == "offline":
+        provider, model = enricher.provider, enricher.model
+        version = enricher_version(provider, model, enricher.prompt_version)
+        pending = s.pending_enrichment(context.partition_key, version)
+        docs = enricher.enrich_many([p["raw_data"] for p in pending]) if pending else []
+        rows = [(p["id"], ai, f"{p['content_hash']}:{version}") for p, ai in zip(pending, docs)]
+    else:
+        client = llm.get_client()
+        provider, model = client.provider, client.model
+        version = enricher_version(provider, model, llm.prompt_version)
+        pending = s.pending_enrichment(context.partition_key, version)
+        docs, rows, errors, llm_meta = _llm_enrich(client, llm, store, enricher, pending, version)
     written = s.set_ai_data(rows, run)
+    for e in errors:
+        # the product keeps its previous ai_data; the reason is on record for people and the next run
+        s.record_event(e["id"], "enrich_failed", {"error": e["error"], "kind": e["kind"]}, run)
     problems: Counter[str] = Counter()
     for ai in docs:
         for why in ai_data_problems(ai):
@@ -56,11 +93,13 @@ def enriched_products(context: dg.AssetExecutionContext, store: StoreResource):
             "mean_quality_score": dg.MetadataValue.float(round(sum(scores) / len(scores), 3) if scores else 0.0),
             **{f"category_mapped_{m}": dg.MetadataValue.int(n) for m, n in mapped.items()},
             "with_banned_words": dg.MetadataValue.int(sum(1 for ai in docs if ai.get("banned_words"))),
-            "provider": enricher.provider,
-            "model": enricher.model,
-            "prompt_version": enricher.prompt_version,
-            "llm_tokens": dg.MetadataValue.int(0),
-            "llm_cost_usd": dg.MetadataValue.float(0.0),
+            "provider": provider,
+            "model": model,
+            "enrich_errors": dg.MetadataValue.int(len(errors)),
+            "llm_tokens": dg.MetadataValue.int(int(llm_meta.get("llm_input_tokens", 0))
+                                               + int(llm_meta.get("llm_output_tokens", 0))),
+            "llm_cost_usd": dg.MetadataValue.float(float(llm_meta.get("llm_cost_usd", 0.0))),
+            **{k: v for k, v in llm_meta.items() if k != "llm_cost_usd"},
             "preview": dg.MetadataValue.md(md_table(
                 ({"id": pid, "clean_name": ai["clean_name"],
                   "smartstore": ((ai.get("categories") or {}).get("smartstore") or {}).get("path", ""),

@@ -14,7 +14,9 @@ def run_info(context: dg.AssetExecutionContext) -> RunInfo:
     pk = context.partition_key if context.has_partition_key else None
     if isinstance(pk, dg.MultiPartitionKey):
         pk = "|".join(f"{k}={v}" for k, v in sorted(pk.keys_by_dimension.items()))
-    return RunInfo(run_id=context.run.run_id, asset_key=context.asset_key.to_user_string(), partition_key=pk)
+    keys = list(context.selected_asset_keys)
+    asset = keys[0].to_user_string() if len(keys) == 1 else "+".join(sorted(k.to_user_string() for k in keys))
+    return RunInfo(run_id=context.run.run_id, asset_key=asset, partition_key=pk)
 
 
 def md_table(rows: Iterable[dict[str, Any]], columns: list[str], limit: int = 10) -> str:

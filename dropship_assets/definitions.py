@@ -4,6 +4,7 @@ import dagster as dg
 
 from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_schedule, build_sql_assets
 
+from dropship_assets.agents import agent_conductor
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.jobs import (
@@ -24,7 +25,7 @@ from dropship_sensors.supplier_registry import supplier_registry_sensor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 
 defs = dg.Definitions(
-    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync,
+    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, agent_conductor,
             *build_sql_assets()],
     jobs=[product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
           analytics_daily_job],

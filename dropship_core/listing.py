@@ -18,14 +18,16 @@ from dropship_core.titles import clean_title, fit_title
 LISTING_RULES_VERSION = "2"
 
 # Keys of a market entry that belong to market_sync, never recomputed by the listing builder.
-SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts")
+SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts",
+             "price_override", "competitor_price", "sales_7d")
 
 
 def listing_hash(listing: dict[str, Any]) -> str:
     return hashlib.blake2b(canonical_json(listing).encode(), digest_size=12).hexdigest()
 
 
-def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy) -> tuple[dict[str, Any], list[str]]:
+def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy,
+                  price_override: int | None = None) -> tuple[dict[str, Any], list[str]]:
     ai = ai or {}
     reasons: list[str] = []
     category = (ai.get("categories") or {}).get(market) or {}
@@ -39,6 +41,9 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
     except PolicyError as e:
         reasons.append(f"cannot price: {e}")
         q, price = None, 0
+    if q and price_override:
+        # an approved recommendation; never below the break-even price, whatever it says
+        price = max(int(price_override), q.break_even)
     if price > policy.max_price:
         reasons.append(f"price {price} above the market maximum {policy.max_price}")
     consumer = raw.get("consumer_price")
@@ -89,7 +94,7 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
         "seller_code": f"{raw['supplier_key']}:{raw['supplier_item_id']}",
         "state": raw.get("status") or STATUS_ACTIVE,
         "cost": raw["cost"],
-        "margin": q.margin if q else None,
+        "margin": round((price * (1 - q.commission_rate) - raw["cost"] - q.absorbed_shipping) / price, 4) if q and price else None,
     }
     return listing, reasons
 
@@ -105,7 +110,7 @@ def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, po
                  previous: dict[str, Any] | None, input_key: str) -> dict[str, Any]:
     """The new market_data[market] entry; sync state from `previous` is kept as is."""
     previous = previous or {}
-    listing, reasons = build_listing(market, raw, ai, policy)
+    listing, reasons = build_listing(market, raw, ai, policy, previous.get("price_override"))
     if not reasons:
         # the marketplace's own rules (name limits, option and image counts, price units,
         # recommended options) as its request builder enforces them

@@ -356,10 +356,13 @@ class Store:
             return conn.execute(
                 """
                 SELECT id, supplier_item_id, raw_data, ai_data, status, market_data -> %(m)s AS entry,
-                       ai_source_hash || ':' || %(sfx)s AS input_key
+                       ai_source_hash || ':' || %(sfx)s
+                           || coalesce(':' || (market_data -> %(m)s ->> 'price_override'), '') AS input_key
                   FROM source_data
                  WHERE supplier_key = %(sk)s AND ai_source_hash IS NOT NULL
-                   AND (market_data -> %(m)s ->> 'input_key') IS DISTINCT FROM ai_source_hash || ':' || %(sfx)s
+                   AND (market_data -> %(m)s ->> 'input_key') IS DISTINCT FROM
+                       ai_source_hash || ':' || %(sfx)s
+                           || coalesce(':' || (market_data -> %(m)s ->> 'price_override'), '')
                  ORDER BY id
                 """,
                 {"sk": supplier_key, "m": market, "sfx": input_suffix},

@@ -10,6 +10,7 @@ from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
+from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -26,7 +27,7 @@ def setup(db_url, tmp_path, demo_dir):
     resources = {
         "store": StoreResource(database_url=db_url),
         "suppliers": SuppliersResource(config_path=str(cfg)),
-        "pricing": PricingResource(),
+        "pricing": PricingResource(), "llm": LLMResource(),
     }
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-acme"])

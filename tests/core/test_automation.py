@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from dropship_core.sandbox.serve import ServerThread
+from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -36,7 +37,7 @@ def drop_setup(db_url, tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-acme"])
     resources = {"store": StoreResource(database_url=db_url), "suppliers": SuppliersResource(config_path=str(cfg)),
-                 "pricing": PricingResource()}
+                 "pricing": PricingResource(), "llm": LLMResource()}
     return instance, resources, inbox
 
 
@@ -155,7 +156,7 @@ def test_run_failure_sensor_records_and_forwards_alert(db_url, tmp_path, monkeyp
         instance = dg.DagsterInstance.ephemeral()
         instance.add_dynamic_partitions("supplier", ["excel-missing"])
         resources = {"store": StoreResource(database_url=db_url), "suppliers": SuppliersResource(config_path=str(cfg)),
-                     "pricing": PricingResource()}
+                     "pricing": PricingResource(), "llm": LLMResource()}
         from dropship_assets.definitions import defs
 
         job = defs.resolve_job_def("product_sync")

@@ -15,6 +15,7 @@ from dropship_assets.sync import market_sync
 from dropship_core.markets.names import MARKETS
 from dropship_core.sandbox.market_common import start_market_sandboxes
 from dropship_resources.markets import marketplaces_from_env
+from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -46,7 +47,7 @@ def world(db_url, tmp_path, monkeypatch):
     cfg = tmp_path / "suppliers.yaml"
     cfg.write_text(f"suppliers:\n  - key: excel-sync\n    kind: excel\n    path: {wb}\n")
     resources = {"store": StoreResource(database_url=db_url), "suppliers": SuppliersResource(config_path=str(cfg)),
-                 "pricing": PricingResource(), "marketplaces": marketplaces_from_env()}
+                 "pricing": PricingResource(), "llm": LLMResource(), "marketplaces": marketplaces_from_env()}
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-sync"])
     yield {"resources": resources, "instance": instance, "wb": wb, "servers": dict(zip(MARKETS, servers))}
@@ -118,3 +119,42 @@ def test_publish_update_stop_and_idempotent_rerun(world):
     assert {st[(m, "S3")] for m in MARKETS} == {"stopped"}
     assert len(events(world, {"stopped"})) == 3
     assert len(events(world, {"published"})) == 9  # still exactly one create per product and market
+
+
+def test_conductor_records_decisions_and_applies_only_through_listings(world):
+    from dropship_assets.agents import agent_conductor
+
+    run_all(world)
+    r, inst = world["resources"], world["instance"]
+    # what the seller observed on the market: a competitor 5% cheaper on S1
+    s1 = r["store"].store.get_by_supplier_item("excel-sync", "S1")
+    live = s1["market_data"]["coupang"]["listing"]["price"]
+    r["store"].store.update_market_data(s1["id"], "coupang", {"competitor_price": int(live * 0.95)},
+                                        event_type="market_observed")
+    res = dg.materialize([agent_conductor], partition_key="coupang", resources={"store": r["store"]}, instance=inst,
+                         run_config={"ops": {"agent_conductor": {"config": {"approval_mode": "manual"}}}})
+    assert res.success
+    with r["store"].connect() as c:
+        kinds = dict(c.execute("SELECT kind, count(*) FROM agent_decisions GROUP BY 1").fetchall())
+        overrides = c.execute("SELECT count(*) FROM source_data WHERE market_data->'coupang' ? 'price_override'"
+                              ).fetchone()[0]
+        recs = c.execute("SELECT status, payload FROM agent_decisions WHERE kind = 'price_recommendation'").fetchall()
+    assert kinds.get("insight") == 1
+    # manual mode: nothing is applied without a person
+    assert overrides == 0
+    assert all(st in ("pending_approval", "needs_review", "superseded_by_pause", "recorded") for st, _ in recs)
+    res = dg.materialize([agent_conductor], partition_key="coupang", resources={"store": r["store"]}, instance=inst,
+                         run_config={"ops": {"agent_conductor": {"config": {"approval_mode": "auto"}}}})
+    assert res.success
+    with r["store"].connect() as c:
+        applied = c.execute("SELECT product_id, payload FROM agent_decisions WHERE status = 'applied'").fetchall()
+    assert len(applied) >= 1
+    after = run_all(world)
+    for pid, payload in applied:
+        row = r["store"].store.get(pid)
+        entry = row["market_data"]["coupang"]
+        # the guarded price reached the listing and went out as a price change, not a re-create
+        assert entry["listing"]["price"] == max(payload["new_price"], 0)
+        assert entry["listing"]["price"] > row["raw_data"]["cost"]
+    assert after["coupang"]["created"] == 0
+    assert after["coupang"]["updated"] + after["coupang"]["price_stock_only"] == len(applied)

@@ -11,6 +11,7 @@ from dropship_assets.enrichment import enriched_products
 from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_core.db import redact_url
+from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -37,7 +38,7 @@ def test_no_secret_in_logs_metadata_events_or_store(db_url, tmp_path, demo_dir, 
     cfg = tmp_path / "suppliers.yaml"
     cfg.write_text(f"suppliers:\n  - key: excel-acme\n    kind: excel\n    path: {wb}\n", encoding="utf-8")
     resources = {"store": StoreResource(database_url=secret_url), "suppliers": SuppliersResource(config_path=str(cfg)),
-                 "pricing": PricingResource()}
+                 "pricing": PricingResource(), "llm": LLMResource()}
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-acme"])
     r1 = dg.materialize([supplier_catalog, source_products, enriched_products], partition_key="excel-acme",

@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 
 from dropship_assets.workflows import OrchestrationEngine, WorkflowError, plan
+from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
@@ -28,7 +29,7 @@ def test_product_sync_runs_and_reports_steps(db_url, tmp_path, demo_dir):
     cfg = tmp_path / "suppliers.yaml"
     cfg.write_text(f"suppliers:\n  - key: excel-daon\n    kind: excel\n    path: {demo_dir / 'daon.xlsx'}\n")
     resources = {"store": StoreResource(database_url=db_url), "suppliers": SuppliersResource(config_path=str(cfg)),
-                 "pricing": PricingResource()}
+                 "pricing": PricingResource(), "llm": LLMResource()}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("supplier", ["excel-daon"])
         engine = OrchestrationEngine(instance=instance, resources=resources)

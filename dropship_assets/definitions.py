@@ -8,6 +8,7 @@ from dropship_assets.agents import agent_conductor
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.jobs import (
+    agents_job,
     inventory_sync_job,
     listings_job,
     price_optimization_job,
@@ -27,7 +28,7 @@ from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, agent_conductor,
             *build_sql_assets()],
-    jobs=[product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
+    jobs=[agents_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
           analytics_daily_job],
     schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
     sensors=[

@@ -70,10 +70,42 @@ def _run(url, accounts, stack, quiet) -> int:
             res = listings_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
             _report(res, f"publish_listings[{market}|{key}]", failures, quiet)
+    # the agents per market, then the analytics models and the seller's report
+    agents = defs.resolve_job_def("market_agents")
+    for market in MARKETS:
+        res = agents.execute_in_process(partition_key=market, instance=instance, raise_on_error=False,
+                                        run_config=quiet_logs)
+        _report(res, f"market_agents[{market}]", failures, quiet)
+    analytics = defs.resolve_job_def("analytics_daily")
+    day = analytics.partitions_def.get_last_partition_key() if analytics.partitions_def else None
+    res = analytics.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
+                                       run_config=quiet_logs)
+    _report(res, f"analytics_daily[{day}]", failures, quiet)
+    report_path = None
+    try:
+        import psycopg
+
+        from dbt_like_sql.report import write_report
+        from dropship_core.db import project_home
+
+        report_path = project_home() / "reports" / "analytics.html"
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        with psycopg.connect(url) as conn:
+            write_report(conn, report_path)
+    except Exception as e:  # the report is a convenience; the runs above are what matter
+        print(f"report not written: {type(e).__name__}: {e}", file=sys.stderr)
+        report_path = None
     elapsed = time.monotonic() - t0
     print()
     print(summary(url, keys))
-    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + len(MARKETS))} runs in {elapsed:.1f}s; "
+    with __import__("psycopg").connect(url) as conn:
+        dec = conn.execute("SELECT kind, status, count(*) FROM agent_decisions GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    if dec:
+        print("\nAgent decisions (price changes wait for `dropship agents approve ID` unless approval is auto):")
+        print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
+    if report_path:
+        print(f"\nanalytics report: {report_path}")
+    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
           f"open the UI with `make dev` to see them.")
     if failures:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)

@@ -37,3 +37,9 @@ price_optimization_job = dg.define_asset_job(
     config={"ops": {"market_sync": {"config": {"only": "price"}}}},
     description="Re-price by policy (and approved recommendations) and push price changes only.",
 )
+
+agents_job = dg.define_asset_job(
+    "market_agents",
+    selection=dg.AssetSelection.groups("agents"),
+    description="The AI conductor for one market: insights, price recommendations, inventory alerts, promotions.",
+)

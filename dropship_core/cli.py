@@ -160,6 +160,16 @@ def cmd_demo(args) -> int:
     return run_demo(suppliers_file=args.suppliers, quiet=args.quiet)
 
 
+def _ask_rows(args) -> list[dict[str, Any]]:
+    """What `dropship ask` answers from: the catalog with its listings (newest first)."""
+    from psycopg.rows import dict_row
+
+    with _store().connect(row_factory=dict_row) as conn:
+        return conn.execute(
+            "SELECT id, supplier_key, raw_data, ai_data, market_data, status FROM source_data"
+            " WHERE status <> 'deleted' ORDER BY updated_at DESC LIMIT 20000").fetchall()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dropship", description="Korean dropshipping pipeline on Dagster")
     sub = p.add_subparsers(dest="command", required=True)
@@ -201,12 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         reg = getattr(m, "register_cli", None)
-        if reg is not None:
-            try:
-                reg(sub, groups) if reg.__code__.co_argcount >= 2 else reg(sub)
-            except argparse.ArgumentError:
-                # the subcommand group already exists (e.g. `suppliers`): add to it instead
-                reg(ssub) if mod.endswith("suppliers.cli") else None
+        if reg is None:
+            continue
+        if mod == "dropship_core.suppliers.cli":
+            reg(sub, groups)
+        elif mod == "dropship_core.ai.ask_cli":
+            reg(sub, rows_provider=_ask_rows)
+        else:
+            reg(sub)
     return p
 
 

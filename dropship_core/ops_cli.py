@@ -62,6 +62,7 @@ def cmd_status(args) -> int:
 
 
 def register_cli(sub, groups=None) -> None:
+    register_ops(sub)
     p = sub.add_parser("sync", help="launch a workflow: product_sync (default) or market_management")
     p.add_argument("workflow", nargs="?", default="product_sync", choices=["product_sync", "market_management"])
     p.add_argument("--suppliers", help="comma-separated supplier keys (default: all)")
@@ -76,3 +77,97 @@ def register_cli(sub, groups=None) -> None:
     p.add_argument("--graphql")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+
+def cmd_approve(args) -> int:
+    from dropship_core.cli import _store
+
+    with _store().connect() as conn:
+        row = conn.execute(
+            "UPDATE agent_decisions SET status = %s, decided_at = now()"
+            " WHERE id = %s AND kind = 'price_recommendation' AND status = 'pending_approval'"
+            " RETURNING market, product_id, payload->>'new_price'",
+            ("rejected" if args.reject else "approved", args.id)).fetchone()
+    if row is None:
+        print(f"error: no pending price recommendation {args.id}")
+        return 2
+    verb = "rejected" if args.reject else "approved"
+    print(f"{verb}: product {row[1]} on {row[0]} at {row[2]}; "
+          + ("" if args.reject else "the next agents run applies it through the listing and price_optimization"))
+    return 0
+
+
+def cmd_pending(args) -> int:
+    from dropship_core.cli import _store, table
+
+    with _store().connect() as conn:
+        rows = conn.execute(
+            "SELECT id, market, product_id, payload->>'old_price', payload->>'new_price',"
+            " left(coalesce(payload->'reasons'->>0, ''), 70) FROM agent_decisions"
+            " WHERE status = 'pending_approval' ORDER BY id LIMIT %s", (args.limit,)).fetchall()
+    print(table([dict(zip(["id", "market", "product", "old", "new", "reason"], r)) for r in rows],
+                ["id", "market", "product", "old", "new", "reason"]))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """The webhook receiver and /metrics on one port."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    from dropship_core.cli import _store
+    from dropship_core.metrics import render
+    from dropship_core.webhook import create_app
+
+    store = _store()
+
+    async def metrics(request):
+        with store.connect() as conn:
+            return PlainTextResponse(render(conn), media_type="text/plain; version=0.0.4")
+
+    app = Starlette(routes=[Route("/metrics", metrics), Mount("/", create_app(store.database_url))])
+    print(f"webhooks: POST http://{args.host}:{args.port}/webhooks/<supplier>   metrics: /metrics")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_sandbox_serve(args) -> int:
+    import time
+
+    from dropship_core.cli import _store
+    from dropship_core.sandbox.stack import start_stack
+
+    store = _store()
+    stack = start_stack(store.database_url, fixed_ports=args.fixed_ports)
+    print("# sandboxes running; export these to point the connectors at them:")
+    for k, v in sorted(stack.env().items()):
+        print(f"export {k}={v}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        stack.stop()
+    return 0
+
+
+def register_ops(sub) -> None:
+    ag = sub.add_parser("agents", help="the agents' price recommendations").add_subparsers(dest="agents_cmd",
+                                                                                          required=True)
+    p = ag.add_parser("pending", help="price recommendations waiting for a person")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_pending)
+    p = ag.add_parser("approve", help="approve (or --reject) a pending price recommendation")
+    p.add_argument("id", type=int)
+    p.add_argument("--reject", action="store_true")
+    p.set_defaults(func=cmd_approve)
+    p = sub.add_parser("serve", help="the supplier webhook receiver and Prometheus /metrics")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8703)
+    p.set_defaults(func=cmd_serve)
+    sb = sub.add_parser("sandbox", help="local sandbox suppliers and marketplaces").add_subparsers(
+        dest="sandbox_cmd", required=True)
+    p = sb.add_parser("serve", help="run every sandbox and print the environment that points at them")
+    p.add_argument("--fixed-ports", action="store_true", help="use the documented ports (8701.., 8711..)")
+    p.set_defaults(func=cmd_sandbox_serve)

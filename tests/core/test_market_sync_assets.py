@@ -158,3 +158,16 @@ def test_conductor_records_decisions_and_applies_only_through_listings(world):
         assert entry["listing"]["price"] > row["raw_data"]["cost"]
     assert after["coupang"]["created"] == 0
     assert after["coupang"]["updated"] + after["coupang"]["price_stock_only"] == len(applied)
+
+
+def test_metrics_endpoint_numbers(world):
+    from dropship_core.metrics import render
+
+    run_all(world)
+    with world["resources"]["store"].connect() as c:
+        text = render(c)
+    assert 'dropship_listings_published_total{market="coupang"} 3.0' in text
+    assert 'dropship_products{supplier="excel-sync",status="active"} 3.0' in text
+    assert 'dropship_products_ingested_total{supplier="excel-sync"} 3.0' in text
+    assert "# TYPE dropship_supplier_sync_lag_seconds gauge" in text
+    assert 'dropship_listings{market="smartstore",status="published"} 3.0' in text

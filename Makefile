@@ -29,6 +29,10 @@ test: install
 ## make bench: benchmarks that print result tables
 bench: install
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_ownerclan.py
+	$(BIN)/python bench/bench_listings.py
+	$(BIN)/python bench/bench_classifier.py
+	$(BIN)/python bench/analytics_models.py
 
 ## make dev: the Dagster UI with the whole asset graph (http://127.0.0.1:3000)
 dev: install

@@ -170,6 +170,16 @@ def _ask_rows(args) -> list[dict[str, Any]]:
             " WHERE status <> 'deleted' ORDER BY updated_at DESC LIMIT 20000").fetchall()
 
 
+def _ask_memory():
+    """Conversation and semantic memory in the store's Postgres unless MEMORY_BACKEND says otherwise."""
+    from dropship_core.ai.memory import memory_from_env
+    from dropship_core.db import database_url
+
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", database_url())
+    return memory_from_env(env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dropship", description="Korean dropshipping pipeline on Dagster")
     sub = p.add_subparsers(dest="command", required=True)
@@ -216,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         if mod == "dropship_core.suppliers.cli":
             reg(sub, groups)
         elif mod == "dropship_core.ai.ask_cli":
-            reg(sub, rows_provider=_ask_rows)
+            reg(sub, rows_provider=_ask_rows, memory_provider=_ask_memory)
         else:
             reg(sub)
     return p

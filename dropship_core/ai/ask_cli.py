@@ -21,12 +21,7 @@ RowsProvider = Callable[[argparse.Namespace], list[dict[str, Any]]]
 
 
 def default_memory(env: dict[str, str] | None = None) -> MemoryBackends:
-    e = dict(os.environ if env is None else env)
-    if not e.get("DATABASE_URL") and e.get("MEMORY_BACKEND", "postgres") == "postgres" and env is None:
-        # the store's own default: the embedded Postgres under .dropship/
-        from dropship_core.db import database_url
-
-        e["DATABASE_URL"] = database_url()
+    e = os.environ if env is None else env
     if not e.get("DATABASE_URL") and e.get("MEMORY_BACKEND", "postgres") == "postgres":
         print("note: DATABASE_URL is not set; this conversation is not kept", file=sys.stderr)
         return build_memory("memory", "memory")

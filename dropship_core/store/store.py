@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -22,6 +23,10 @@ from psycopg.types.json import Jsonb
 
 from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_bytes, canonical_json
 from dropship_core.store.migrate import apply_migrations
+
+
+# New rows in one batch from which the insert is split over two connections.
+PARALLEL_INSERT_MIN = 20_000
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,44 @@ class Store:
                     res.delisted = self._delist(conn, supplier_key, sorted(gone), run)
         return res
 
+    def _reserve_ids(self, conn, n: int) -> int:
+        """A block of n consecutive ids; every insert into source_data goes through here."""
+        conn.execute("SELECT pg_advisory_lock(4242002)")
+        try:
+            start = conn.execute("SELECT nextval(pg_get_serial_sequence('source_data', 'id'))").fetchone()[0]
+            if n > 1:
+                conn.execute("SELECT setval(pg_get_serial_sequence('source_data', 'id'), %s)", (start + n - 1,))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(4242002)")
+        return start
+
+    def _copy_new_own_txn(self, supplier_key: str, rows, params) -> None:
+        with self.connect() as conn, conn.transaction():
+            self._copy_new(conn, supplier_key, rows, params)
+
+    def _copy_new(self, conn, supplier_key: str, rows, params) -> None:
+        """COPY new products straight into source_data with reserved ids, then their events,
+        copying the stored JSONB instead of parsing it again."""
+        start = self._reserve_ids(conn, len(rows))
+        with conn.cursor().copy(
+            "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+        ) as cp:
+            for pid, (item_id, text, h, status) in enumerate(rows, start):
+                cp.write_row((pid, supplier_key, item_id, text, h, status))
+        conn.execute(
+            """
+            INSERT INTO source_data_events
+                (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                 partition_key)
+            SELECT id, supplier_key, supplier_item_id, 'ingested',
+                   jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status)),
+                   raw_data, %(run)s, %(asset)s, %(part)s
+              FROM source_data WHERE id BETWEEN %(lo)s AND %(hi)s
+             ORDER BY id
+            """,
+            {**params, "lo": start, "hi": start + len(rows) - 1},
+        )
+
     def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, str, str, str]], run: RunInfo,
                     existing: dict[str, tuple[str, str]]):
         """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
@@ -147,29 +190,18 @@ class Store:
         changed_rows = [r for r in rows if r[0] in existing]
         new_ids: list[str] = []
         if fresh:
-            ids = [i for (i,) in conn.execute(
-                "SELECT nextval(pg_get_serial_sequence('source_data', 'id')) FROM generate_series(1, %s)",
-                (len(fresh),)).fetchall()]
-            with conn.cursor().copy(
-                "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status) FROM STDIN"
-            ) as cp:
-                for pid, (item_id, text, h, status) in zip(ids, fresh):
-                    cp.write_row((pid, supplier_key, item_id, text, h, status))
-            # ids were allocated after every existing row of this supplier, and the advisory lock
-            # keeps other writers of this supplier out, so the id range is exactly this batch
-            conn.execute(
-                """
-                INSERT INTO source_data_events
-                    (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
-                     partition_key)
-                SELECT id, supplier_key, supplier_item_id, 'ingested',
-                       jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status)),
-                       raw_data, %(run)s, %(asset)s, %(part)s
-                  FROM source_data WHERE supplier_key = %(sk)s AND id BETWEEN %(lo)s AND %(hi)s
-                 ORDER BY id
-                """,
-                {**params, "lo": min(ids), "hi": max(ids)},
-            )
+            if len(fresh) < PARALLEL_INSERT_MIN:
+                self._copy_new(conn, supplier_key, fresh, params)
+            else:
+                # a large first load: halves in two connections, so both cores parse and index.
+                # Each half commits on its own; a crash in between is healed by re-running, since
+                # rows already stored have matching hashes and are skipped.
+                half = len(fresh) // 2
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    futures = [pool.submit(self._copy_new_own_txn, supplier_key, chunk, params)
+                               for chunk in (fresh[:half], fresh[half:])]
+                    for f in futures:
+                        f.result()
             new_ids = [r[0] for r in fresh]
         changed: list[str] = []
         if changed_rows:

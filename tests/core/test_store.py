@@ -155,3 +155,22 @@ def test_to_dict_matches_asdict():
     assert p.to_dict() == asdict(p)
     assert set(p.to_dict()) == {f.name for f in fields(CanonicalProduct)}
     assert CanonicalProduct.from_dict(p.to_dict()) == p
+
+
+def test_large_first_load_split_over_two_connections(store, monkeypatch):
+    import dropship_core.store.store as store_mod
+
+    monkeypatch.setattr(store_mod, "PARALLEL_INSERT_MIN", 4)
+    ps = products(11)
+    r = store.ingest("acme", ps, RUN1)
+    assert r.new == 11
+    with store.connect() as c:
+        ids = [i for (i,) in c.execute("SELECT id FROM source_data ORDER BY id").fetchall()]
+        ev = c.execute("SELECT count(*), count(DISTINCT product_id) FROM source_data_events").fetchone()
+        rep = rebuild(c)
+    assert len(set(ids)) == 11 and ev == (11, 11) and rep.ok
+    # ids stay unique for the next batch, whichever path it takes
+    more = [CanonicalProduct("acme", f"B{i}", f"상품 {i}", 900) for i in range(2)]
+    store.ingest("acme", more, RUN2)
+    with store.connect() as c:
+        assert c.execute("SELECT count(DISTINCT id) FROM source_data").fetchone()[0] == 13

@@ -28,3 +28,8 @@ def md_table(rows: Iterable[dict[str, Any]], columns: list[str], limit: int = 10
         cells = [str(r.get(c, "")).replace("|", "\\|").replace("\n", " ")[:60] for c in columns]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def follow_upstream() -> dg.AutomationCondition:
+    """Materialise when upstream partitions update, held back while an upstream blocking check fails."""
+    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()

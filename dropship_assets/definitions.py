@@ -19,6 +19,7 @@ from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
 from dropship_assets.sync import market_sync
+from dropship_sensors.automation import follow_upstream_sensor, sync_follows_listings_sensor
 from dropship_sensors.excel_drop import excel_drop_sensor
 from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
@@ -36,6 +37,8 @@ defs = dg.Definitions(
         excel_drop_sensor,
         build_webhook_inbox_sensor(job_name="product_sync"),
         run_failure_alerts,
+        follow_upstream_sensor,
+        sync_follows_listings_sensor,
     ],
     resources=RESOURCES,
 )

@@ -4,7 +4,7 @@ from collections import Counter
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, md_table, run_info
+from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_assets.products import source_products
 from dropship_core.ai.offline import OfflineEnricher, ai_data_problems
@@ -46,7 +46,7 @@ def _llm_enrich(client, llm: LLMResource, store: StoreResource, enricher: Offlin
     group_name="enrichment",
     kinds={"python", "postgres"},
     owners=OWNERS,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec("ai_data_valid", asset="enriched_products", blocking=True,
                           description="Titles within limits and free of banned words, categories are leaves, "

@@ -5,7 +5,7 @@ from collections import Counter
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, md_table, run_info
+from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry
@@ -25,7 +25,7 @@ def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
     group_name="listings",
     kinds={"python", "postgres"},
     owners=OWNERS,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec("titles_within_limit", asset="market_listings", blocking=True,
                           description="Every listing title fits its marketplace's limit."),

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from dropship_assets.catalog import supplier_catalog
-from dropship_assets.common import OWNERS, md_table, run_info
+from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_core.suppliers.base import FetchResult
 from dropship_core.suppliers.inbox import move_dropped
@@ -18,7 +18,7 @@ from dropship_resources.store import StoreResource
     group_name="ingest",
     kinds={"postgres"},
     owners=OWNERS,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec("costs_positive", asset="source_products", blocking=True,
                           description="Every active product has a cost above zero."),

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, run_info
+from dropship_assets.common import OWNERS, follow_upstream, run_info
 from dropship_assets.listings import market_listings, split_key
 from dropship_assets.partitions import market_supplier_partitions
 from dropship_core.markets.sync import summarize, sync_listing
@@ -51,7 +51,7 @@ def wanted(entry: dict, only: str) -> bool:
     group_name="listings",
     kinds={"python", "api"},
     owners=OWNERS,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=follow_upstream(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
     check_specs=[dg.AssetCheckSpec("no_unknown_creates", asset="market_sync",
                                    description="No create is left with an unknown outcome after the run.")],

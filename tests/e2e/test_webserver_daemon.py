@@ -65,7 +65,10 @@ def dagster_dev(dagster_db, db_url, public_tmp, demo_dir):
     workbook = public_tmp / "daon.xlsx"
     shutil.copy(demo_dir / "daon.xlsx", workbook)
     cfg = public_tmp / "suppliers.yaml"
-    cfg.write_text(f"suppliers:\n  - key: excel-e2e\n    kind: excel\n    path: {workbook}\n    inbox: {inbox}\n",
+    hanbit = public_tmp / "hanbit.xlsx"
+    shutil.copy(demo_dir / "hanbit.xlsx", hanbit)
+    cfg.write_text(f"suppliers:\n  - key: excel-e2e\n    kind: excel\n    path: {workbook}\n    inbox: {inbox}\n"
+                   f"  - key: excel-e2e-hanbit\n    kind: excel\n    path: {hanbit}\n",
                    encoding="utf-8")
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "DATABASE_URL": db_url, "DROPSHIP_SUPPLIERS": str(cfg),
@@ -116,6 +119,42 @@ def wait_for(fn, timeout: float, what: str, poll: float = 2.0):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def gql(url: str, query: str, variables: dict | None = None) -> dict:
+    r = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=60)
+    r.raise_for_status()
+    body = r.json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+def launch_backfill(url: str, partitions: list[str]) -> str:
+    data = gql(url, """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+                         __typename ... on LaunchBackfillSuccess { backfillId } ... on Error { message } } }""",
+               {"p": {"partitionNames": partitions, "fromFailure": False,
+                      "assetSelection": [{"path": [a]} for a in ("supplier_catalog", "source_products",
+                                                                  "enriched_products")]}})
+    res = data["launchPartitionBackfill"]
+    assert res["__typename"] == "LaunchBackfillSuccess", res
+    return res["backfillId"]
+
+
+def wait_backfill(url: str, backfill_id: str) -> None:
+    def done():
+        d = gql(url, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+                          ... on PartitionBackfill { status } } }""", {"id": backfill_id})
+        st = d["partitionBackfillOrError"]["status"]
+        return st if st not in ("REQUESTED", "CANCELING") else None
+
+    status = wait_for(done, 300, f"backfill {backfill_id}")
+    assert status in ("COMPLETED", "COMPLETED_SUCCESS"), status
+
+
+def product_events(db_url: str) -> int:
+    with psycopg.connect(db_url) as c:
+        return c.execute("SELECT count(*) FROM source_data_events"
+                         " WHERE event_type IN ('ingested', 'changed', 'delisted', 'enriched')").fetchone()[0]
+
+
 def test_launch_through_graphql_sensor_run_and_ui(dagster_dev, db_url):
     import dagster as dg
 
@@ -126,7 +165,7 @@ def test_launch_through_graphql_sensor_run_and_ui(dagster_dev, db_url):
     os.environ["DAGSTER_HOME"] = str(home)
     try:
         with dg.DagsterInstance.get() as instance:
-            instance.add_dynamic_partitions("supplier", ["excel-e2e"])
+            instance.add_dynamic_partitions("supplier", ["excel-e2e", "excel-e2e-hanbit"])
             engine = OrchestrationEngine(graphql_url=f"{url}/graphql")
             wid = engine.execute_workflow("product_sync", {"suppliers": ["excel-e2e"], "sync_mode": "full"})
             st = wait_for(lambda: (lambda s: s if s["status"] in ("SUCCESS", "FAILURE") else None)(
@@ -153,6 +192,15 @@ def test_launch_through_graphql_sensor_run_and_ui(dagster_dev, db_url):
             drop_run = wait_for(sensor_run, 240, "the drop-folder sensor's run")
             assert drop_run.status.value == "SUCCESS", dagster_dev["log"].read_text()[-3000:]
             assert not dropped.exists() and any((dagster_dev["inbox"] / "processed").iterdir())
+
+            # a backfill over every supplier partition, from the GraphQL API, twice: the second
+            # one writes no store events
+            before = product_events(db_url)
+            wait_backfill(url, launch_backfill(url, ["excel-e2e", "excel-e2e-hanbit"]))
+            first = product_events(db_url)
+            assert first > before  # hanbit's products arrived
+            wait_backfill(url, launch_backfill(url, ["excel-e2e", "excel-e2e-hanbit"]))
+            assert product_events(db_url) == first
     finally:
         if old_home is None:
             os.environ.pop("DAGSTER_HOME", None)

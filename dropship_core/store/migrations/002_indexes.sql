@@ -5,7 +5,7 @@
 -- events of one product, in order (lineage of every value; the rebuild scans by id)
 CREATE INDEX IF NOT EXISTS source_data_events_product ON source_data_events (product_id, id);
 CREATE INDEX IF NOT EXISTS source_data_events_run ON source_data_events (run_id);
-CREATE INDEX IF NOT EXISTS source_data_events_type_time ON source_data_events (event_type, created_at);
+-- time windows (analytics, sync lag) use the created_at index of migration 400
 
 -- containment queries on market_data / ai_data (market_data @> '{"smartstore": {"status": "published"}}')
 CREATE INDEX IF NOT EXISTS source_data_market_gin ON source_data USING GIN (market_data jsonb_path_ops)
@@ -25,5 +25,5 @@ CREATE INDEX IF NOT EXISTS source_data_gmarket_status ON source_data ((market_da
 CREATE INDEX IF NOT EXISTS source_data_ai_score ON source_data (((ai_data->>'quality_score')::numeric))
     WHERE ((ai_data->>'quality_score')::numeric) IS NOT NULL;
 
-CREATE INDEX IF NOT EXISTS source_data_supplier_status ON source_data (supplier_key, status);
+-- per-supplier scans use the unique (supplier_key, supplier_item_id) index
 CREATE INDEX IF NOT EXISTS quarantine_supplier ON quarantine (supplier_key, last_seen);

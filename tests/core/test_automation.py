@@ -183,3 +183,22 @@ def test_run_failure_sensor_records_and_forwards_alert(db_url, tmp_path, monkeyp
     assert "sentry_key=pubkey123" in sentry[1]["x-sentry-auth"]
     assert b"excel-missing" in sentry[2]
     assert all(b"sk-very-secret-0042" not in c[2] for c in cap.calls)
+
+
+def test_inventory_and_analytics_schedules():
+    from dbt_like_sql.dagster_assets import analytics_daily_schedule
+    from dropship_assets.definitions import defs
+    from dropship_sensors.schedules import inventory_sync_schedule
+
+    assert inventory_sync_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert inventory_sync_schedule.cron_schedule == "*/15 * * * *"
+    with dg.instance_for_test() as instance:
+        when = datetime(2026, 11, 26, 3, 15, tzinfo=timezone.utc)
+        instance.add_dynamic_partitions("supplier", ["excel-acme"])
+        reqs = inventory_sync_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        assert sorted(str(r.partition_key) for r in reqs) == [
+            "coupang|excel-acme", "gmarket|excel-acme", "smartstore|excel-acme"]
+        job = defs.resolve_job_def("inventory_sync")
+        assert dg.validate_run_config(job, {"ops": {"market_sync": {"config": {"only": "stock"}}}})
+        req = analytics_daily_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        assert req.partition_key == "2026-11-25" and req.run_key == "analytics-2026-11-25"

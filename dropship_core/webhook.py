@@ -163,12 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8703)
     args = ap.parse_args(argv)
-    srv = ServerThread(create_app(), host=args.host, port=args.port).start()
-    print(f"webhook receiver: POST {srv.url}/webhooks/<supplier_key>", flush=True)
-    try:
-        srv.thread.join()
-    except KeyboardInterrupt:
-        srv.stop()
+    ServerThread(create_app(), host=args.host, port=args.port).serve_until_interrupted(
+        "webhook receiver: POST {url}/webhooks/<supplier_key>")
 
 
 if __name__ == "__main__":

@@ -307,12 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     app = create_app(count=args.items, seed=args.seed, rpm_limit=args.rpm_limit, block_s=args.block_s)
     banner = f"Domeggook sandbox: {{url}}/ssl/api/, API key {DEFAULT_API_KEY}"
-    srv = ServerThread(app, port=args.port).start()
-    print(banner.format(url=srv.url), flush=True)
-    try:
-        srv.thread.join()
-    except KeyboardInterrupt:
-        srv.stop()
+    ServerThread(app, port=args.port).serve_until_interrupted(banner)
 
 
 if __name__ == "__main__":

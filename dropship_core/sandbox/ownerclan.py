@@ -475,12 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(count=args.items, seed=args.seed, token_ttl_s=args.token_ttl_s, rpm_limit=args.rpm_limit)
     banner = (f"OwnerClan sandbox: auth {{url}}/auth, GraphQL {{url}}/v1/graphql, "
               f"user {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}")
-    srv = ServerThread(app, port=args.port).start()
-    print(banner.format(url=srv.url), flush=True)
-    try:
-        srv.thread.join()
-    except KeyboardInterrupt:
-        srv.stop()
+    ServerThread(app, port=args.port).serve_until_interrupted(banner)
 
 
 if __name__ == "__main__":

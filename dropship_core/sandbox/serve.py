@@ -39,6 +39,16 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(timeout=5)
 
+    def serve_until_interrupted(self, banner: str = "") -> None:
+        """Start, print `banner` (with {url} filled in) and serve until Ctrl-C."""
+        self.start()
+        if banner:
+            print(banner.format(url=self.url), flush=True)
+        try:
+            self.thread.join()
+        except KeyboardInterrupt:
+            self.stop()
+
     def __enter__(self) -> "ServerThread":
         return self.start()
 

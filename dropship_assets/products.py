@@ -57,17 +57,12 @@ def source_products(
             ["code", "name", "cost", "stock", "options"],
         )
     with store.connect() as conn:
-        bad_cost = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND status = 'active'"
-            " AND coalesce((raw_data->>'cost')::numeric, 0) <= 0", (key,)
-        ).fetchone()[0]
-        missing = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s"
-            " AND (coalesce(raw_data->>'name', '') = '' OR supplier_item_id = '')", (key,)
-        ).fetchone()[0]
-        total, active = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM source_data WHERE supplier_key = %s",
-            (key,),
+        # one pass over the partition's rows for the checks and the totals
+        bad_cost, missing, total, active = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'active' AND coalesce((raw_data->>'cost')::numeric, 0) <= 0),"
+            " count(*) FILTER (WHERE coalesce(raw_data->>'name', '') = '' OR supplier_item_id = ''),"
+            " count(*), count(*) FILTER (WHERE status = 'active')"
+            " FROM source_data WHERE supplier_key = %s", (key,)
         ).fetchone()
         quarantine_open = conn.execute(
             "SELECT count(*) FROM quarantine WHERE supplier_key = %s AND resolved_at IS NULL", (key,)

@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,sandbox]"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

@@ -18,7 +18,7 @@ from dropship_core.markets.http import RetryPolicy
 from dropship_core.markets.names import MARKETS
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.sync import sync_listing
-from dropship_core.sandbox.market_common import start_market_sandboxes
+from dropship_sandbox.market_common import start_market_sandboxes
 
 BUILDERS = {
     "smartstore": lambda listing, s: b.build_smartstore_product(listing, s),

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from dropship_core.sandbox.ownerclan import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from dropship_sandbox.ownerclan import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL
 from dropship_core.suppliers.ownerclan import OwnerClanConnector, OwnerClanSettings, normalize_item
 
@@ -27,14 +27,14 @@ from dropship_core.suppliers.ownerclan import OwnerClanConnector, OwnerClanSetti
 @contextmanager
 def sandbox(items: int, in_process: bool):
     if in_process:
-        from dropship_core.sandbox.ownerclan import create_app
-        from dropship_core.sandbox.serve import ServerThread
+        from dropship_sandbox.ownerclan import create_app
+        from dropship_core.serve import ServerThread
 
         with ServerThread(create_app(count=items, rpm_limit=0)) as srv:
             yield srv.url
         return
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dropship_core.sandbox.ownerclan", "--items", str(items), "--rpm-limit", "0"],
+        [sys.executable, "-m", "dropship_sandbox.ownerclan", "--items", str(items), "--rpm-limit", "0"],
         stdout=subprocess.PIPE, text=True, env=dict(os.environ), start_new_session=True)
     try:
         line = proc.stdout.readline()  # "OwnerClan sandbox: auth http://127.0.0.1:PORT/auth, ..."

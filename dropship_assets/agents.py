@@ -1,12 +1,13 @@
 """The AI conductor's agents, per market: insights, price recommendations, inventory alerts and
 promotion plans. One step runs all four in order over a shared workflow context."""
 
-import os
 
 import dagster as dg
+
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from dropship_core import config as settings
 from dropship_assets.common import OWNERS, md_table, run_info
 from dropship_assets.partitions import market_partitions
 from dropship_core.ai.agents import Conductor, Guardrails, listing_rows_from_store
@@ -27,7 +28,7 @@ listings_by_market = dg.MultiToSingleDimensionPartitionMapping(partition_dimensi
 class ConductorConfig(dg.Config):
     # auto: guarded price changes are applied through price_optimization without a person;
     # manual: they wait as pending_approval until `dropship agents approve ID`
-    approval_mode: str = os.environ.get("DROPSHIP_PRICE_APPROVAL", "manual")
+    approval_mode: str = ""  # empty: DROPSHIP_PRICE_APPROVAL at run time (manual unless set)
     promotion_budget_krw: int = 100_000
     max_change_pct_per_day: float = 10.0
 
@@ -41,6 +42,7 @@ class ConductorConfig(dg.Config):
     can_subset=False,
 )
 def agent_conductor(context: dg.AssetExecutionContext, config: ConductorConfig, store: StoreResource):
+    approval_mode = config.approval_mode or settings.get("DROPSHIP_PRICE_APPROVAL") or "manual"
     market = context.partition_key
     run = run_info(context)  # asset key: the four agent assets together
     with store.connect(row_factory=dict_row) as conn:
@@ -50,7 +52,7 @@ def agent_conductor(context: dg.AssetExecutionContext, config: ConductorConfig, 
         approved = {(r["product_id"], market) for r in conn.execute(
             "SELECT product_id FROM agent_decisions WHERE market = %s AND status = 'approved'", (market,)).fetchall()}
     conductor = Conductor(Guardrails(max_change_pct_per_day=config.max_change_pct_per_day),
-                          approval_mode=config.approval_mode, approved=approved,
+                          approval_mode=approval_mode, approved=approved,
                           promotion_budget_krw=config.promotion_budget_krw)
     result = conductor.run(listing_rows_from_store(rows), WorkflowContext(run_id=context.run.run_id))
     s = store.store
@@ -85,7 +87,7 @@ def agent_conductor(context: dg.AssetExecutionContext, config: ConductorConfig, 
         "recommendations": dg.MetadataValue.int(len(recs)),
         "applied": dg.MetadataValue.int(len(result.to_apply)),
         "pending_approval": dg.MetadataValue.int(sum(1 for r in recs if r.get("status") == "pending_approval")),
-        "approval_mode": config.approval_mode,
+        "approval_mode": approval_mode,
         "preview": dg.MetadataValue.md(md_table(recs, ["product_id", "old_price", "new_price", "status"]))})
     yield dg.MaterializeResult(asset_key="inventory_alerts", metadata={
         "alerts": dg.MetadataValue.int(len(result.inventory_alerts)),

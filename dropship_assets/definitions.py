@@ -7,7 +7,7 @@ from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_sch
 from dropship_assets.agents import agent_conductor
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
-from dropship_assets.executors import configured_executor
+from dropship_resources.executor import configured_executor
 from dropship_assets.jobs import (
     agents_job,
     inventory_sync_job,

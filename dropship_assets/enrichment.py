@@ -64,7 +64,7 @@ def enriched_products(context: dg.AssetExecutionContext, store: StoreResource, l
     enricher = OfflineEnricher()
     llm_meta: dict = {}
     errors: list = []
-    if llm.provider == "offline":
+    if llm.provider_name() == "offline":
         provider, model = enricher.provider, enricher.model
         version = enricher_version(provider, model, enricher.prompt_version)
         pending = s.pending_enrichment(context.partition_key, version)

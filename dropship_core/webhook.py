@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the receiver: WEBHOOK_SECRET and DATABASE_URL from the environment."""
     import argparse
 
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
 
     ap = argparse.ArgumentParser(description="supplier webhook receiver")
     ap.add_argument("--host", default="127.0.0.1")

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Optional
 import dagster as dg
 from pydantic import Field
 
+from dropship_core import config
 from dropship_core.ai.llm import DEFAULT_KRW_PER_USD, LLMClient, SpendCap
 from dropship_core.ai.llm_cache import PROMPT_VERSION, EnrichBatchReport, LLMCache, enrich_batch
 from dropship_core.ai.memory import AgentChatMemory, MemoryBackends, MemoryRetrieval, build_memory
@@ -27,7 +28,7 @@ class LLMResource(dg.ConfigurableResource):
     """An LLM provider for enrichment and `ask`. One `get_client()` per run: the client carries
     that run's token/cost ledger and spend cap."""
 
-    provider: str = Field(default="offline", description="offline | openai | anthropic")
+    provider: Optional[str] = Field(default=None, description="offline | openai | anthropic; unset: LLM_PROVIDER")
     model: Optional[str] = Field(default=None, description="model name; provider default when unset")
     openai_api_key: Optional[str] = Field(default=None, description="set with dg.EnvVar('OPENAI_API_KEY')")
     anthropic_api_key: Optional[str] = Field(default=None, description="set with dg.EnvVar('ANTHROPIC_API_KEY')")
@@ -44,16 +45,28 @@ class LLMResource(dg.ConfigurableResource):
     prices: Optional[dict[str, list[float]]] = Field(
         default=None, description="model -> [USD per 1M input tokens, USD per 1M output tokens]")
 
+    def provider_name(self) -> str:
+        """The provider in effect: the field, else LLM_PROVIDER at run time, else offline."""
+        return self.provider or config.get("LLM_PROVIDER") or "offline"
+
     def _key(self) -> Optional[str]:
-        return {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}.get(self.provider)
+        """The configured key (dg.EnvVar), else the provider's variable as it is at run time."""
+        p = self.provider_name()
+        given = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}.get(p)
+        env_name = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}.get(p)
+        return given or (config.get(env_name) if env_name else None)
 
     def get_client(self, offline_fn: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> LLMClient:
-        cap = SpendCap(self.spend_cap, self.spend_cap_currency.upper(), self.krw_per_usd) if self.spend_cap else None
+        spend_cap = self.spend_cap if self.spend_cap is not None else config.get_float("LLM_SPEND_CAP")
+        currency = (config.get("LLM_SPEND_CAP_CURRENCY") if self.spend_cap is None else self.spend_cap_currency) or "USD"
+        cap = SpendCap(spend_cap, currency.upper(), self.krw_per_usd) if spend_cap else None
+        provider = self.provider_name()
         return LLMClient(
-            self.provider, self.model, api_key=self._key(), base_url=self.base_url, timeout=self.timeout_seconds,
+            provider, self.model or config.get("LLM_MODEL"), api_key=self._key(),
+            base_url=self.base_url or config.get("LLM_BASE_URL"), timeout=self.timeout_seconds,
             sdk_max_retries=self.sdk_max_retries, retry_attempts=self.retry_attempts, max_tokens=self.max_tokens,
             prices={k: (v[0], v[1]) for k, v in (self.prices or {}).items()}, spend_cap=cap,
-            krw_per_usd=self.krw_per_usd, offline_fn=offline_fn if self.provider == "offline" else None)
+            krw_per_usd=self.krw_per_usd, offline_fn=offline_fn if provider == "offline" else None)
 
     def enrich(self, products_with_hashes: Iterable[tuple[dict[str, Any], str]], conn: Any, *,
                candidates_fn: Callable | None = None, fallback: Callable | None = None,
@@ -74,8 +87,8 @@ class MemoryResource(dg.ConfigurableResource):
     """Conversation memory (postgres | redis | upstash | memory) and semantic memory
     (postgres — pgvector where installed — | upstash | memory)."""
 
-    backend: str = Field(default="postgres", description="postgres | redis | upstash | memory")
-    vector_backend: str = Field(default="postgres", description="postgres | upstash | memory")
+    backend: Optional[str] = Field(default=None, description="postgres | redis | upstash | memory; unset: MEMORY_BACKEND")
+    vector_backend: Optional[str] = Field(default=None, description="postgres | upstash | memory; unset: VECTOR_BACKEND")
     database_url: Optional[str] = Field(default=None, description="dg.EnvVar('DATABASE_URL')")
     redis_url: Optional[str] = Field(default=None, description="dg.EnvVar('REDIS_URL'), e.g. redis://127.0.0.1:6379/0")
     upstash_redis_rest_url: Optional[str] = None
@@ -85,10 +98,14 @@ class MemoryResource(dg.ConfigurableResource):
     ttl_seconds: Optional[int] = Field(default=None, description="expiry of Redis conversations")
 
     def get_backends(self) -> MemoryBackends:
+        g = config.get
         return build_memory(
-            self.backend, self.vector_backend, dsn=self.database_url, redis_url=self.redis_url,
-            upstash_redis_url=self.upstash_redis_rest_url, upstash_redis_token=self.upstash_redis_rest_token,
-            upstash_vector_url=self.upstash_vector_rest_url, upstash_vector_token=self.upstash_vector_rest_token,
+            self.backend or g("MEMORY_BACKEND"), self.vector_backend or g("VECTOR_BACKEND"),
+            dsn=self.database_url or g("DATABASE_URL"), redis_url=self.redis_url or g("REDIS_URL"),
+            upstash_redis_url=self.upstash_redis_rest_url or g("UPSTASH_REDIS_REST_URL"),
+            upstash_redis_token=self.upstash_redis_rest_token or g("UPSTASH_REDIS_REST_TOKEN"),
+            upstash_vector_url=self.upstash_vector_rest_url or g("UPSTASH_VECTOR_REST_URL"),
+            upstash_vector_token=self.upstash_vector_rest_token or g("UPSTASH_VECTOR_REST_TOKEN"),
             ttl_seconds=self.ttl_seconds)
 
     def agent_memory(self, agent_name: str, context_id: str) -> AgentChatMemory:

@@ -10,11 +10,12 @@ market asks for `marketplaces.client(market)`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields as dc_fields
 
 import dagster as dg
 from pydantic import Field
+
+from dropship_core import config
 
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.esm import EsmClient
@@ -63,8 +64,8 @@ class SellerSettingsResource(dg.ConfigurableResource):
 
     def get_settings(self) -> SellerSettings:
         # unset here: DROPSHIP_SELLER_PRESET / DROPSHIP_SELLER_SETTINGS as they are at run time
-        base = preset(self.preset or os.environ.get("DROPSHIP_SELLER_PRESET") or None)
-        settings_file = self.settings_file or os.environ.get("DROPSHIP_SELLER_SETTINGS")
+        base = preset(self.preset or config.get("DROPSHIP_SELLER_PRESET"))
+        settings_file = self.settings_file or config.get("DROPSHIP_SELLER_SETTINGS")
         if settings_file:
             base = SellerSettings.from_yaml(settings_file, base)
         d = {f.name: getattr(base, f.name) for f in dc_fields(SellerSettings)}
@@ -87,12 +88,15 @@ class _MarketResource(dg.ConfigurableResource):
                                      description="a longer Retry-After ends the retries")
 
     def _base_url(self, env_name: str, market: str) -> str:
-        return self.base_url or os.environ.get(env_name) or DEFAULT_BASE_URLS[market]
+        return self.base_url or config.get(env_name) or DEFAULT_BASE_URLS[market]
+
+    def _rate(self, market: str, default: float) -> float:
+        return self.rate_per_s or config.get_float(config.MARKET_RATE_ENV[market]) or default
 
     def _creds(self, market: str, pairs: dict[str, str]) -> list[str]:
         """Configured values (dg.EnvVar) first, else the env vars as they are at run time; a
         market without credentials fails here, clearly, and only when it is used."""
-        values = [getattr(self, f) or os.environ.get(env_name) or "" for f, env_name in pairs.items()]
+        values = [getattr(self, f) or config.get(env_name) or "" for f, env_name in pairs.items()]
         missing = [env_name for (f, env_name), v in zip(pairs.items(), values) if not v]
         if missing:
             raise ValueError(f"{market} is not configured: set {', '.join(missing)}")
@@ -109,7 +113,7 @@ class SmartStoreResource(_MarketResource):
     client_id: str | None = None
     client_secret: str | None = Field(default=None,
                                       description="bcrypt salt issued by Naver; use dg.EnvVar")
-    rate_per_s: float = 2.0
+    rate_per_s: float | None = Field(default=None, description="unset: SMARTSTORE_RATE_PER_S, else 2/s")
     burst: float = 4.0
 
     def get_client(self, seller: SellerSettings | None = None) -> SmartStoreClient:
@@ -117,7 +121,7 @@ class SmartStoreResource(_MarketResource):
                                                "client_secret": "SMARTSTORE_CLIENT_SECRET"})
         return SmartStoreClient(cid, secret, self._base_url("SMARTSTORE_BASE_URL", SMARTSTORE),
                                 timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
-                                rate=self.rate_per_s, burst=self.burst, retry=self._retry(),
+                                rate=self._rate(SMARTSTORE, 2.0), burst=self.burst, retry=self._retry(),
                                 seller=seller)
 
 
@@ -127,7 +131,7 @@ class CoupangResource(_MarketResource):
     access_key: str | None = None
     secret_key: str | None = Field(default=None, description="use dg.EnvVar")
     vendor_id: str | None = None
-    rate_per_s: float = 5.0
+    rate_per_s: float | None = Field(default=None, description="unset: COUPANG_RATE_PER_S, else 5/s")
     burst: float = 5.0
 
     def get_client(self, seller: SellerSettings | None = None) -> CoupangClient:
@@ -136,7 +140,7 @@ class CoupangResource(_MarketResource):
                                                "vendor_id": "COUPANG_VENDOR_ID"})
         return CoupangClient(ak, sk, vendor, self._base_url("COUPANG_BASE_URL", COUPANG),
                              timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
-                             rate=self.rate_per_s, burst=self.burst, retry=self._retry(),
+                             rate=self._rate(COUPANG, 5.0), burst=self.burst, retry=self._retry(),
                              seller=seller)
 
 
@@ -148,7 +152,7 @@ class EsmResource(_MarketResource):
     site_ids: str | None = Field(default=None,
                                  description="'A:<auctionId>,G:<gmarketId>', one or both")
     issuer: str = "dropship"
-    rate_per_s: float = 5.0
+    rate_per_s: float | None = Field(default=None, description="unset: ESM_RATE_PER_S, else 5/s")
     burst: float = 5.0
     search_per_minute: float = 30.0
 
@@ -158,7 +162,7 @@ class EsmResource(_MarketResource):
                                                 "site_ids": "ESM_SITE_IDS"})
         return EsmClient(master, sk, ssi, self._base_url("ESM_BASE_URL", GMARKET),
                          issuer=self.issuer, timeout=self.timeout_s,
-                         connect_timeout=self.connect_timeout_s, rate=self.rate_per_s,
+                         connect_timeout=self.connect_timeout_s, rate=self._rate(GMARKET, 5.0),
                          burst=self.burst, search_per_minute=self.search_per_minute,
                          retry=self._retry(), seller=seller)
 
@@ -178,34 +182,8 @@ class MarketplacesResource(dg.ConfigurableResource):
         return res.get_client(self.seller.get_settings())
 
 
-def _env_vars(**fields: str) -> dict:
-    """dg.EnvVar for each field if every variable is set now; else nothing (read at run time)."""
-    if all(os.environ.get(v) for v in fields.values()):
-        return {f: dg.EnvVar(v) for f, v in fields.items()}
-    return {}
-
-
-def _rate(var: str) -> dict:
-    """Request pacing override (requests per second), e.g. for a local sandbox with no limit."""
-    v = os.environ.get(var, "").strip()
-    return {"rate_per_s": float(v)} if v else {}
-
-
 def marketplaces_from_env(seller: SellerSettingsResource | None = None) -> MarketplacesResource:
-    """Resources wired to the documented env vars. Credentials set when the definitions load go
-    through `dg.EnvVar`; markets not configured then are read from the environment when their
-    client is made (a demo may start the sandboxes later), and an unconfigured market fails only
-    when used. Base URLs and seller settings are read at run time too."""
-    return MarketplacesResource(
-        smartstore=SmartStoreResource(**_env_vars(client_id="SMARTSTORE_CLIENT_ID",
-                                                  client_secret="SMARTSTORE_CLIENT_SECRET"),
-                                      **_rate("SMARTSTORE_RATE_PER_S")),
-        coupang=CoupangResource(**_env_vars(access_key="COUPANG_ACCESS_KEY",
-                                            secret_key="COUPANG_SECRET_KEY",
-                                            vendor_id="COUPANG_VENDOR_ID"),
-                                **_rate("COUPANG_RATE_PER_S")),
-        gmarket=EsmResource(**_env_vars(master_id="ESM_MASTER_ID", secret_key="ESM_SECRET_KEY",
-                                        site_ids="ESM_SITE_IDS"),
-                            **_rate("ESM_RATE_PER_S")),
-        seller=seller or SellerSettingsResource(),
-    )
+    """The three markets configured from the environment, read when a client is made: an
+    unconfigured market fails only when used, naming the variables it needs."""
+    return MarketplacesResource(smartstore=SmartStoreResource(), coupang=CoupangResource(),
+                                gmarket=EsmResource(), seller=seller or SellerSettingsResource())

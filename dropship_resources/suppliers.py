@@ -12,16 +12,16 @@ from dropship_core.suppliers.registry import ConfigError, SupplierAccount, load_
 class SuppliersResource(dg.ConfigurableResource):
     """Where the supplier accounts are configured. One account = one `supplier` partition."""
 
-    config_path: str = "suppliers.yaml"
+    config_path: str = ""  # empty: DROPSHIP_SUPPLIERS at run time, else ./suppliers.yaml
 
     def accounts(self) -> list[SupplierAccount]:
-        return load_accounts(self.config_path)
+        return load_accounts(self.config_path or None)
 
     def account(self, key: str) -> SupplierAccount:
         for acc in self.accounts():
             if acc.key == key:
                 return acc
-        raise ConfigError(f"no supplier account {key!r} in {self.config_path}")
+        raise ConfigError(f"no supplier account {key!r} in {self.config_path or 'suppliers.yaml'}")
 
     def connector(self, account: SupplierAccount) -> SupplierConnector:
         if account.kind == "excel":

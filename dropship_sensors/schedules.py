@@ -1,19 +1,37 @@
-"""Schedules: supplier syncs (incremental hourly, full daily). Cron strings are configurable
-through the environment; times are Korea time."""
-
-import os
+"""Schedules: supplier syncs (incremental hourly, full daily) and the stock push. Times are Korea
+time. Cron strings come from `dropship_core.config` when the code location loads (Dagster fixes a
+schedule's cron at definition time). Runs are requested only for accounts that are in
+suppliers.yaml and enabled: a removed or disabled account keeps its partition (its history) but
+is never synced again."""
 
 import dagster as dg
 
 from dropship_assets.jobs import product_sync_job
+from dropship_core import config
+from dropship_core.suppliers.registry import ConfigError, load_accounts
 
 TIMEZONE = "Asia/Seoul"
 
 
-def _supplier_runs(context: dg.ScheduleEvaluationContext, mode: str):
+def active_supplier_keys(context: dg.ScheduleEvaluationContext) -> list[str] | dg.SkipReason:
+    """Supplier partitions whose account is configured and enabled, read at each tick."""
     keys = context.instance.get_dynamic_partitions("supplier")
     if not keys:
         return dg.SkipReason("no supplier partitions yet (the registry sensor adds them from suppliers.yaml)")
+    try:
+        enabled = {a.key for a in load_accounts() if a.enabled}
+    except ConfigError as e:
+        return dg.SkipReason(f"suppliers.yaml not usable, nothing scheduled: {e}")
+    active = [k for k in keys if k in enabled]
+    if not active:
+        return dg.SkipReason("no enabled supplier account has a partition")
+    return active
+
+
+def _supplier_runs(context: dg.ScheduleEvaluationContext, mode: str):
+    keys = active_supplier_keys(context)
+    if isinstance(keys, dg.SkipReason):
+        return keys
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
     return [
         dg.RunRequest(
@@ -28,7 +46,7 @@ def _supplier_runs(context: dg.ScheduleEvaluationContext, mode: str):
 
 @dg.schedule(
     job=product_sync_job,
-    cron_schedule=os.environ.get("DROPSHIP_INCREMENTAL_SYNC_CRON", "0 * * * *"),
+    cron_schedule=config.get("DROPSHIP_INCREMENTAL_SYNC_CRON"),
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every supplier: changes since the last successful sync.",
@@ -39,7 +57,7 @@ def incremental_sync_schedule(context: dg.ScheduleEvaluationContext):
 
 @dg.schedule(
     job=product_sync_job,
-    cron_schedule=os.environ.get("DROPSHIP_FULL_SYNC_CRON", "30 3 * * *"),
+    cron_schedule=config.get("DROPSHIP_FULL_SYNC_CRON"),
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every supplier: the whole catalog, so items that disappeared are delisted.",
@@ -50,7 +68,7 @@ def full_sync_schedule(context: dg.ScheduleEvaluationContext):
 
 @dg.schedule(
     job_name="inventory_sync",
-    cron_schedule=os.environ.get("DROPSHIP_INVENTORY_SYNC_CRON", "*/15 * * * *"),
+    cron_schedule=config.get("DROPSHIP_INVENTORY_SYNC_CRON"),
     execution_timezone=TIMEZONE,
     # it writes to live marketplaces: a person turns it on once the credentials are real
     default_status=dg.DefaultScheduleStatus.STOPPED,
@@ -59,9 +77,9 @@ def full_sync_schedule(context: dg.ScheduleEvaluationContext):
 def inventory_sync_schedule(context: dg.ScheduleEvaluationContext):
     from dropship_core.markets.names import MARKETS
 
-    keys = context.instance.get_dynamic_partitions("supplier")
-    if not keys:
-        return dg.SkipReason("no supplier partitions yet")
+    keys = active_supplier_keys(context)
+    if isinstance(keys, dg.SkipReason):
+        return keys
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
     return [
         dg.RunRequest(run_key=f"inventory:{m}:{k}:{stamp}",

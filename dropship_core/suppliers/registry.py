@@ -6,13 +6,14 @@ partition keys) and are kept lower-case.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from dropship_core import config
 
 KINDS = ("excel", "ownerclan", "domeggook", "webhook")
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -36,7 +37,7 @@ class SupplierAccount:
 
 
 def default_config_path() -> Path:
-    return Path(os.environ.get("DROPSHIP_SUPPLIERS", "suppliers.yaml"))
+    return Path(config.get("DROPSHIP_SUPPLIERS"))
 
 
 def parse_accounts(doc: Any, base_dir: Path | None = None) -> list[SupplierAccount]:

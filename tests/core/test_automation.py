@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dropship_core.sandbox.serve import ServerThread
+from dropship_core.serve import ServerThread
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
@@ -116,10 +116,11 @@ def _check_schedules(instance):
     when = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
     ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
     assert isinstance(incremental_sync_schedule(ctx), dg.SkipReason)
-    instance.add_dynamic_partitions("supplier", ["excel-acme", "ownerclan-main"])
+    # keys of the repository's suppliers.yaml, all enabled
+    instance.add_dynamic_partitions("supplier", ["excel-acme", "ownerclan-sandbox"])
     ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
     reqs = incremental_sync_schedule(ctx)
-    assert [r.partition_key for r in reqs] == ["excel-acme", "ownerclan-main"]
+    assert [r.partition_key for r in reqs] == ["excel-acme", "ownerclan-sandbox"]
     assert {r.run_config["ops"]["supplier_catalog"]["config"]["sync_mode"] for r in reqs} == {"incremental"}
     assert reqs[0].run_key == "incremental:excel-acme:20261126T0300"
     full = full_sync_schedule(ctx)
@@ -202,3 +203,25 @@ def test_inventory_and_analytics_schedules():
         assert dg.validate_run_config(job, {"ops": {"market_sync": {"config": {"only": "stock"}}}})
         req = analytics_daily_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
         assert req.partition_key == "2026-11-25" and req.run_key == "analytics-2026-11-25"
+
+
+def test_schedules_skip_disabled_and_removed_accounts(tmp_path, monkeypatch):
+    """A disabled account, or one no longer in suppliers.yaml, keeps its partition but gets no run."""
+    from dropship_sensors.schedules import inventory_sync_schedule
+
+    cfg = tmp_path / "suppliers.yaml"
+    cfg.write_text("suppliers:\n"
+                   "  - {key: excel-on, kind: excel, path: a.xlsx}\n"
+                   "  - {key: excel-off, kind: excel, path: b.xlsx, enabled: false}\n", encoding="utf-8")
+    monkeypatch.setenv("DROPSHIP_SUPPLIERS", str(cfg))
+    when = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("supplier", ["excel-on", "excel-off", "excel-gone"])
+        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+        assert [r.partition_key for r in incremental_sync_schedule(ctx)] == ["excel-on"]
+        assert [r.partition_key for r in full_sync_schedule(ctx)] == ["excel-on"]
+        inv = inventory_sync_schedule(ctx)
+        assert {str(r.partition_key).split("|")[1] for r in inv} == {"excel-on"}
+        cfg.write_text("suppliers:\n  - {key: excel-off, kind: excel, path: b.xlsx, enabled: false}\n",
+                       encoding="utf-8")
+        assert isinstance(incremental_sync_schedule(ctx), dg.SkipReason)

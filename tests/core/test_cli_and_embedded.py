@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args, env, cwd=ROOT, check=True):
-    p = subprocess.run([sys.executable, "-m", "dropship_core.cli", *args], env=env, cwd=cwd,
+    p = subprocess.run([sys.executable, "-m", "dropship_app.cli", *args], env=env, cwd=cwd,
                        capture_output=True, text=True, timeout=180)
     if check and p.returncode != 0:
         raise AssertionError(f"dropship {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")

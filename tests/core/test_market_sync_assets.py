@@ -13,7 +13,7 @@ from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.sync import market_sync
 from dropship_core.markets.names import MARKETS
-from dropship_core.sandbox.market_common import start_market_sandboxes
+from dropship_sandbox.market_common import start_market_sandboxes
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource

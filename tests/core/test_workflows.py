@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from dropship_assets.workflows import OrchestrationEngine, WorkflowError, plan
+from dropship_app.workflows import OrchestrationEngine, WorkflowError, plan
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource

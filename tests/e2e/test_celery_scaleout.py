@@ -38,7 +38,7 @@ LAUNCH = """
 import sys, warnings
 warnings.filterwarnings("ignore")
 import dagster as dg
-from dropship_assets.executors import analytics_job_for_workers
+from dropship_app.workers import analytics_job_for_workers
 with dg.DagsterInstance.get() as instance:
     res = dg.execute_job(dg.reconstructable(analytics_job_for_workers), instance=instance,
                          tags={"dagster/partition": sys.argv[1]})

@@ -158,7 +158,7 @@ def product_events(db_url: str) -> int:
 def test_launch_through_graphql_sensor_run_and_ui(dagster_dev, db_url):
     import dagster as dg
 
-    from dropship_assets.workflows import OrchestrationEngine
+    from dropship_app.workflows import OrchestrationEngine
 
     url, home = dagster_dev["url"], dagster_dev["home"]
     old_home = os.environ.get("DAGSTER_HOME")

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(args, stdin, extra_env=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "dropship_core.ai.cli", *args],
+        [sys.executable, "-m", "dropship_app.enrich_cli", *args],
         input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
     )
 
@@ -53,7 +53,7 @@ def test_product_command_and_secrets_never_leak():
 def test_register_cli_in_a_host_parser():
     import argparse
 
-    from dropship_core.ai.cli import register_cli
+    from dropship_app.enrich_cli import register_cli
 
     parser = argparse.ArgumentParser(prog="dropship")
     sub = parser.add_subparsers(dest="command")
@@ -66,7 +66,7 @@ def test_host_dispatch_with_func_args_only(capsys, monkeypatch):
     import argparse
     import io
 
-    from dropship_core.ai.cli import register_cli
+    from dropship_app.enrich_cli import register_cli
 
     parser = argparse.ArgumentParser(prog="dropship")
     register_cli(parser.add_subparsers(dest="command"))

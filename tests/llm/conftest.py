@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from dropship_core.sandbox.serve import ServerThread
+from dropship_core.serve import ServerThread
 from .fake_servers import FakeLLM
 from .support import DATABASE_URL, apply_migrations
 

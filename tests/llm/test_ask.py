@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from dropship_core.ai.ask import answer, detect_intent
-from dropship_core.ai.ask_cli import main, register_cli, run_ask
+from dropship_app.ask_cli import main, register_cli, run_ask
 from dropship_core.ai.llm import LLMClient, client_from_env
 from dropship_core.ai.memory import build_memory
 from .support import TEST_KEY
@@ -103,7 +103,7 @@ def test_cli_process_keeps_the_conversation_across_runs(pg_dsn, tmp_path):
     """Two separate `ask` processes, one context: the second recalls the first from Postgres."""
     rows_file = tmp_path / "rows.json"
     rows_file.write_text(json.dumps(ROWS, ensure_ascii=False))
-    script = ("import json,sys; from dropship_core.ai.ask_cli import main; "
+    script = ("import json,sys; from dropship_app.ask_cli import main; "
               f"rows=json.load(open({str(rows_file)!r})); sys.exit(main(sys.argv[1:], lambda a: rows))")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": root, "DATABASE_URL": pg_dsn,

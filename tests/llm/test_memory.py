@@ -13,7 +13,7 @@ from dropship_core.ai.embeddings import DIM, cosine, embed
 from dropship_core.ai.memory import (AgentChatMemory, MemoryBackends, MemoryRetrieval, PostgresConversationStore,
                                      PostgresVectorMemory, RedisConversationStore, UpstashConversationStore,
                                      UpstashVectorMemory, build_memory, memory_from_env, summarize_messages)
-from dropship_core.sandbox.serve import ServerThread
+from dropship_core.serve import ServerThread
 from .fake_upstash import FakeUpstashRedis, FakeUpstashVector
 
 UPSTASH_TOKEN = "AXupstash-test-token-0c9f8e7d"

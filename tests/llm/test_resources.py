@@ -76,7 +76,7 @@ def test_upstash_memory_resource_keeps_tokens_out_of_events(monkeypatch, redis_u
     import uuid
 
     from dropship_core.ai.embeddings import DIM
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
     from .fake_upstash import FakeUpstashRedis, FakeUpstashVector
 
     redis_token, vector_token = "AXredis-tok-" + uuid.uuid4().hex, "AXvector-tok-" + uuid.uuid4().hex

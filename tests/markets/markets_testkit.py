@@ -18,10 +18,10 @@ from dropship_core.markets.esm import EsmClient
 from dropship_core.markets.http import RetryPolicy
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.smartstore import SmartStoreClient
-from dropship_core.sandbox import coupang as sb_coupang
-from dropship_core.sandbox import esm as sb_esm
-from dropship_core.sandbox import smartstore as sb_smartstore
-from dropship_core.sandbox.serve import ServerThread
+from dropship_sandbox import coupang as sb_coupang
+from dropship_sandbox import esm as sb_esm
+from dropship_sandbox import smartstore as sb_smartstore
+from dropship_core.serve import ServerThread
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -63,7 +63,7 @@ class Sandboxes:
         return self.servers[market].url
 
     def faults(self, market: str, body: dict) -> None:
-        """Queue faults, e.g. {"429": 1, "delay": 0.6} (see dropship_core.sandbox.market_common)."""
+        """Queue faults, e.g. {"429": 1, "delay": 0.6} (see dropship_sandbox.market_common)."""
         r = self.http.post(self.url(market) + "/__faults", json=body)
         r.raise_for_status()
 

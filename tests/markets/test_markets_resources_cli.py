@@ -5,12 +5,12 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from dropship_core.markets import cli
+from dropship_app import markets_cli as cli
 from dropship_core.markets.settings import SellerSettings
 from dropship_core.markets.sync import sync_listing
-from dropship_core.sandbox import coupang as sb_coupang
-from dropship_core.sandbox import esm as sb_esm
-from dropship_core.sandbox import smartstore as sb_smartstore
+from dropship_sandbox import coupang as sb_coupang
+from dropship_sandbox import esm as sb_esm
+from dropship_sandbox import smartstore as sb_smartstore
 from dropship_resources.markets import (MarketplacesResource, SellerSettingsResource,
                                         marketplaces_from_env)
 from markets_testkit import MemoryRecorder, make_entry, make_listing

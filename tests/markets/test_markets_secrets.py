@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from dropship_core.markets import cli
+from dropship_app import markets_cli as cli
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.errors import MarketError
 from dropship_core.markets.esm import EsmClient
@@ -15,10 +15,10 @@ from dropship_core.markets.http import RetryPolicy
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.smartstore import SmartStoreClient
 from dropship_core.markets.sync import sync_listing
-from dropship_core.sandbox import coupang as sb_coupang
-from dropship_core.sandbox import esm as sb_esm
-from dropship_core.sandbox import smartstore as sb_smartstore
-from dropship_core.sandbox.serve import ServerThread
+from dropship_sandbox import coupang as sb_coupang
+from dropship_sandbox import esm as sb_esm
+from dropship_sandbox import smartstore as sb_smartstore
+from dropship_core.serve import ServerThread
 from markets_testkit import MemoryRecorder, make_entry, make_listing, set_listing
 
 NAVER_SECRET = "$2a$04$TOPSECRETnaverSECRETxx"

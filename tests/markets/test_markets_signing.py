@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from dropship_core.markets import coupang, esm, smartstore
 from dropship_core.markets.errors import MarketAuthError
-from dropship_core.sandbox import coupang as sb_coupang
-from dropship_core.sandbox import esm as sb_esm
+from dropship_sandbox import coupang as sb_coupang
+from dropship_sandbox import esm as sb_esm
 
 NAVER_VECTOR = {
     "client_id": "aaaabbbbcccc",
@@ -229,7 +229,7 @@ def test_naver_token_not_reissued_while_30_min_remain(make_sandboxes):
 
 
 def test_naver_sandbox_checks_timestamp_and_sign(sandboxes):
-    from dropship_core.sandbox import smartstore as sb_smartstore
+    from dropship_sandbox import smartstore as sb_smartstore
 
     url = sandboxes.url("smartstore") + "/v1/oauth2/token"
     cid, secret = sb_smartstore.SANDBOX_CLIENT_ID, sb_smartstore.SANDBOX_CLIENT_SECRET
@@ -251,7 +251,7 @@ def test_naver_sandbox_checks_timestamp_and_sign(sandboxes):
 
 
 def test_coupang_sandbox_ip_allow_list():
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
 
     with ServerThread(sb_coupang.create_app(allowed_ips={"10.1.2.3"})) as srv:
         c = coupang.CoupangClient(sb_coupang.SANDBOX_ACCESS_KEY, sb_coupang.SANDBOX_SECRET_KEY,

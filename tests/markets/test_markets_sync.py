@@ -210,7 +210,7 @@ def test_naver_images_uploaded_to_cdn_first(make_sandboxes):
     from starlette.routing import Route
 
     from dropship_core.markets.settings import SANDBOX_SELLER
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     webp = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32

@@ -10,9 +10,9 @@ import httpx
 import psycopg
 import pytest
 
-from dropship_core.sandbox import domeggook as dg_sandbox
-from dropship_core.sandbox import ownerclan as oc_sandbox
-from dropship_core.sandbox.serve import ServerThread
+from dropship_sandbox import domeggook as dg_sandbox
+from dropship_sandbox import ownerclan as oc_sandbox
+from dropship_core.serve import ServerThread
 from dropship_core.suppliers.domeggook import DomeggookConnector, DomeggookSettings
 from dropship_core.suppliers.ownerclan import OwnerClanConnector, OwnerClanSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT
-from dropship_core.sandbox.domeggook import render_view
+from dropship_sandbox.domeggook import render_view
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, SupplierError
 from dropship_core.suppliers.domeggook import normalize_view, parse_select_opt, parse_tiers
 

@@ -156,7 +156,7 @@ def test_signed_delivery_to_run_request_end_to_end(pg, pg_schema, instance, webh
 
     import httpx
 
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
     from dropship_core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
     body = json.dumps({"id": "evt-e2e", "type": "item.stock_changed", "item_id": "W000042",
@@ -173,11 +173,11 @@ def test_signed_delivery_to_run_request_end_to_end(pg, pg_schema, instance, webh
 
 
 def test_definitions_with_the_remote_supplier_parts_load():
-    from dropship_resources.suppliers_remote import remote_supplier_resources
+    from dropship_resources.suppliers_remote import WebhookResource
     from dropship_sensors.supplier_registry import supplier_registry_sensor
 
     defs = dg.Definitions(assets=[synced_supplier], jobs=[supplier_sync_job],
                           sensors=[webhook_inbox_sensor, supplier_registry_sensor],
-                          resources=remote_supplier_resources())
+                          resources={"webhook": WebhookResource()})
     dg.Definitions.validate_loadable(defs)
     assert defs.resolve_sensor_def("supplier_registry_sensor").name == "supplier_registry_sensor"

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from dropship_core.sandbox.serve import ServerThread
+from dropship_core.serve import ServerThread
 from dropship_core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, create_app, sign, verify
 
 

@@ -9,17 +9,17 @@ import dagster as dg
 import pytest
 import yaml
 
-from dropship_core.sandbox.domeggook import DEFAULT_API_KEY
-from dropship_core.sandbox.ownerclan import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from dropship_sandbox.domeggook import DEFAULT_API_KEY
+from dropship_sandbox.ownerclan import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, SupplierError
-from dropship_core.suppliers.cli import main as cli_main
+from dropship_app.suppliers_cli import main as cli_main
 from dropship_core.suppliers.domeggook import DomeggookConnector
 from dropship_core.suppliers.factory_remote import connector_for
 from dropship_core.suppliers.ownerclan import OwnerClanConnector
 from dropship_core.suppliers.registry import ConfigError, SupplierAccount, get_account
 from dropship_core.suppliers.webhook_inbox import WebhookInboxConnector
-from dropship_resources.suppliers_remote import (DomeggookResource, OwnerClanResource, WebhookResource,
-                                                 remote_supplier_resources)
+from dropship_resources.suppliers import SuppliersResource
+from dropship_resources.suppliers_remote import WebhookResource
 
 
 
@@ -90,38 +90,40 @@ def test_cli_ping_exit_codes(tmp_path, monkeypatch, capsys, ownerclan, domeggook
     assert get_account("ownerclan-main", cfg).kind == "ownerclan"
 
 
-def test_resources_build_connectors(ownerclan, domeggook):
+def test_suppliers_resource_builds_remote_connectors_from_env_at_run_time(ownerclan, domeggook, tmp_path,
+                                                                       monkeypatch):
+    """OwnerClan and Domeggook connectors come from the account plus the environment, read when
+    the connector is made (not when the resource or the code location is built)."""
     oc, dg_sb = ownerclan(count=12), domeggook(count=12)
-    ocr = OwnerClanResource(username=DEFAULT_USERNAME, password=DEFAULT_PASSWORD, auth_url=oc.url + "/auth",
-                            api_url=oc.url + "/v1/graphql", min_interval_s=0)
-    acc = SupplierAccount("ownerclan-main", "ownerclan", settings={"page_size": 5})
-    c = ocr.connector("ownerclan-main", acc)
-    r = c.fetch(SYNC_FULL, None)
+    cfg = tmp_path / "suppliers.yaml"
+    cfg.write_text("suppliers:\n  - {key: ownerclan-main, kind: ownerclan, page_size: 5, min_interval_s: 0}\n"
+                   "  - {key: domeggook-a, kind: domeggook, min_interval_s: 0}\n", encoding="utf-8")
+    res = SuppliersResource(config_path=str(cfg))
+    monkeypatch.setenv("OWNERCLAN_USERNAME", DEFAULT_USERNAME)
+    monkeypatch.setenv("OWNERCLAN_PASSWORD", DEFAULT_PASSWORD)
+    monkeypatch.setenv("OWNERCLAN_AUTH_URL", oc.url + "/auth")
+    monkeypatch.setenv("OWNERCLAN_API_URL", oc.url + "/v1/graphql")
+    monkeypatch.setenv("DOMEGGOOK_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("DOMEGGOOK_BASE_URL", dg_sb.url + "/ssl/api/")
+    r = res.connector(res.account("ownerclan-main")).fetch(SYNC_FULL, None)
     assert len(r.products) == 12 and r.stats["pages"] == 3
-    dgr = DomeggookResource(api_key=DEFAULT_API_KEY, base_url=dg_sb.url + "/ssl/api/", min_interval_s=0)
-    assert dgr.connector("domeggook-a").ping().startswith("Domeggook (supply)")
+    assert res.connector(res.account("domeggook-a")).ping().startswith("Domeggook (supply)")
 
 
-def test_resources_bind_secrets_to_env_vars(monkeypatch):
-    monkeypatch.setenv("OWNERCLAN_PASSWORD", "pw-from-env-xyz")
+def test_webhook_secret_read_at_run_time_and_never_recorded(monkeypatch):
     monkeypatch.setenv("WEBHOOK_SECRET", "wh-from-env-xyz")
-    monkeypatch.delenv("DOMEGGOOK_API_KEY", raising=False)
-    res = remote_supplier_resources()
-    assert res["ownerclan"].password == dg.EnvVar("OWNERCLAN_PASSWORD")
-    assert res["webhook"].secret == dg.EnvVar("WEBHOOK_SECRET")
-    assert res["domeggook"].api_key == ""
+    res = {"webhook": WebhookResource()}
 
     @dg.asset
-    def probe(ownerclan: OwnerClanResource, webhook: WebhookResource) -> None:
-        assert ownerclan.password == "pw-from-env-xyz" and webhook.secret == "wh-from-env-xyz"
+    def probe(webhook: WebhookResource) -> None:
+        assert webhook.secret == "" and webhook.app() is not None
 
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([probe], resources=res, instance=instance)
         assert result.success
-        # the run's stored config and events name the variable, never its value
         text = json.dumps([str(e) for e in instance.all_logs(result.run_id)])
         text += json.dumps(instance.get_run_by_id(result.run_id).run_config, default=str)
-        assert "pw-from-env-xyz" not in text and "wh-from-env-xyz" not in text
+        assert "wh-from-env-xyz" not in text
 
 
 def test_secrets_never_in_errors_or_logs(ownerclan, domeggook, oc_connector, dg_connector, caplog):
@@ -180,7 +182,7 @@ def test_webhook_inbox_connector(pg, pg_schema, database_url):
 def test_cli_joins_an_existing_suppliers_group():
     import argparse
 
-    from dropship_core.suppliers.cli import register_cli
+    from dropship_app.suppliers_cli import register_cli
 
     parser = argparse.ArgumentParser(prog="dropship")
     sub = parser.add_subparsers(dest="command", required=True)

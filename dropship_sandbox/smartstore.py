@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.markets.smartstore import NAVER_CDN_PREFIX, client_secret_sign
-from dropship_core.sandbox.market_common import SandboxState, admin_routes, api
+from dropship_sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_CLIENT_ID = "sandbox-client"
 # a bcrypt salt whose 22nd character has its unused bits set, like Naver's own sample secret

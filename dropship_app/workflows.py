@@ -88,7 +88,7 @@ class OrchestrationEngine:
         self.location_name = location_name
         self.resources = resources
         if instance is None and graphql_url is None:
-            from dropship_assets.instance import local_instance
+            from dropship_app.instance import local_instance
 
             instance = local_instance()
         self.instance = instance

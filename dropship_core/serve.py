@@ -12,15 +12,17 @@ import uvicorn
 
 class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"):
-        if port == 0:
-            with socket.socket() as s:
-                s.bind((host, 0))
-                port = s.getsockname()[1]
-        self.host, self.port = host, port
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
+        # Bind here and hand the socket to uvicorn: picking a free port and binding it later races
+        # with every other process doing the same on a busy machine.
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.host, self.port = host, self.sock.getsockname()[1]
+        config = uvicorn.Config(app, host=host, port=self.port, log_level=log_level, lifespan="off",
                                 access_log=False)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name=f"asgi-{port}", daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name=f"asgi-{self.port}", daemon=True)
 
     @property
     def url(self) -> str:
@@ -38,6 +40,7 @@ class ServerThread:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
+        self.sock.close()
 
     def serve_until_interrupted(self, banner: str = "") -> None:
         """Start, print `banner` (with {url} filled in) and serve until Ctrl-C."""

@@ -11,7 +11,7 @@ def _engine(args):
     import dagster as dg
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    from dropship_assets.workflows import OrchestrationEngine
+    from dropship_app.workflows import OrchestrationEngine
 
     return OrchestrationEngine(graphql_url=args.graphql or None)
 
@@ -21,7 +21,7 @@ def _split(v: str | None) -> list[str] | None:
 
 
 def cmd_sync(args) -> int:
-    from dropship_assets.workflows import WorkflowError
+    from dropship_app.workflows import WorkflowError
 
     engine = _engine(args)
     params = {"suppliers": _split(args.suppliers), "markets": _split(args.markets)}
@@ -44,7 +44,7 @@ def cmd_sync(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from dropship_assets.workflows import WorkflowError
+    from dropship_app.workflows import WorkflowError
 
     try:
         st = _engine(args).get_execution_status(args.id)
@@ -80,7 +80,7 @@ def register_cli(sub, groups=None) -> None:
 
 
 def cmd_approve(args) -> int:
-    from dropship_core.cli import _store
+    from dropship_app.common import open_store as _store
 
     with _store().connect() as conn:
         row = conn.execute(
@@ -98,7 +98,8 @@ def cmd_approve(args) -> int:
 
 
 def cmd_pending(args) -> int:
-    from dropship_core.cli import _store, table
+    from dropship_app.common import open_store as _store
+    from dropship_app.table import table
 
     with _store().connect() as conn:
         rows = conn.execute(
@@ -117,7 +118,7 @@ def cmd_serve(args) -> int:
     from starlette.responses import PlainTextResponse
     from starlette.routing import Mount, Route
 
-    from dropship_core.cli import _store
+    from dropship_app.common import open_store as _store
     from dropship_core.metrics import render
     from dropship_core.webhook import create_app
 
@@ -136,8 +137,8 @@ def cmd_serve(args) -> int:
 def cmd_sandbox_serve(args) -> int:
     import time
 
-    from dropship_core.cli import _store
-    from dropship_core.sandbox.stack import start_stack
+    from dropship_app.common import open_store as _store
+    from dropship_sandbox.stack import start_stack
 
     store = _store()
     stack = start_stack(store.database_url, fixed_ports=args.fixed_ports)

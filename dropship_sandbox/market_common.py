@@ -172,8 +172,8 @@ def start_market_sandboxes(port_base: int = 0, *, rate_limits: bool = True,
     the connectors at them (sandbox credentials are public constants, not secrets). For a demo
     the SmartStore sandbox accepts non-CDN image URLs unless `require_cdn_images`.
     """
-    from dropship_core.sandbox import coupang, esm, smartstore
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_sandbox import coupang, esm, smartstore
+    from dropship_core.serve import ServerThread
 
     def port(i: int) -> int:
         return port_base + i if port_base else 0

@@ -5,7 +5,7 @@
 
 `register_cli(subparsers)` adds the `enrich` command to the product CLI's argparse parser and sets
 `func` on the parsed namespace: the host calls `args.func(args)` (it returns the exit code). This
-module also runs alone: `python -m dropship_core.ai.cli enrich classify --json`.
+module also runs alone: `python -m dropship_app.enrich_cli enrich classify --json`.
 """
 
 from __future__ import annotations

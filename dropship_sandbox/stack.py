@@ -11,7 +11,7 @@ import importlib
 import socket
 from dataclasses import dataclass, field
 
-from dropship_core.sandbox.serve import ServerThread
+from dropship_core.serve import ServerThread
 
 DEFAULT_PORTS = {"ownerclan": 8701, "domeggook": 8702, "webhook": 8703,
                  "smartstore": 8711, "coupang": 8712, "esm": 8713}
@@ -66,7 +66,7 @@ def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_ite
                 fixed_ports: bool = False, markets: bool = True, rate_limits: bool = True,
                 markets_rate_limits: bool | None = None) -> Stack:
     """Start every sandbox; with fixed_ports the documented ports are required."""
-    from dropship_core.sandbox import domeggook, ownerclan
+    from dropship_sandbox import domeggook, ownerclan
     from dropship_core.webhook import create_app as webhook_app
 
     stack = Stack(rate_limits=rate_limits if markets_rate_limits is None else markets_rate_limits)
@@ -88,7 +88,7 @@ def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_ite
 
 def _start_markets(stack: Stack, fixed_ports: bool) -> None:
     """The three marketplace sandboxes (SmartStore, Coupang, ESM) with their public test credentials."""
-    from dropship_core.sandbox.market_common import start_market_sandboxes
+    from dropship_sandbox.market_common import start_market_sandboxes
 
     base = DEFAULT_PORTS["smartstore"] if fixed_ports or _port(DEFAULT_PORTS["smartstore"], False) else 0
     servers, env = start_market_sandboxes(base, rate_limits=stack.rate_limits)

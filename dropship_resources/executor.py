@@ -1,5 +1,8 @@
 """The executor, chosen by configuration: in-process/multiprocess by default, Celery to spread
-steps over worker machines (DROPSHIP_EXECUTOR=celery, broker Redis or RabbitMQ)."""
+steps over worker machines (DROPSHIP_EXECUTOR=celery, broker Redis or RabbitMQ).
+
+Read when the code location loads: Dagster fixes a job's executor at definition time, so this is
+the one setting that cannot wait for run time."""
 
 import os
 
@@ -17,10 +20,3 @@ def configured_executor() -> dg.ExecutorDefinition | None:
         backend = os.environ.get("DROPSHIP_CELERY_BACKEND", broker)
         return celery_executor.configured({"broker": broker, "backend": backend}, name="celery")
     raise ValueError(f"DROPSHIP_EXECUTOR must be 'celery' or unset, got {kind!r}")
-
-
-def analytics_job_for_workers():
-    """The analytics job as a reconstructable target: Celery workers rebuild it from this module."""
-    from dropship_assets.definitions import defs
-
-    return defs.resolve_job_def("analytics_daily")

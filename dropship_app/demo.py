@@ -12,10 +12,10 @@ import warnings
 
 import dagster as dg
 
-from dropship_core.cli import table
+from dropship_app.table import table
 from dropship_core.db import database_url, is_embedded, redact_url
 from dropship_core.markets.names import MARKETS
-from dropship_core.sandbox.stack import WEBHOOK_SECRET, start_stack
+from dropship_sandbox.stack import WEBHOOK_SECRET, start_stack
 from dropship_core.store import Store
 from dropship_core.suppliers.registry import load_accounts
 
@@ -42,7 +42,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
 
 def _run(url, accounts, stack, quiet) -> int:
     from dropship_assets.definitions import defs
-    from dropship_assets.instance import local_instance
+    from dropship_app.instance import local_instance
 
     pushed = [a.key for a in accounts if a.kind == "webhook"]
     for key in pushed:

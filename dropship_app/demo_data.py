@@ -2,7 +2,7 @@
 
 Each workbook has its own header style, as real wholesalers do, and a few deliberately broken
 rows (text in a price column, negative stock, a missing name, a duplicate code, options that do
-not add up), so the demo shows quarantine at work. `python -m dropship_core.demo_data OUTDIR`
+not add up), so the demo shows quarantine at work. `python -m dropship_app.demo_data OUTDIR`
 writes them; `make demo` uses the copies in demo_data/.
 """
 

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.markets.esm import ESM_AUDIENCE, ci_get
-from dropship_core.sandbox.market_common import Bucket, SandboxState, admin_routes, api
+from dropship_sandbox.market_common import Bucket, SandboxState, admin_routes, api
 
 SANDBOX_MASTER_ID = "sandbox-master"
 SANDBOX_SECRET_KEY = "sandbox-esm-secret-key-0123456789abcdef"

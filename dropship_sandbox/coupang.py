@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.markets.coupang import API, signature
-from dropship_core.sandbox.market_common import SandboxState, admin_routes, api
+from dropship_sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
 SANDBOX_SECRET_KEY = "sandbox-secret-key"

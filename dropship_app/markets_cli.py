@@ -3,7 +3,7 @@
     dropship markets ping smartstore|coupang|gmarket   # cheapest authenticated call; exit 0 / 1
     dropship markets sandbox [--port-base N]           # serve the three sandbox marketplaces
 
-The lead's CLI calls `register_cli(subparsers)`; `python -m dropship_core.markets.cli` works alone.
+The lead's CLI calls `register_cli(subparsers)`; `python -m dropship_app.markets_cli` works alone.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def cmd_ping(args) -> int:
 
 
 def cmd_sandbox(args) -> int:
-    from dropship_core.sandbox.market_common import start_market_sandboxes
+    from dropship_sandbox.market_common import start_market_sandboxes
 
     servers, env = start_market_sandboxes(args.port_base)
     for k, v in env.items():

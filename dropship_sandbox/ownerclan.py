@@ -36,8 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from dropship_core.sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_core.suppliers.sandbox_faults import Faults, RateWindow
+from dropship_sandbox.catalog_seed import SeedItem, generate_catalog
+from dropship_sandbox.faults import Faults, RateWindow
 
 DEFAULT_USERNAME = "sandbox-seller"
 DEFAULT_PASSWORD = "sandbox-pass"
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the sandbox on a loopback port until interrupted."""
     import argparse
 
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)

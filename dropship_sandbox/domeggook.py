@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from dropship_core.sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_core.suppliers.sandbox_faults import Faults
+from dropship_sandbox.catalog_seed import SeedItem, generate_catalog
+from dropship_sandbox.faults import Faults
 
 DEFAULT_API_KEY = "sandbox-domeggook-key"
 LIST_VERSIONS = ("4.0", "4.1")
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the sandbox on a loopback port until interrupted."""
     import argparse
 
-    from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)

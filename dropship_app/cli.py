@@ -14,41 +14,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dropship_app.common import open_store as _store
+from dropship_app.table import table
+
 # Modules that contribute subcommands; a missing one is skipped so the core CLI always works.
 PLUGINS = [
-    "dropship_core.suppliers.cli",
-    "dropship_core.markets.cli",
-    "dropship_core.ai.cli",
-    "dropship_core.ai.ask_cli",
+    "dropship_app.suppliers_cli",
+    "dropship_app.markets_cli",
+    "dropship_app.enrich_cli",
+    "dropship_app.ask_cli",
     "dbt_like_sql.cli",
-    "dropship_core.ops_cli",
+    "dropship_app.ops_cli",
 ]
-
-
-def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    widths = {c: max(_w(c), *(_w(str(r.get(c, ""))) for r in rows)) if rows else _w(c) for c in columns}
-    line = "  ".join(_pad(c, widths[c]) for c in columns)
-    sep = "  ".join("-" * widths[c] for c in columns)
-    body = ["  ".join(_pad(str(r.get(c, "")), widths[c]) for c in columns) for r in rows]
-    return "\n".join([line, sep, *body])
-
-
-def _w(s: str) -> int:
-    # East Asian wide characters take two columns in a terminal.
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, width: int) -> str:
-    return s + " " * (width - _w(s))
-
-
-def _store():
-    from dropship_core.db import database_url
-    from dropship_core.store import Store
-
-    return Store(database_url())
 
 
 # -- store ---------------------------------------------------------------------------------
@@ -155,7 +132,7 @@ def cmd_import_excel(args) -> int:
 
 # -- demo ----------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
-    from dropship_assets.demo import run_demo
+    from dropship_app.demo import run_demo
 
     return run_demo(suppliers_file=args.suppliers, quiet=args.quiet)
 
@@ -223,9 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
         reg = getattr(m, "register_cli", None)
         if reg is None:
             continue
-        if mod == "dropship_core.suppliers.cli":
+        if mod == "dropship_app.suppliers_cli":
             reg(sub, groups)
-        elif mod == "dropship_core.ai.ask_cli":
+        elif mod == "dropship_app.ask_cli":
             reg(sub, rows_provider=_ask_rows, memory_provider=_ask_memory)
         else:
             reg(sub)

@@ -27,7 +27,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     url = database_url()
     print(f"store: {redact_url(url)}{' (embedded Postgres under .dropship/pg)' if is_embedded(url) else ''}")
     accounts = [a for a in load_accounts(suppliers_file) if a.enabled]
-    Store(url)  # applies pending migrations before anything writes
+    Store(url).migrate()  # pending migrations, before anything writes
     # the demo always runs against the local sandboxes, whatever the environment points at
     # A quick dry run: a 300-item OwnerClan catalog, and the marketplace sandboxes without their
     # request limits (the connectors' pacing is lifted to match); the tests run them with limits.

@@ -44,11 +44,15 @@ def _pad(s: str, width: int) -> str:
     return s + " " * (width - _w(s))
 
 
-def _store():
+def _store(migrate: bool = True):
+    """The store the CLI works on; commands that need the schema bring it up to date first."""
     from dropship_core.db import database_url
     from dropship_core.store import Store
 
-    return Store(database_url())
+    store = Store(database_url())
+    if migrate:
+        store.migrate()
+    return store
 
 
 # -- store ---------------------------------------------------------------------------------
@@ -93,13 +97,11 @@ def cmd_store_rebuild(args) -> int:
 
 # -- db ------------------------------------------------------------------------------------
 def cmd_db_migrate(args) -> int:
-    from dropship_core.db import database_url, redact_url
-    from dropship_core.store.migrate import apply_migrations
-    import psycopg
+    from dropship_core.db import redact_url
 
-    url = database_url()
-    with psycopg.connect(url) as conn:
-        applied = apply_migrations(conn)
+    store = _store(migrate=False)
+    applied = store.migrate()
+    url = store.database_url
     print(f"{redact_url(url)}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
     return 0
 

@@ -71,6 +71,7 @@ def main() -> None:
     url, schema = schema_url(base)
     try:
         store = Store(url)
+        store.migrate()
         cat = ExcelCatalog("bench", wb)
 
         t0 = time.perf_counter()

@@ -70,13 +70,11 @@ def cmd_store_rebuild(args) -> int:
 
 # -- db ------------------------------------------------------------------------------------
 def cmd_db_migrate(args) -> int:
-    from dropship_core.db import database_url, redact_url
-    from dropship_core.store.migrate import apply_migrations
-    import psycopg
+    from dropship_core.db import redact_url
 
-    url = database_url()
-    with psycopg.connect(url) as conn:
-        applied = apply_migrations(conn)
+    store = _store(migrate=False)
+    applied = store.migrate()
+    url = store.database_url
     print(f"{redact_url(url)}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
     return 0
 

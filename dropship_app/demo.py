@@ -27,7 +27,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     url = database_url()
     print(f"store: {redact_url(url)}{' (embedded Postgres under .dropship/pg)' if is_embedded(url) else ''}")
     accounts = [a for a in load_accounts(suppliers_file) if a.enabled]
-    Store(url)  # applies pending migrations before anything writes
+    Store(url).migrate()  # pending migrations, before anything writes
     # the demo always runs against the local sandboxes, whatever the environment points at
     # A quick dry run: a 300-item OwnerClan catalog, and the marketplace sandboxes without their
     # request limits (the connectors' pacing is lifted to match); the tests run them with limits.
@@ -98,8 +98,7 @@ def _run(url, accounts, stack, quiet) -> int:
     elapsed = time.monotonic() - t0
     print()
     print(summary(url, keys))
-    with __import__("psycopg").connect(url) as conn:
-        dec = conn.execute("SELECT kind, status, count(*) FROM agent_decisions GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    dec = Store(url).agent_decision_counts()
     if dec:
         print("\nAgent decisions (price changes wait for `dropship agents approve ID` unless approval is auto):")
         print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
@@ -125,33 +124,17 @@ def _report(res, label, failures, quiet):
 
 
 def summary(url: str, keys: list[str]) -> str:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        rows = []
-        for key in keys:
-            products, active, soldout, deleted = conn.execute(
-                "SELECT count(*), count(*) FILTER (WHERE status='active'), count(*) FILTER (WHERE status='soldout'),"
-                " count(*) FILTER (WHERE status='deleted') FROM source_data WHERE supplier_key=%s", (key,)).fetchone()
-            events = conn.execute("SELECT count(*) FROM source_data_events WHERE supplier_key=%s", (key,)).fetchone()[0]
-            quarantined = conn.execute(
-                "SELECT count(*) FROM quarantine WHERE supplier_key=%s AND resolved_at IS NULL", (key,)).fetchone()[0]
-            row = {"supplier": key, "products": products, "active": active, "soldout": soldout,
-                   "deleted": deleted, "events": events, "quarantined": quarantined}
-            for m in MARKETS:
-                published, stopped, listable, total = conn.execute(
-                    "SELECT count(*) FILTER (WHERE market_data->%s->>'status' = 'published'),"
-                    " count(*) FILTER (WHERE market_data->%s->>'status' = 'stopped'),"
-                    " count(*) FILTER (WHERE (market_data->%s->>'listable')::boolean),"
-                    " count(*) FILTER (WHERE market_data ? %s)"
-                    " FROM source_data WHERE supplier_key=%s", (m, m, m, m, key)).fetchone()
-                row[m] = f"{published}/{listable}/{total}"
-            rows.append(row)
-        reasons = conn.execute(
-            "SELECT m.key, r.reason, count(*) FROM source_data, jsonb_each(market_data) m,"
-            " jsonb_array_elements_text(m.value->'blocked_reasons') r(reason) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 6"
-        ).fetchall()
-        q = conn.execute("SELECT supplier_key, source, reason FROM quarantine WHERE resolved_at IS NULL ORDER BY id LIMIT 12").fetchall()
+    store = Store(url)
+    rows = []
+    for key in keys:
+        s = store.supplier_summary(key, MARKETS)
+        row = {"supplier": key, **{k: s[k] for k in ("products", "active", "soldout", "deleted", "events",
+                                                     "quarantined")}}
+        for m in MARKETS:
+            row[m] = f"{s[m]['published']}/{s[m]['listable']}/{s[m]['total']}"
+        rows.append(row)
+    reasons = store.blocked_reason_counts(6)
+    q = [(r["supplier_key"], r["source"], r["reason"]) for r in store.quarantined(None, 12)]
     sync = conn_stats(url)
     out = ["Products, events and quarantine per supplier; listings per market (published/listable/total):",
            table(rows, ["supplier", "products", "active", "soldout", "deleted", "events", "quarantined", *MARKETS])]
@@ -195,20 +178,6 @@ def push_demo_events(base_url: str, supplier_key: str, count: int = 24) -> int:
 
 
 def conn_stats(url: str) -> list[dict]:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        rows = []
-        for m in MARKETS:
-            pub, stopped, failed = conn.execute(
-                "SELECT count(*) FILTER (WHERE market_data->%s->>'status' = 'published'),"
-                " count(*) FILTER (WHERE market_data->%s->>'status' = 'stopped'),"
-                " count(*) FILTER (WHERE market_data->%s->>'status' = 'failed') FROM source_data",
-                (m, m, m)).fetchone()
-            ev, fails = conn.execute(
-                "SELECT count(*) FILTER (WHERE event_type IN ('published','updated','price_changed','stock_changed',"
-                "'stopped','reconciled')), count(*) FILTER (WHERE event_type = 'publish_failed')"
-                " FROM source_data_events WHERE payload->>'market' = %s", (m,)).fetchone()
-            rows.append({"market": m, "published": pub, "stopped": stopped, "failed": failed, "events": ev,
-                         "api_failures": fails})
+    store = Store(url)
+    rows = [{"market": m, **store.market_sync_summary(m)} for m in MARKETS]
     return rows if any(r["published"] or r["failed"] for r in rows) else []

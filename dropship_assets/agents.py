@@ -1,15 +1,11 @@
 """The AI conductor's agents, per market: insights, price recommendations, inventory alerts and
 promotion plans. One step runs all four in order over a shared workflow context."""
 
-
 import dagster as dg
 
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
-
-from dropship_core import config as settings
 from dropship_assets.common import OWNERS, md_table, run_info
 from dropship_assets.partitions import market_partitions
+from dropship_core import config as settings
 from dropship_core.ai.agents import Conductor, Guardrails, listing_rows_from_store
 from dropship_core.ai.memory import WorkflowContext
 from dropship_resources.store import StoreResource
@@ -45,28 +41,18 @@ def agent_conductor(context: dg.AssetExecutionContext, config: ConductorConfig, 
     approval_mode = config.approval_mode or settings.get("DROPSHIP_PRICE_APPROVAL") or "manual"
     market = context.partition_key
     run = run_info(context)  # asset key: the four agent assets together
-    with store.connect(row_factory=dict_row) as conn:
-        rows = conn.execute(
-            "SELECT id, supplier_key, raw_data, jsonb_build_object(%s::text, market_data -> %s) AS market_data"
-            " FROM source_data WHERE market_data ? %s AND status <> 'deleted'", (market, market, market)).fetchall()
-        approved = {(r["product_id"], market) for r in conn.execute(
-            "SELECT product_id FROM agent_decisions WHERE market = %s AND status = 'approved'", (market,)).fetchall()}
+    s = store.store
+    rows = s.agent_listing_rows(market)
+    approved = {(pid, market) for pid in s.approved_product_ids(market)}
     conductor = Conductor(Guardrails(max_change_pct_per_day=config.max_change_pct_per_day),
                           approval_mode=approval_mode, approved=approved,
                           promotion_budget_krw=config.promotion_budget_krw)
     result = conductor.run(listing_rows_from_store(rows), WorkflowContext(run_id=context.run.run_id))
-    s = store.store
-    with store.connect() as conn, conn.transaction():
-        # a person's approval is used once: it becomes `applied` or is superseded by this run
-        conn.execute("UPDATE agent_decisions SET status = 'superseded', decided_at = now()"
-                     " WHERE market = %s AND status IN ('pending_approval', 'approved')", (market,))
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO agent_decisions (run_id, market, agent, kind, product_id, status, payload)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(context.run.run_id, market, d["agent"], d["kind"], d.get("product_id"),
-                  {"to_apply": "applied"}.get(d.get("status"), d.get("status") or "recorded"), Jsonb(d))
-                 for d in result.decisions])
+    # a person's approval is used once: it becomes `applied` or is superseded by this run
+    s.replace_agent_decisions(market, context.run.run_id, [
+        {"agent": d["agent"], "kind": d["kind"], "product_id": d.get("product_id"),
+         "status": {"to_apply": "applied"}.get(d.get("status"), d.get("status") or "recorded"), "payload": d}
+        for d in result.decisions])
     for d in result.decisions:
         if d.get("product_id") is not None and d["kind"] in ("price_recommendation", "inventory_alert"):
             s.record_event(d["product_id"], d["kind"], {"market": market, "agent": d["agent"],

@@ -54,25 +54,12 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
             reasons[why.split(":")[0]] += 1
         out.append((r["id"], entry))
     written = s.set_market_entries(market, out, run_info(context))
-    with store.connect() as conn:
-        counts = dict(conn.execute(
-            "SELECT market_data->%s->>'status', count(*) FROM source_data WHERE supplier_key = %s"
-            " AND market_data ? %s GROUP BY 1", (market, supplier, market)).fetchall())
-        limit = TITLE_LIMITS[market]
-        length_expr = "octet_length" if "bytes" in limit else "char_length"
-        too_long = conn.execute(
-            f"SELECT count(*) FROM source_data WHERE supplier_key = %s AND"
-            f" {length_expr}(market_data->%s->'listing'->>'title') > %s",
-            (supplier, market, limit.get("chars") or limit.get("bytes"))).fetchone()[0]
-        under_cost = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'listable')::boolean"
-            " AND (market_data->%s->'listing'->>'price')::numeric <= (raw_data->>'cost')::numeric",
-            (supplier, market, market)).fetchone()[0]
-        banned = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'listable')::boolean"
-            " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(ai_data->'banned_words', '[]'::jsonb)) w"
-            "             WHERE strpos(market_data->%s->'listing'->>'title', w) > 0)",
-            (supplier, market, market)).fetchone()[0]
+    counts = s.listing_status_counts(supplier, market)
+    limit = TITLE_LIMITS[market]
+    checks = s.listing_check_counts(supplier, market, limit.get("chars") or limit.get("bytes"),
+                                    in_bytes="bytes" in limit)
+    too_long, under_cost = checks["titles_over_limit"], checks["listable_at_or_below_cost"]
+    banned = checks["listable_with_banned_words"]
     yield dg.MaterializeResult(
         metadata={
             "recomputed": dg.MetadataValue.int(len(out)),

@@ -18,4 +18,3 @@ market_supplier_partitions = dg.MultiPartitionsDefinition(
 # market_listings(market, supplier) reads enriched_products(supplier)
 supplier_to_market_supplier = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="supplier")
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)

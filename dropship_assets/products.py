@@ -56,28 +56,20 @@ def source_products(
               "options": len(p.variants)} for p in fetched.products if p.supplier_item_id in changed),
             ["code", "name", "cost", "stock", "options"],
         )
-    with store.connect() as conn:
-        # one pass over the partition's rows for the checks and the totals
-        bad_cost, missing, total, active = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'active' AND coalesce((raw_data->>'cost')::numeric, 0) <= 0),"
-            " count(*) FILTER (WHERE coalesce(raw_data->>'name', '') = '' OR supplier_item_id = ''),"
-            " count(*), count(*) FILTER (WHERE status = 'active')"
-            " FROM source_data WHERE supplier_key = %s", (key,)
-        ).fetchone()
-        quarantine_open = conn.execute(
-            "SELECT count(*) FROM quarantine WHERE supplier_key = %s AND resolved_at IS NULL", (key,)
-        ).fetchone()[0]
+    # one pass over the partition's rows for the checks and the totals
+    checks = s.partition_checks(key)
     reasons = md_table(({"source": r.source, "reason": r.reason} for r in fetched.rejects), ["source", "reason"], 20)
     yield dg.MaterializeResult(
         metadata={
             **{k: dg.MetadataValue.int(v) for k, v in res_counts.items()},
-            "products_total": dg.MetadataValue.int(total),
-            "products_active": dg.MetadataValue.int(active),
-            "quarantine_open": dg.MetadataValue.int(quarantine_open),
+            "products_total": dg.MetadataValue.int(checks["total"]),
+            "products_active": dg.MetadataValue.int(checks["active"]),
+            "quarantine_open": dg.MetadataValue.int(checks["quarantine_open"]),
             "preview": dg.MetadataValue.md(preview),
             "quarantine_reasons": dg.MetadataValue.md(reasons if fetched.rejects else "_none_"),
         }
     )
+    bad_cost, missing = checks["active_without_cost"], checks["missing_fields"]
     yield dg.AssetCheckResult(check_name="costs_positive", passed=bad_cost == 0,
                               metadata={"active_products_without_cost": bad_cost})
     yield dg.AssetCheckResult(check_name="required_fields_present", passed=missing == 0,

@@ -68,22 +68,7 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
     market, supplier = split_key(context)
     s = store.store
     run = run_info(context)
-    with store.connect() as conn:
-        rows = conn.execute(
-            """
-            SELECT id, market_data -> %(m)s AS entry FROM source_data
-             WHERE supplier_key = %(sk)s AND market_data ? %(m)s
-               AND (   ((market_data -> %(m)s ->> 'status') <> 'blocked'
-                        AND ((market_data -> %(m)s ->> 'listing_hash') IS DISTINCT FROM
-                             (market_data -> %(m)s ->> 'published_hash')
-                             OR (market_data -> %(m)s ->> 'status') IN ('failed', 'publishing')))
-                    OR ((market_data -> %(m)s ->> 'status') = 'blocked'
-                        AND (market_data -> %(m)s -> 'external') IS NOT NULL
-                        AND (market_data -> %(m)s ->> 'sync_status') IS DISTINCT FROM 'blocked'))
-             ORDER BY id
-            """,
-            {"m": market, "sk": supplier},
-        ).fetchall()
+    rows = s.sync_candidates(supplier, market)
     todo = [(pid, entry) for pid, entry in rows if wanted(entry, config.only)]
     if config.max_listings:
         todo = todo[: config.max_listings]
@@ -97,13 +82,8 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
 
                 outcomes.append(sync_listing(client, market, entry, record))
     meta = summarize(outcomes)
-    with store.connect() as conn:
-        unknown = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'status') = 'publishing'",
-            (supplier, market)).fetchone()[0]
-        live = conn.execute(
-            "SELECT count(*) FROM source_data WHERE supplier_key = %s AND (market_data->%s->>'status') = 'published'",
-            (supplier, market)).fetchone()[0]
+    counts = s.sync_counts(supplier, market)
+    unknown, live = counts["publishing"], counts["published"]
     yield dg.MaterializeResult(metadata={
         **{k: (dg.MetadataValue.md(v) if isinstance(v, str) and v.startswith("|") else v) for k, v in meta.items()},
         "candidates": dg.MetadataValue.int(len(todo)),

@@ -1,8 +1,7 @@
 """The product store as a Dagster resource."""
 
 
-import os
-from functools import cached_property
+import threading
 
 import dagster as dg
 import psycopg
@@ -11,12 +10,25 @@ from pydantic import PrivateAttr
 from dropship_core.db import database_url as resolve_database_url
 from dropship_core.store import Store
 
+# Databases this process has migrated: the code location brings each store's schema up to date
+# once, when the resource first builds it, not on every run, step or sensor tick.
+_MIGRATED: set[str] = set()
+_MIGRATE_LOCK = threading.Lock()
+
+
+def migrate_once(store: Store) -> None:
+    with _MIGRATE_LOCK:
+        if store.database_url not in _MIGRATED:
+            store.migrate()
+            _MIGRATED.add(store.database_url)
+
 
 class StoreResource(dg.ConfigurableResource):
     """Postgres holding source_data, its events and quarantine.
 
     `database_url` empty means: DATABASE_URL from the environment, else the embedded Postgres
-    the project starts under .dropship/.
+    the project starts under .dropship/. Pending migrations are applied once per process when the
+    store is first used (`dropship db migrate` does the same by hand).
     """
 
     database_url: str = ""
@@ -29,7 +41,9 @@ class StoreResource(dg.ConfigurableResource):
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.resolved_url())
+            store = Store(self.resolved_url())
+            migrate_once(store)
+            self._store = store
         return self._store
 
     def connect(self, **kw) -> psycopg.Connection:

@@ -4,7 +4,6 @@
 import os
 
 import dagster as dg
-from psycopg.types.json import Jsonb
 
 from dropship_core.alerts import Alert, deliver
 from dropship_resources.store import StoreResource
@@ -33,11 +32,5 @@ def run_failure_alerts(context: dg.RunFailureSensorContext, store: StoreResource
     ).redacted()
     delivered = deliver(alert, sentry_dsn=os.environ.get("SENTRY_DSN") or None,
                         webhook_url=os.environ.get("DROPSHIP_ALERT_WEBHOOK_URL") or None)
-    with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO alerts (kind, run_id, job_name, partition, message, details, delivered)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kind, run_id) DO NOTHING",
-            (alert.kind, alert.run_id, alert.job_name, alert.partition, alert.message, Jsonb(alert.details),
-             Jsonb(delivered)),
-        )
+    store.store.record_alert(alert, delivered)
     context.log.info(f"alert recorded for run {run.run_id}; delivered: {delivered or 'store only'}")

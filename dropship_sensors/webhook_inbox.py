@@ -12,10 +12,9 @@ import dagster as dg
 from dropship_assets.partitions import supplier_partitions
 from dropship_resources.suppliers_remote import WebhookResource
 
-SUPPLIER_SYNC_JOB = "supplier_sync"
 
 
-def build_webhook_inbox_sensor(job_name: str = SUPPLIER_SYNC_JOB, *, name: str = "webhook_inbox_sensor",
+def build_webhook_inbox_sensor(job_name: str = "product_sync", *, name: str = "webhook_inbox_sensor",
                                batch_size: int = 500, minimum_interval_seconds: int = 30,
                                default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
                                ) -> dg.SensorDefinition:
@@ -49,6 +48,3 @@ def build_webhook_inbox_sensor(job_name: str = SUPPLIER_SYNC_JOB, *, name: str =
         return dg.SensorResult(run_requests=requests, cursor=str(rows[-1][0]))
 
     return _sensor
-
-
-webhook_inbox_sensor = build_webhook_inbox_sensor()

@@ -84,7 +84,9 @@ def db_url(schema_factory) -> str:
 def store(db_url):
     from dropship_core.store import Store
 
-    return Store(db_url)
+    s = Store(db_url)
+    s.migrate()
+    return s
 
 
 @pytest.fixture

@@ -1,3 +1,3 @@
-from dropship_core.store.store import IngestResult, RunInfo, Store
+from dropship_core.store.store import IngestResult, RunInfo, SchemaNotMigrated, Store
 
-__all__ = ["IngestResult", "RunInfo", "Store"]
+__all__ = ["IngestResult", "RunInfo", "SchemaNotMigrated", "Store"]

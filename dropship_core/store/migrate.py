@@ -1,8 +1,9 @@
 """Versioned schema migrations: plain SQL files applied in filename order, each once.
 
-`dropship db migrate` (and every Store on first use) runs `apply_migrations`. Applied versions are
-recorded in `schema_migrations` with the file's checksum, so an edited migration is reported
-instead of silently skipped.
+Migrating is an explicit step: `dropship db migrate`, `Store.migrate()`, and the code location
+once at load run `apply_migrations`; a store whose database lacks one stops with a clear error
+(`pending_migrations`). Applied versions are recorded in `schema_migrations` with the file's
+checksum, so an edited migration is reported instead of silently skipped.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ def apply_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | No
             conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)", (name, checksum))
             applied.append(name)
     return applied
+
+
+def pending_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | None = None) -> list[str]:
+    """Names of the migrations not yet applied to this database, in order."""
+    files = files if files is not None else migration_files()
+    try:
+        with conn.transaction():
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    except psycopg.errors.UndefinedTable:
+        done = set()
+    return [name for name, _ in files if name not in done]
 
 
 def migrations_dir() -> Path:

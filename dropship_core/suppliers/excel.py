@@ -295,7 +295,6 @@ class ExcelCatalog:
         first_row: dict[str, str] = {}
         rows_seen = 0
         for sheet in sheets:
-            header = None
             last_sku: str | None = None
             for offset, row in enumerate(sheet.rows):
                 line = sheet.header_row + offset + 2  # 1-based, as Excel shows it
@@ -326,7 +325,7 @@ class ExcelCatalog:
                                 raise BadValue(f"duplicate option {v.options} for supplier code {sku} (first at {first_row[sku]})")
                             v.sku = f"{sku}-{len(product.variants) + 1}"
                             product.variants.append(v)
-                        product.raw.setdefault("option_rows", []).append(_raw_dict(header, row))
+                        product.raw.setdefault("option_rows", []).append(_raw_dict(None, row))
                         last_sku = sku
                         continue
                     if product is not None:

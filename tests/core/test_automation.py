@@ -217,11 +217,11 @@ def test_schedules_skip_disabled_and_removed_accounts(tmp_path, monkeypatch):
     when = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("supplier", ["excel-on", "excel-off", "excel-gone"])
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
-        assert [r.partition_key for r in incremental_sync_schedule(ctx)] == ["excel-on"]
-        assert [r.partition_key for r in full_sync_schedule(ctx)] == ["excel-on"]
-        inv = inventory_sync_schedule(ctx)
-        assert {str(r.partition_key).split("|")[1] for r in inv} == {"excel-on"}
-        cfg.write_text("suppliers:\n  - {key: excel-off, kind: excel, path: b.xlsx, enabled: false}\n",
-                       encoding="utf-8")
-        assert isinstance(incremental_sync_schedule(ctx), dg.SkipReason)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as ctx:
+            assert [r.partition_key for r in incremental_sync_schedule(ctx)] == ["excel-on"]
+            assert [r.partition_key for r in full_sync_schedule(ctx)] == ["excel-on"]
+            inv = inventory_sync_schedule(ctx)
+            assert {str(r.partition_key).split("|")[1] for r in inv} == {"excel-on"}
+            cfg.write_text("suppliers:\n  - {key: excel-off, kind: excel, path: b.xlsx, enabled: false}\n",
+                           encoding="utf-8")
+            assert isinstance(incremental_sync_schedule(ctx), dg.SkipReason)

@@ -158,7 +158,7 @@ def test_to_dict_matches_asdict():
 
 
 def test_large_first_load_split_over_two_connections(store, monkeypatch):
-    import dropship_core.store.store as store_mod
+    import dropship_core.store.ingest as store_mod
 
     monkeypatch.setattr(store_mod, "PARALLEL_INSERT_MIN", 4)
     ps = products(11)

@@ -61,6 +61,7 @@ def scaleout_env(base_url, public_tmp, demo_dir):
     from dropship_core.suppliers.excel import ExcelCatalog
 
     store = Store(url)
+    store.migrate()
     for key, f in (("excel-daon", "daon.xlsx"), ("excel-hanbit", "hanbit.xlsx")):
         fetched = ExcelCatalog(key, demo_dir / f).fetch()
         store.ingest(key, fetched.products, RunInfo("seed", "source_products", key))

@@ -11,7 +11,7 @@ import yaml
 from dropship_assets.partitions import supplier_partitions
 from dropship_resources.suppliers_remote import WebhookResource
 from dropship_sensors.supplier_registry import build_supplier_registry_sensor, inactive_suppliers, parse_cursor
-from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor, webhook_inbox_sensor
+from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 
 
 
@@ -22,6 +22,7 @@ def synced_supplier(context) -> str:
 
 # the same name and partitioning as the pipeline's `supplier_sync` job
 supplier_sync_job = dg.define_asset_job("supplier_sync", selection=[synced_supplier])
+webhook_inbox_sensor = build_webhook_inbox_sensor(job_name="supplier_sync")
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_inbox_events_become_one_run_per_supplier_partition(pg, instance, webhoo
 
 def test_inbox_sensor_batches(pg, instance, webhook):
     ids = _add_events(pg, [("ownerclan-main", f"b{i}", f"W{i}") for i in range(5)])
-    sensor = build_webhook_inbox_sensor(batch_size=2)
+    sensor = build_webhook_inbox_sensor(job_name="supplier_sync", batch_size=2)
     cursor, seen = None, []
     for _ in range(5):
         data = _tick(sensor, instance, cursor, webhook)

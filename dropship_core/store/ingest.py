@@ -1,0 +1,261 @@
+"""Ingest: supplier catalogs into `source_data`, with their events, quarantine and sync state.
+
+New rows are COPYed straight into source_data with reserved ids, changed rows go through a staging
+table and one set-based UPDATE; unchanged input writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable, Sequence
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_bytes, canonical_json
+from dropship_core.store.base import _DIFF_SQL, IngestResult, RunInfo, StoreBase
+
+
+# New rows in one batch from which the insert is split over two connections.
+PARALLEL_INSERT_MIN = 20_000
+
+
+class IngestMixin(StoreBase):
+    def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str]]:
+        rows = conn.execute(
+            "SELECT supplier_item_id, content_hash, status FROM source_data WHERE supplier_key = %s",
+            (supplier_key,),
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def ingest(
+        self,
+        supplier_key: str,
+        products: Sequence[CanonicalProduct | dict[str, Any]],
+        run: RunInfo,
+        *,
+        complete: bool = False,
+        deleted_ids: Iterable[str] = (),
+    ) -> IngestResult:
+        """Upsert a batch of canonical products for one supplier partition.
+
+        complete=True means `products` is the whole catalog: active items missing from it are
+        delisted (status `deleted`, with a `delisted` event), never silently dropped.
+        """
+        res = IngestResult(received=len(products))
+        prepared: list[tuple[str, str, str, str]] = []
+        seen: set[str] = set()
+        for p in products:
+            d = p.to_dict() if isinstance(p, CanonicalProduct) else p
+            if d["supplier_key"] != supplier_key:
+                raise ValueError(f"product {d['supplier_item_id']} belongs to {d['supplier_key']}, not {supplier_key}")
+            item_id = d["supplier_item_id"]
+            if item_id in seen:
+                raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
+            seen.add(item_id)
+            data = canonical_bytes(d)
+            prepared.append((item_id, data.decode(), hashlib.blake2b(data, digest_size=16).hexdigest(), d["status"]))
+
+        with self.connect() as conn:
+            with conn.transaction():
+                # One writer per supplier partition at a time; other suppliers proceed in parallel.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || %s))", (supplier_key,))
+                existing = self.existing_hashes(conn, supplier_key)
+                todo = [row for row in prepared if existing.get(row[0], (None,))[0] != row[2]]
+                res.unchanged = len(prepared) - len(todo)
+                if todo:
+                    new, changed = self._upsert_raw(conn, supplier_key, todo, run, existing)
+                    res.new, res.changed = len(new), len(changed)
+                    res.new_ids, res.changed_ids = new, changed
+                gone = set(deleted_ids)
+                if complete:
+                    gone |= {k for k, (_, status) in existing.items() if status != STATUS_DELETED} - seen
+                if gone:
+                    res.delisted = self._delist(conn, supplier_key, sorted(gone), run)
+        return res
+
+    def _reserve_ids(self, conn, n: int) -> int:
+        """A block of n consecutive ids; every insert into source_data goes through here."""
+        conn.execute("SELECT pg_advisory_lock(4242002)")
+        try:
+            start = conn.execute("SELECT nextval(pg_get_serial_sequence('source_data', 'id'))").fetchone()[0]
+            if n > 1:
+                conn.execute("SELECT setval(pg_get_serial_sequence('source_data', 'id'), %s)", (start + n - 1,))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(4242002)")
+        return start
+
+    def _copy_new_own_txn(self, supplier_key: str, rows, params) -> None:
+        with self.connect() as conn, conn.transaction():
+            self._copy_new(conn, supplier_key, rows, params)
+
+    def _copy_new(self, conn, supplier_key: str, rows, params) -> None:
+        """COPY new products straight into source_data with reserved ids, then their events,
+        copying the stored JSONB instead of parsing it again."""
+        start = self._reserve_ids(conn, len(rows))
+        with conn.cursor().copy(
+            "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+        ) as cp:
+            for pid, (item_id, text, h, status) in enumerate(rows, start):
+                cp.write_row((pid, supplier_key, item_id, text, h, status))
+        conn.execute(
+            """
+            INSERT INTO source_data_events
+                (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                 partition_key)
+            SELECT id, supplier_key, supplier_item_id, 'ingested',
+                   jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status)),
+                   raw_data, %(run)s, %(asset)s, %(part)s
+              FROM source_data WHERE id BETWEEN %(lo)s AND %(hi)s
+             ORDER BY id
+            """,
+            {**params, "lo": start, "hi": start + len(rows) - 1},
+        )
+
+    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, str, str, str]], run: RunInfo,
+                    existing: dict[str, tuple[str, str]]):
+        """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
+        through a staging table and one UPDATE. Events are written set-based from what landed,
+        copying the stored JSONB instead of parsing it again."""
+        params = {"sk": supplier_key, "run": run.run_id, "asset": run.asset_key, "part": run.partition_key}
+        fresh = [r for r in rows if r[0] not in existing]
+        changed_rows = [r for r in rows if r[0] in existing]
+        new_ids: list[str] = []
+        if fresh:
+            if len(fresh) < PARALLEL_INSERT_MIN:
+                self._copy_new(conn, supplier_key, fresh, params)
+            else:
+                # a large first load: halves in two connections, so both cores parse and index.
+                # Each half commits on its own; a crash in between is healed by re-running, since
+                # rows already stored have matching hashes and are skipped.
+                half = len(fresh) // 2
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    futures = [pool.submit(self._copy_new_own_txn, supplier_key, chunk, params)
+                               for chunk in (fresh[:half], fresh[half:])]
+                    for f in futures:
+                        f.result()
+            new_ids = [r[0] for r in fresh]
+        changed: list[str] = []
+        if changed_rows:
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_products ("
+                " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT) ON COMMIT DELETE ROWS"
+            )
+            with conn.cursor().copy(
+                "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+            ) as cp:
+                for r in changed_rows:
+                    cp.write_row(r)
+            diff = _DIFF_SQL.format(new="s.raw_data", old="o.raw_data")
+            out = conn.execute(
+                f"""
+                WITH old AS (
+                    SELECT d.id, d.raw_data, d.status
+                      FROM source_data d JOIN staging_products s USING (supplier_item_id)
+                     WHERE d.supplier_key = %(sk)s
+                ), up AS (
+                    UPDATE source_data d
+                       SET raw_data = s.raw_data, content_hash = s.content_hash, status = s.status, updated_at = now()
+                      FROM staging_products s
+                     WHERE d.supplier_key = %(sk)s AND d.supplier_item_id = s.supplier_item_id
+                       AND d.content_hash IS DISTINCT FROM s.content_hash
+                    RETURNING d.id, d.supplier_item_id
+                ), ev AS (
+                    INSERT INTO source_data_events
+                        (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                         partition_key)
+                    SELECT up.id, %(sk)s, up.supplier_item_id, 'changed',
+                           jsonb_build_object('set', jsonb_build_object('content_hash', s.content_hash, 'status', s.status),
+                                              'diff', {diff}),
+                           s.raw_data, %(run)s, %(asset)s, %(part)s
+                      FROM up JOIN staging_products s USING (supplier_item_id) JOIN old o ON o.id = up.id
+                    RETURNING 1
+                )
+                SELECT up.supplier_item_id FROM up
+                """,
+                params,
+            ).fetchall()
+            changed = [r[0] for r in out]
+        return new_ids, changed
+
+    def _delist(self, conn, supplier_key: str, item_ids: list[str], run: RunInfo) -> int:
+        # The hash changes too, so the same item coming back later counts as a change.
+        out = conn.execute(
+            """
+            WITH up AS (
+                UPDATE source_data
+                   SET status = 'deleted', raw_data = jsonb_set(raw_data, '{status}', '"deleted"'),
+                       content_hash = 'deleted:' || content_hash, updated_at = now()
+                 WHERE supplier_key = %(sk)s AND supplier_item_id = ANY(%(ids)s) AND status <> 'deleted'
+                RETURNING id, supplier_item_id, raw_data, content_hash, status
+            )
+            INSERT INTO source_data_events
+                (product_id, supplier_key, supplier_item_id, event_type, payload, snapshot, run_id, asset_key,
+                 partition_key)
+            SELECT id, %(sk)s, supplier_item_id, 'delisted',
+                   jsonb_build_object('set', jsonb_build_object('content_hash', content_hash, 'status', status),
+                                      'diff', jsonb_build_object('status', jsonb_build_array('active', 'deleted'))),
+                   raw_data, %(run)s, %(asset)s, %(part)s
+              FROM up
+            RETURNING 1
+            """,
+            {"sk": supplier_key, "ids": item_ids, "run": run.run_id, "asset": run.asset_key, "part": run.partition_key},
+        ).fetchall()
+        return len(out)
+
+    # -- quarantine ------------------------------------------------------------------------
+    def quarantine(self, supplier_key: str, rejects: Sequence[Any], run: RunInfo) -> int:
+        """Record rejected records with their reason. The same record seen again is not duplicated."""
+        if not rejects:
+            return 0
+        rows = []
+        for r in rejects:
+            raw_text = canonical_json(r.raw)
+            h = hashlib.blake2b(f"{r.source}\x00{r.reason}\x00{raw_text}".encode(), digest_size=16).hexdigest()
+            rows.append((supplier_key, r.source, r.reason, raw_text, h, run.run_id, run.asset_key, run.partition_key))
+        with self.connect() as conn, conn.transaction():
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """
+                    INSERT INTO quarantine (supplier_key, source, reason, raw, record_hash, run_id, asset_key, partition_key)
+                    VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s)
+                    ON CONFLICT (supplier_key, record_hash) DO UPDATE
+                       SET last_seen = now(), run_id = EXCLUDED.run_id, resolved_at = NULL
+                    """,
+                    rows,
+                )
+        return len(rows)
+
+    def quarantined(self, supplier_key: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        with self.connect(row_factory=dict_row) as conn:
+            return conn.execute(
+                "SELECT id, supplier_key, source, reason, raw, run_id, first_seen, last_seen FROM quarantine"
+                " WHERE resolved_at IS NULL AND (%(sk)s::text IS NULL OR supplier_key = %(sk)s)"
+                " ORDER BY id LIMIT %(lim)s",
+                {"sk": supplier_key, "lim": limit},
+            ).fetchall()
+
+    # -- supplier sync state ---------------------------------------------------------------
+    def supplier_state(self, supplier_key: str) -> dict[str, Any] | None:
+        with self.connect(row_factory=dict_row) as conn:
+            return conn.execute("SELECT * FROM supplier_state WHERE supplier_key = %s", (supplier_key,)).fetchone()
+
+    def save_supplier_state(
+        self, supplier_key: str, run: RunInfo, *, cursor: str | None = None, source_digest: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                """
+                INSERT INTO supplier_state (supplier_key, cursor, source_digest, last_success, last_run_id, details)
+                VALUES (%s, %s, %s, now(), %s, %s)
+                ON CONFLICT (supplier_key) DO UPDATE
+                   SET cursor = coalesce(EXCLUDED.cursor, supplier_state.cursor),
+                       source_digest = coalesce(EXCLUDED.source_digest, supplier_state.source_digest),
+                       last_success = now(), last_run_id = EXCLUDED.last_run_id,
+                       details = supplier_state.details || EXCLUDED.details
+                """,
+                (supplier_key, cursor, source_digest, run.run_id, Jsonb(details or {})),
+            )

@@ -39,22 +39,13 @@ def _coupang_notices(listing: dict, seller: SellerSettings) -> list[dict]:
     ]
 
 
-def build_coupang_product(listing: dict, seller: SellerSettings, *,
-                          seller_product_id: int | None = None,
-                          vendor_items: dict[str, int] | None = None,
-                          now: datetime | None = None) -> dict:
-    """POST seller-products body; with `seller_product_id` the PUT (full update) body, whose items
-    carry their `vendorItemId` (keyed by externalVendorSku in `vendor_items`)."""
-    now = now or datetime.now(timezone.utc)
-    ship = int(listing.get("shipping_fee") or 0)
-    ret = int(listing.get("return_fee") if listing.get("return_fee") is not None else ship)
-    base = int(listing.get("price") or 0)
-    consumer = int(listing.get("consumer_price") or 0)
+def _item_common(listing: dict, seller: SellerSettings) -> dict:
+    """The per-item fields that are the same for every option of the product."""
     images = list(listing.get("images") or [])
     img = [{"imageOrder": 0, "imageType": "REPRESENTATION", "vendorPath": images[0]}] if images else []
     img += [{"imageOrder": i + 1, "imageType": "DETAIL", "vendorPath": u}
             for i, u in enumerate(images[1:1 + COUPANG_MAX_DETAIL_IMAGES])]
-    common = {
+    return {
         "maximumBuyForPerson": 0,
         "maximumBuyForPersonPeriod": 1,
         "outboundShippingTimeDay": seller.outbound_shipping_days,
@@ -77,6 +68,14 @@ def build_coupang_product(listing: dict, seller: SellerSettings, *,
         "offerCondition": "NEW",
         "offerDescription": "",
     }
+
+
+def coupang_items(listing: dict, seller: SellerSettings,
+                  vendor_items: dict[str, int] | None = None) -> list[dict]:
+    """One item per option (one item for an option-less product)."""
+    base = int(listing.get("price") or 0)
+    consumer = int(listing.get("consumer_price") or 0)
+    common = _item_common(listing, seller)
     items = []
     for v in variants(listing) or [None]:
         sale = base + (int(v.get("price_delta") or 0) if v else 0)
@@ -96,6 +95,19 @@ def build_coupang_product(listing: dict, seller: SellerSettings, *,
         if vendor_items and sku in vendor_items:
             item["vendorItemId"] = vendor_items[sku]
         items.append(item)
+    return items
+
+
+def build_coupang_product(listing: dict, seller: SellerSettings, *,
+                          seller_product_id: int | None = None,
+                          vendor_items: dict[str, int] | None = None,
+                          now: datetime | None = None) -> dict:
+    """POST seller-products body; with `seller_product_id` the PUT (full update) body, whose items
+    carry their `vendorItemId` (keyed by externalVendorSku in `vendor_items`)."""
+    now = now or datetime.now(timezone.utc)
+    ship = int(listing.get("shipping_fee") or 0)
+    ret = int(listing.get("return_fee") if listing.get("return_fee") is not None else ship)
+    items = coupang_items(listing, seller, vendor_items)
     body: dict[str, Any] = {
         "displayCategoryCode": int(listing["category_id"]) if str(
             listing.get("category_id") or "").isdigit() else listing.get("category_id"),

@@ -161,6 +161,19 @@ class TokenBucket:
                 self.burst = float(burst)
                 self._tokens = min(self._tokens, self.burst)
 
+    def try_acquire(self) -> bool:
+        """Take one token if one is banked, without waiting (a server's rate limit)."""
+        if math.isinf(self.rate):
+            return True
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
     def acquire(self) -> float:
         """Take one token, sleeping until one is available. Returns the time waited."""
         if math.isinf(self.rate):

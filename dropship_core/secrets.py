@@ -18,7 +18,8 @@ def secret_values(environ: dict[str, str] | None = None) -> list[str]:
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
 _AUTH_HEADER = re.compile(r"((?:authorization|x-api-key|api-key)[\"']?\s*[:=]\s*[\"']?)"
-                          r"(?:(?:bearer|basic|cea)\s+)?[^\"'\r\n]+", re.IGNORECASE)
+                          r"(?:(?:bearer|basic)\s+[^\s\"',]+|CEA\s[^\"'\r\n]*?signature=\w+"
+                          r"|[^\s\"',]+)", re.IGNORECASE)
 _SIGNATURE = re.compile(r"((?:signature|client_secret_sign|access_token|client_secret)"
                         r"[\"']?\s*[=:]\s*[\"']?)[^\"'&,\s}]+", re.IGNORECASE)
 QUERY_SECRET = re.compile(r"((?:aid|api_?key|apikey|token|password|secret)=)[^&\s\"']+",

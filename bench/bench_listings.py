@@ -14,7 +14,7 @@ import random
 import time
 
 from dropship_core.markets import builders as b
-from dropship_core.markets.http import RetryPolicy
+from dropship_core.http import RetryPolicy
 from dropship_core.markets.names import MARKETS
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.sync import sync_listing

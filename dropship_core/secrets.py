@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Iterable
 
 SECRET_SUFFIXES = ("_KEY", "_SECRET", "_TOKEN", "_PASSWORD", "_DSN")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
 
 
 def secret_values(environ: dict[str, str] | None = None) -> list[str]:
@@ -15,9 +15,30 @@ def secret_values(environ: dict[str, str] | None = None) -> list[str]:
     return sorted(set(vals), key=len, reverse=True)
 
 
-def redact(text: str, environ: dict[str, str] | None = None) -> str:
-    """Replace every secret-looking environment value and every URL password by ***."""
-    out = _URL_PASSWORD.sub(r"\1***\3", text)
-    for v in secret_values(environ):
-        out = out.replace(v, "***")
-    return out
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
+_AUTH_HEADER = re.compile(r"((?:authorization|x-api-key|api-key)[\"']?\s*[:=]\s*[\"']?)"
+                          r"(?:(?:bearer|basic)\s+[^\s\"',]+|CEA\s[^\"'\r\n]*?signature=\w+"
+                          r"|[^\s\"',]+)", re.IGNORECASE)
+_SIGNATURE = re.compile(r"((?:signature|client_secret_sign|access_token|client_secret)"
+                        r"[\"']?\s*[=:]\s*[\"']?)[^\"'&,\s}]+", re.IGNORECASE)
+QUERY_SECRET = re.compile(r"((?:aid|api_?key|apikey|token|password|secret)=)[^&\s\"']+",
+                           re.IGNORECASE)
+
+
+def redact(text: str, secrets: Iterable[str | None] = (), *,
+           environ: dict[str, str] | None = None, min_len: int = 3) -> str:
+    """`text` with every secret replaced by ***: the given `secrets`, secret-looking environment
+    values (`*_KEY`, `*_SECRET`, `*_TOKEN`, `*_PASSWORD`, `*_DSN`), URL passwords, JWTs,
+    authorization headers, signatures and secret query parameters."""
+    out = str(text)
+    known = [s for s in secrets if s and len(s) >= min_len] + secret_values(environ)
+    for s in sorted(set(known), key=len, reverse=True):
+        out = out.replace(s, "***")
+    out = _URL_PASSWORD.sub(r"\1***\3", out)
+    out = _AUTH_HEADER.sub(r"\1***", out)
+    out = _SIGNATURE.sub(r"\1***", out)
+    out = QUERY_SECRET.sub(r"\1***", out)
+    return _JWT.sub("***", out)
+
+

@@ -20,7 +20,7 @@ from dropship_core import config
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.esm import EsmClient
 from dropship_core.markets.factory import market_name
-from dropship_core.markets.http import RetryPolicy
+from dropship_core.http import RetryPolicy
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, SellerSettings, preset
 from dropship_core.markets.smartstore import SmartStoreClient

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import Counter
 from typing import Any, Awaitable, Callable
 
@@ -24,25 +23,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dropship_core.http import TokenBucket
+
 FAULT_KINDS = ("429", "429_no_retry_after", "5xx", "500", "timeout", "drop_create_response")
 
 
-class Bucket:
-    """Server-side token bucket (the marketplace's rate limit)."""
+class Bucket(TokenBucket):
+    """Server-side token bucket (the marketplace's rate limit): refuse instead of waiting."""
 
     def __init__(self, rate: float, burst: float):
-        self.rate, self.burst = float(rate), float(burst)
-        self.tokens = self.burst
-        self.last = time.monotonic()
+        super().__init__(rate, burst)
 
     def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+        return self.try_acquire()
 
 
 class SandboxState:

@@ -34,6 +34,8 @@ from typing import Any, Callable
 
 import jsonschema
 
+from dropship_core.secrets import redact
+
 log = logging.getLogger(__name__)
 
 PROVIDERS = ("offline", "openai", "anthropic")
@@ -205,13 +207,6 @@ def relax_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     walk(s, True)
     return s
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "***")
-    return text
 
 
 def _validation_message(err: jsonschema.ValidationError) -> str:

@@ -10,20 +10,14 @@ Base URLs default to the real services.
 
 from __future__ import annotations
 
-from dropship_core.markets.coupang import CoupangClient
-from dropship_core.markets.esm import EsmClient
+from dropship_core.markets.adapter import adapter_for, adapters
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.settings import SellerSettings, env, preset
-from dropship_core.markets.smartstore import SmartStoreClient
 
 ALIASES = {"naver": SMARTSTORE, "smartstore": SMARTSTORE, "coupang": COUPANG, "esm": GMARKET,
            "gmarket": GMARKET, "auction": GMARKET}
 
-REQUIRED_ENV = {
-    SMARTSTORE: ("SMARTSTORE_CLIENT_ID", "SMARTSTORE_CLIENT_SECRET"),
-    COUPANG: ("COUPANG_ACCESS_KEY", "COUPANG_SECRET_KEY", "COUPANG_VENDOR_ID"),
-    GMARKET: ("ESM_MASTER_ID", "ESM_SECRET_KEY", "ESM_SITE_IDS"),
-}
+REQUIRED_ENV = {m: a.env_vars for m, a in adapters().items()}
 
 
 def market_name(name: str) -> str:
@@ -47,12 +41,4 @@ def client_from_env(market: str, seller: SellerSettings | None = None, **kw):
     if missing:
         raise ValueError(f"{market}: missing environment variables {', '.join(missing)}")
     seller = seller or seller_from_env()
-    if market == SMARTSTORE:
-        return SmartStoreClient(env("SMARTSTORE_CLIENT_ID"), env("SMARTSTORE_CLIENT_SECRET"),
-                                env("SMARTSTORE_BASE_URL"), seller=seller, **kw)
-    if market == COUPANG:
-        return CoupangClient(env("COUPANG_ACCESS_KEY"), env("COUPANG_SECRET_KEY"),
-                             env("COUPANG_VENDOR_ID"), env("COUPANG_BASE_URL"), seller=seller,
-                             **kw)
-    return EsmClient(env("ESM_MASTER_ID"), env("ESM_SECRET_KEY"), env("ESM_SITE_IDS"),
-                     env("ESM_BASE_URL"), seller=seller, **kw)
+    return adapter_for(market).client_from_env(seller, env, **kw)

@@ -39,16 +39,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from dropship_core.markets import builders as b
-from dropship_core.markets.coupang import vendor_items_by_sku
+from dropship_core.markets.adapter import adapter_for
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
-from dropship_core.markets.names import COUPANG, GMARKET, MARKET_EVENT_TYPES, SMARTSTORE
-from dropship_core.markets.smartstore import NAVER_CDN_PREFIX
+from dropship_core.markets.names import MARKET_EVENT_TYPES
 
 log = logging.getLogger("dropship.markets.sync")
 
 EVENT_TYPES = MARKET_EVENT_TYPES
 STOPPED_STATES = ("deleted", "soldout")
-PRIMARY_ID = {SMARTSTORE: "originProductNo", COUPANG: "sellerProductId", GMARKET: "goodsNo"}
 
 Record = Callable[[dict, "str | None", dict], None]
 
@@ -86,6 +84,7 @@ class _Run:
     def __init__(self, client, market: str, entry: dict, record: Record, seller):
         self.client = client
         self.market = market
+        self.adapter = adapter_for(market)
         self.entry = entry
         self.record_cb = record
         self.seller = seller or client.seller
@@ -120,7 +119,7 @@ class _Run:
         return last if last.get("outcome_unknown") and not self.has_id() else None
 
     def has_id(self) -> bool:
-        return bool(self.ext.get(PRIMARY_ID[self.market]))
+        return bool(self.ext.get(self.adapter.primary_id))
 
 
 def sync_listing(client, market: str, entry: dict, record: Record, *, seller=None) -> SyncOutcome:
@@ -211,8 +210,8 @@ def _sync(run: _Run) -> SyncOutcome:
     resumed = False
     if status == "stopped" or pub.get("state") in STOPPED_STATES:
         # ESM: one sell-status call (in _offer) both re-opens sales and sets price/stock
-        if run.market != GMARKET or content_changed or not pub:
-            _resume(run)
+        if not run.adapter.resume_with_offer or content_changed or not pub:
+            run.adapter.resume(run)
         resumed = True
     if content_changed or not pub:
         return _update(run, action="resume" if resumed else "update")
@@ -226,20 +225,12 @@ def _sync(run: _Run) -> SyncOutcome:
 # -- create / reconcile --------------------------------------------------------------------
 
 def _find(run: _Run) -> dict | None:
-    c, m = run.client, run.market
-    if m == SMARTSTORE:
-        found = c.search_by_seller_code(run.code)
-    elif m == COUPANG:
-        first = b.variants(run.listing)
-        sku = b.item_key(run.listing, first[0] if first else None)
-        found = [{"sellerProductId": int(f["sellerProductId"])} for f in c.find_by_external_sku(sku)]
-    else:
-        found = c.find_by_managed_code(run.code)
-    found = [f for f in found if f.get(PRIMARY_ID[m])]
+    pid = run.adapter.primary_id
+    found = [f for f in run.adapter.find(run) if f.get(pid)]
     if len(found) > 1:
-        log.warning("%s: %d products carry seller code %s; using the oldest", m, len(found),
-                    run.code)
-        found.sort(key=lambda f: int(f[PRIMARY_ID[m]]))
+        log.warning("%s: %d products carry seller code %s; using the oldest", run.market,
+                    len(found), run.code)
+        found.sort(key=lambda f: int(f[pid]))
     return found[0] if found else None
 
 
@@ -248,8 +239,7 @@ def _reconcile(run: _Run) -> bool:
     if not hit:
         return False
     run.ext.update(hit)
-    if run.market == COUPANG:
-        _coupang_refresh_items(run)
+    run.adapter.after_reconcile(run)
     run.record({"external": run.ext, "last_error": None, "status": "published",
                 "sync_status": "published"},
                "reconciled", {"external": run.ext, "seller_code": run.code})
@@ -257,23 +247,13 @@ def _reconcile(run: _Run) -> bool:
 
 
 def _create(run: _Run) -> SyncOutcome:
-    c, m, listing, seller = run.client, run.market, run.listing, run.seller
     # persisted before the call: if we die mid-create, the next run reconciles first
     marker = in_flight_marker(run.lh)
     run.record({"status": "publishing", "sync_status": "publishing", "last_error": marker}, None,
                {})
     run.entry = dict(run.entry, last_error=marker)
     try:
-        if m == SMARTSTORE:
-            body = b.build_smartstore_product(listing, seller, _naver_images(run))
-            res = c.create_product(body)
-            run.ext.update({"originProductNo": res["originProductNo"],
-                            "smartstoreChannelProductNo": res.get("smartstoreChannelProductNo")})
-        elif m == COUPANG:
-            run.ext["sellerProductId"] = c.create_seller_product(b.build_coupang_product(listing,
-                                                                                         seller))
-        else:
-            run.ext.update(c.create_goods(b.build_esm_goods(listing, seller)))
+        run.adapter.create(run)
     except OutcomeUnknown as exc:
         # the create may have happened: look it up by seller code before anything else
         if _reconcile(run):
@@ -286,68 +266,28 @@ def _create(run: _Run) -> SyncOutcome:
         return _failed(run, err, outcome_unknown=True)
     # the id first, on its own: follow-up calls may fail
     run.record(run.done_patch(), "published", {"external": run.ext, "listing_hash": run.lh})
-    if m == COUPANG:
-        try:
-            if _coupang_refresh_items(run):
-                run.record({"external": run.ext}, None, {})
-        except MarketError as exc:
-            log.info("coupang: vendorItemIds not readable yet for %s: %s", run.code, exc.message)
+    run.adapter.after_create(run)
     return run.outcome("create")
 
 
-# -- update / offer / stop / resume --------------------------------------------------------
+# -- update / offer / stop ------------------------------------------------------------------
 
 def _update(run: _Run, action: str = "update") -> SyncOutcome:
-    c, m, listing, seller = run.client, run.market, run.listing, run.seller
-    if m == SMARTSTORE:
-        c.update_product(run.ext["originProductNo"],
-                         b.build_smartstore_product(listing, seller, _naver_images(run)))
-        run.ext.pop("option_ids", None)    # option combinations may have been re-created
-    elif m == COUPANG:
-        if not run.ext.get("vendorItems"):
-            _coupang_refresh_items(run)
-        c.update_seller_product(b.build_coupang_product(
-            listing, seller, seller_product_id=run.ext["sellerProductId"],
-            vendor_items=run.ext.get("vendorItems")))
-    else:
-        c.update_goods(run.ext["goodsNo"], b.build_esm_goods(listing, seller))
+    run.adapter.update(run)
     run.record(run.done_patch(), "updated",
                {"listing_hash": run.lh, "diff": run.entry.get("diff"), "action": action})
     return run.outcome(action)
 
 
 def _offer(run: _Run, old: dict, new: dict, action: str = "offer") -> SyncOutcome:
-    c, m, listing = run.client, run.market, run.listing
     old_items, new_items = old.get("items") or {}, new.get("items") or {}
     price_changed = [k for k, v in new_items.items() if (old_items.get(k) or [None])[0] != v[0]]
     stock_changed = [k for k, v in new_items.items()
                      if (old_items.get(k) or [None, None])[1] != v[1]]
     if set(old_items) != set(new_items):
         return _update(run, action)
-    if m == SMARTSTORE:
-        if (price_changed or stock_changed) and b.variants(listing):
-            c.update_option_stock(run.ext["originProductNo"],
-                                  b.build_smartstore_option_stock(listing, _naver_option_ids(run)))
-        elif price_changed or stock_changed:
-            # no options: the documented full update carries salePrice and stockQuantity (the
-            # option-stock body for option-less products is not documented)
-            c.update_product(run.ext["originProductNo"],
-                             b.build_smartstore_product(listing, run.seller, _naver_images(run)))
-    elif m == COUPANG:
-        vids = run.ext.get("vendorItems") or {}
-        if any(k not in vids for k in price_changed + stock_changed):
-            vids = _coupang_refresh_items(run)
-        if any(k not in vids for k in price_changed + stock_changed):
-            return _update(run, action)   # not approved yet: the full body carries both
-        for k in price_changed:
-            c.update_price(vids[k], new_items[k][0])
-        for k in stock_changed:
-            c.update_quantity(vids[k], new_items[k][1])
-    else:
-        if b.variants(listing):
-            return _update(run, action)   # option stock lives in recommendedOpts
-        if price_changed or stock_changed or action == "resume":
-            c.set_sell_status(run.ext["goodsNo"], b.build_esm_sell_status(listing, run.seller, True))
+    if not run.adapter.offer(run, price_changed, stock_changed, new_items, action):
+        return _update(run, action)
     patch = run.done_patch()
     if price_changed:
         run.record(patch, "price_changed", {"from": old.get("price"), "to": new.get("price"),
@@ -362,80 +302,12 @@ def _offer(run: _Run, old: dict, new: dict, action: str = "offer") -> SyncOutcom
 
 
 def _stop(run: _Run, state: str) -> SyncOutcome:
-    c, m = run.client, run.market
     if (run.entry.get("published_listing") or {}).get("state") in STOPPED_STATES:
         run.record(run.done_patch("stopped"), None, {})
         return run.outcome("none", detail="already stopped")
-    if m == SMARTSTORE:
-        c.change_status(run.ext["originProductNo"], "SUSPENSION")
-    elif m == COUPANG:
-        vids = run.ext.get("vendorItems") or _coupang_refresh_items(run)
-        if not vids:
-            raise MarketError(COUPANG, "product not approved yet: no vendorItemId to stop",
-                              retryable=True)
-        for vid in vids.values():
-            c.stop_sales(vid)
-    else:
-        c.set_sell_status(run.ext["goodsNo"], b.build_esm_sell_status(run.listing, run.seller,
-                                                                      False))
+    run.adapter.stop(run)
     run.record(run.done_patch("stopped"), "stopped", {"reason": state, "external": run.ext})
     return run.outcome("stop")
-
-
-def _resume(run: _Run) -> None:
-    c, m = run.client, run.market
-    if m == SMARTSTORE:
-        c.change_status(run.ext["originProductNo"], "SALE")
-    elif m == COUPANG:
-        vids = run.ext.get("vendorItems") or _coupang_refresh_items(run)
-        for vid in vids.values():
-            c.resume_sales(vid)
-    elif m == GMARKET:
-        c.set_sell_status(run.ext["goodsNo"], b.build_esm_sell_status(run.listing, run.seller,
-                                                                      True))
-
-
-# -- per-market steps ---------------------------------------------------------------------
-
-def _coupang_refresh_items(run: _Run) -> dict:
-    product = run.client.get_seller_product(run.ext["sellerProductId"])
-    vids = vendor_items_by_sku(product)
-    run.ext["vendorItems"] = vids
-    run.ext["approved"] = bool(vids)
-    return vids
-
-
-def _naver_option_ids(run: _Run) -> dict:
-    ids = run.ext.get("option_ids")
-    if ids and all(str(v["sku"]) in ids for v in b.variants(run.listing)):
-        return ids
-    product = run.client.get_product(run.ext["originProductNo"])
-    combos = (((product or {}).get("originProduct") or {}).get("detailAttribute") or {}).get(
-        "optionInfo", {}).get("optionCombinations") or []
-    ids = {str(cmb.get("sellerManagerCode")): int(cmb["id"]) for cmb in combos if cmb.get("id")}
-    run.ext["option_ids"] = ids
-    return ids
-
-
-def _naver_images(run: _Run) -> list[str]:
-    """Naver only takes images from its own CDN: upload supplier images once, remember the map."""
-    images = list(run.listing.get("images") or [])
-    if not run.seller.naver_upload_images:
-        return images
-    known = dict(run.ext.get("images") or {})
-    todo = [u for u in images if not u.startswith(NAVER_CDN_PREFIX) and u not in known]
-    if todo:
-        files = []
-        for u in todo:
-            try:
-                files.append(run.client.fetch_image(u))
-            except Exception as exc:
-                raise MarketError(SMARTSTORE, f"could not fetch image {u}: {type(exc).__name__}",
-                                  retryable=True) from None
-        uploaded = run.client.upload_images(files)
-        known.update(dict(zip(todo, uploaded)))
-        run.ext["images"] = known
-    return [known.get(u, u) for u in images]
 
 
 def sync_many(client, market: str, entries: list[tuple[Any, dict]],

@@ -28,20 +28,15 @@ from typing import Any
 
 import httpx
 
+from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenBucket, make_client,
+                                redact, short)
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT, CanonicalProduct, Variant
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
-from dropship_core.suppliers.remote_http import Pacer, RetryPolicy, make_client, redact, short
 
 PRODUCTION_BASE_URL = "https://domeggook.com/ssl/api/"
 _STATUS = {"판매중": STATUS_ACTIVE, "기간미지정": STATUS_ACTIVE, "승인대기": STATUS_SOLDOUT,
            "승인거부": STATUS_SOLDOUT, "기간종료": STATUS_DELETED, "판매종료": STATUS_DELETED,
            "아웃벌점 제재": STATUS_DELETED}
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: str | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class _Blocked(Exception):
@@ -288,8 +283,9 @@ class DomeggookConnector:
             raise SupplierError(f"{supplier_key}: market must be 'dome' or 'supply'")
         self.supplier_key = supplier_key
         self.s = settings
-        self.retry = RetryPolicy(settings.max_retries, settings.backoff_base_s, settings.max_backoff_s)
-        self.pacer = Pacer(settings.min_interval_s)
+        self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
+                                             settings.max_backoff_s)
+        self.pacer = TokenBucket.interval(settings.min_interval_s)
         self.client = make_client(settings.timeout_s, transport)
         self.requests = 0
         self._block_waits = 0
@@ -303,21 +299,21 @@ class DomeggookConnector:
         try:
             resp = self.client.get(self.s.base_url, params=dict(params, aid=self.s.api_key, om="json"))
         except httpx.TimeoutException as e:
-            raise _Retryable(f"timeout ({type(e).__name__})")
+            raise Retryable(f"timeout ({type(e).__name__})")
         except httpx.HTTPError as e:
-            raise _Retryable(f"connection error ({type(e).__name__})")
+            raise Retryable(f"connection error ({type(e).__name__})")
         if resp.status_code == 429:
             raise _Blocked()
         if resp.status_code >= 500:
-            raise _Retryable(f"HTTP {resp.status_code}", resp.headers.get("retry-after"))
+            raise Retryable(f"HTTP {resp.status_code}", resp.headers.get("retry-after"))
         try:
             doc = resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             if resp.status_code >= 400:
                 raise self._fail(f"Domeggook HTTP {resp.status_code}: {short(resp.text)}")
-            raise _Retryable(f"malformed JSON response ({len(resp.content)} bytes)")
+            raise Retryable(f"malformed JSON response ({len(resp.content)} bytes)")
         if not isinstance(doc, dict):
-            raise _Retryable("response is not a JSON object")
+            raise Retryable("response is not a JSON object")
         err = doc.get("errors")
         if err:
             e = err if isinstance(err, dict) else {"message": str(err)}
@@ -331,23 +327,26 @@ class DomeggookConnector:
         return doc
 
     def call(self, params: dict[str, Any]) -> dict:
-        """One API call with bounded retries (transient faults) and bounded block waits (429)."""
-        attempt = 0
-        last = ""
-        while attempt <= self.s.max_retries:
-            try:
-                return self._once(params)
-            except _Blocked:
-                self._block_waits += 1
-                if self._block_waits > self.s.max_block_waits:
-                    raise self._fail("Domeggook rate limit: the API key is blocked (HTTP 429, over 180 calls"
-                                     f" a minute); gave up after {self.s.max_block_waits} waits")
-                time.sleep(self.s.block_backoff_s)
-            except _Retryable as e:
-                last = str(e)
-                time.sleep(self.retry.delay(attempt, e.retry_after))
-                attempt += 1
-        raise self._fail(f"Domeggook request failed after {self.s.max_retries + 1} attempts: {last}")
+        """One API call with bounded retries (transient faults) and bounded block waits (429,
+        which do not use up a retry)."""
+
+        def attempt(_n: int) -> dict:
+            while True:
+                try:
+                    return self._once(params)
+                except _Blocked:
+                    self._block_waits += 1
+                    if self._block_waits > self.s.max_block_waits:
+                        raise self._fail("Domeggook rate limit: the API key is blocked (HTTP 429,"
+                                         " over 180 calls a minute); gave up after "
+                                         f"{self.s.max_block_waits} waits")
+                    time.sleep(self.s.block_backoff_s)
+
+        try:
+            return self.retry.run(attempt)
+        except RetriesExhausted as e:
+            raise self._fail(f"Domeggook request failed after {e.attempts} attempts: "
+                             f"{e.last}") from None
 
     # ----------------------------------------------------------------- sync
 

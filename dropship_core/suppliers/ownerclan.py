@@ -24,9 +24,10 @@ from typing import Any
 
 import httpx
 
+from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenBucket, make_client,
+                                redact, short)
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT, CanonicalProduct, Variant
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
-from dropship_core.suppliers.remote_http import Pacer, RetryPolicy, make_client, redact, short
 
 PRODUCTION_AUTH_URL = "https://auth.ownerclan.com/auth"
 PRODUCTION_API_URL = "https://api.ownerclan.com/v1/graphql"
@@ -65,12 +66,6 @@ PING = "query Ping { allItems(first: 1) { pageInfo { hasNextPage } } }"
 _STATUS = {"available": STATUS_ACTIVE, "soldout": STATUS_SOLDOUT, "unavailable": STATUS_SOLDOUT,
            "discontinued": STATUS_DELETED}
 _AUTH_WORDS = ("unauthenticated", "unauthorized", "jwt", "token", "인증")
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: str | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class _AuthExpired(Exception):
@@ -207,8 +202,9 @@ class OwnerClanConnector:
             raise SupplierError(f"{supplier_key}: OwnerClan username and password are required")
         self.supplier_key = supplier_key
         self.s = settings
-        self.retry = RetryPolicy(settings.max_retries, settings.backoff_base_s, settings.max_backoff_s)
-        self.pacer = Pacer(settings.min_interval_s)
+        self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
+                                             settings.max_backoff_s)
+        self.pacer = TokenBucket.interval(settings.min_interval_s)
         self.client = make_client(settings.timeout_s, transport)
         self._token: str | None = None
         self.requests = 0
@@ -222,29 +218,30 @@ class OwnerClanConnector:
     def authenticate(self) -> str:
         body = {"service": "ownerclan", "userType": "seller", "username": self.s.username,
                 "password": self.s.password}
-        last = ""
-        for attempt in range(self.s.max_retries + 1):
+
+        def attempt(_n: int) -> str:
             self.pacer.wait()
             self.auth_calls += 1
             try:
                 resp = self.client.post(self.s.auth_url, json=body)
             except httpx.HTTPError as e:
-                last = f"auth request failed: {type(e).__name__}"
-                time.sleep(self.retry.delay(attempt))
-                continue
+                raise Retryable(f"auth request failed: {type(e).__name__}")
             if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"auth HTTP {resp.status_code}"
-                time.sleep(self.retry.delay(attempt, resp.headers.get("retry-after")))
-                continue
+                raise Retryable(f"auth HTTP {resp.status_code}", resp.headers.get("retry-after"))
             if resp.status_code != 200:
                 raise self._fail(f"OwnerClan authentication refused (HTTP {resp.status_code}): "
                                  f"{short(resp.text)}")
             token = resp.text.strip().strip('"')
             if token.count(".") != 2:
                 raise self._fail("OwnerClan authentication returned no JWT")
-            self._token = token
             return token
-        raise self._fail(f"OwnerClan authentication failed after {self.s.max_retries + 1} attempts: {last}")
+
+        try:
+            self._token = self.retry.run(attempt)
+        except RetriesExhausted as e:
+            raise self._fail(f"OwnerClan authentication failed after {e.attempts} attempts: "
+                             f"{e.last}") from None
+        return self._token
 
     def _once(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         if self._token is None:
@@ -259,58 +256,60 @@ class OwnerClanConnector:
             resp = self.client.post(self.s.api_url, json={"query": query, "variables": variables},
                                     headers={"Authorization": f"Bearer {self._token}"})
         except httpx.TimeoutException as e:
-            raise _Retryable(f"timeout ({type(e).__name__})")
+            raise Retryable(f"timeout ({type(e).__name__})")
         except httpx.HTTPError as e:
-            raise _Retryable(f"connection error ({type(e).__name__})")
+            raise Retryable(f"connection error ({type(e).__name__})")
         if resp.status_code == 401:
             raise _AuthExpired(short(resp.text))
         if resp.status_code == 429 or resp.status_code >= 500:
-            raise _Retryable(f"HTTP {resp.status_code}", resp.headers.get("retry-after"))
+            raise Retryable(f"HTTP {resp.status_code}", resp.headers.get("retry-after"))
         if resp.status_code >= 400:
             raise self._fail(f"OwnerClan HTTP {resp.status_code}: {short(resp.text)}")
         try:
             doc = resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _Retryable(f"malformed JSON response ({len(resp.content)} bytes)")
+            raise Retryable(f"malformed JSON response ({len(resp.content)} bytes)")
         if not isinstance(doc, dict):
-            raise _Retryable("response is not a JSON object")
+            raise Retryable("response is not a JSON object")
         errors = doc.get("errors") or []
         if errors:
             msgs = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
             codes = " ".join(str((e.get("extensions") or {}).get("code", "")) for e in errors if isinstance(e, dict))
             low = f"{msgs} {codes}".lower()
             if "too many requests" in low:
-                raise _Retryable("rate limited: Too many requests.")
+                raise Retryable("rate limited: Too many requests.")
             if any(w in low for w in _AUTH_WORDS):
                 raise _AuthExpired(msgs)
             if "internal_server_error" in low or "internal server error" in low:
-                raise _Retryable(f"GraphQL server error: {short(msgs)}")
+                raise Retryable(f"GraphQL server error: {short(msgs)}")
             raise self._fail(f"OwnerClan GraphQL error: {short(msgs, 500)}")
         data = doc.get("data")
         if not isinstance(data, dict):
-            raise _Retryable("response has no data")
+            raise Retryable("response has no data")
         return data
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One GraphQL operation with bounded retries; re-authenticates once if the token expired."""
+        """One GraphQL operation with bounded retries; re-authenticates once if the token expired
+        (the re-authentication does not use up a retry)."""
         variables = variables or {}
         reauthed = False
-        last = ""
-        attempt = 0
-        while attempt <= self.s.max_retries:
-            try:
-                return self._once(query, variables)
-            except _AuthExpired as e:
-                if reauthed:
-                    raise self._fail(f"OwnerClan rejected a fresh token: {short(str(e))}")
-                reauthed = True
-                self._token = None
-                continue  # re-auth does not use up a retry
-            except _Retryable as e:
-                last = str(e)
-                time.sleep(self.retry.delay(attempt, e.retry_after))
-                attempt += 1
-        raise self._fail(f"OwnerClan request failed after {self.s.max_retries + 1} attempts: {last}")
+
+        def attempt(_n: int) -> dict[str, Any]:
+            nonlocal reauthed
+            while True:
+                try:
+                    return self._once(query, variables)
+                except _AuthExpired as e:
+                    if reauthed:
+                        raise self._fail(f"OwnerClan rejected a fresh token: {short(str(e))}")
+                    reauthed = True
+                    self._token = None
+
+        try:
+            return self.retry.run(attempt)
+        except RetriesExhausted as e:
+            raise self._fail(f"OwnerClan request failed after {e.attempts} attempts: "
+                             f"{e.last}") from None
 
     # ----------------------------------------------------------------- sync
 

@@ -15,7 +15,7 @@ import httpx
 from dropship_core.markets import builders as b
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.esm import EsmClient
-from dropship_core.markets.http import RetryPolicy
+from dropship_core.http import RetryPolicy
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.smartstore import SmartStoreClient
 from dropship_sandbox import coupang as sb_coupang

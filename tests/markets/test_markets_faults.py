@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dropship_core.markets.http import RetryPolicy, TokenBucket, parse_retry_after
+from dropship_core.http import RetryPolicy, TokenBucket, parse_retry_after
 from dropship_core.markets.sync import summarize, sync_listing, sync_many
 from markets_testkit import (MemoryRecorder, PgRecorder, Sleeper, insert_product, make_entry,
                          make_listing, set_listing)

@@ -11,7 +11,7 @@ from dropship_app import markets_cli as cli
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.errors import MarketError
 from dropship_core.markets.esm import EsmClient
-from dropship_core.markets.http import RetryPolicy
+from dropship_core.http import RetryPolicy
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.smartstore import SmartStoreClient
 from dropship_core.markets.sync import sync_listing

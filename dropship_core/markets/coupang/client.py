@@ -13,8 +13,9 @@ from urllib.parse import quote
 
 import httpx
 
+from dropship_core.http import BaseClient, RetryPolicy, response_body
 from dropship_core.markets.errors import MarketAuthError, MarketError
-from dropship_core.markets.http import MarketHttp, RetryPolicy, response_body
+from dropship_core.markets.http import MarketHttp
 from dropship_core.markets.names import COUPANG
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, Secret, SellerSettings
 
@@ -67,7 +68,8 @@ def parse_coupang_error(resp: httpx.Response, method: str, path: str) -> MarketE
                if isinstance(details, list) else None)
 
 
-class CoupangClient:
+class CoupangClient(BaseClient):
+    repr_fields = ("vendor_id",)
     market = COUPANG
 
     def __init__(self, access_key: str, secret_key: str, vendor_id: str,
@@ -89,18 +91,6 @@ class CoupangClient:
                                retry=retry, parse_error=parse_coupang_error, sleep=sleep,
                                default_headers={"Content-Type": "application/json;charset=UTF-8",
                                                 "X-Requested-By": vendor_id})
-
-    def __repr__(self) -> str:
-        return f"CoupangClient(base_url={self.http.base_url!r}, vendor_id={self.vendor_id!r})"
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         return {"Authorization": authorization(self.access_key, self._secret.get(), method, path,

@@ -1,7 +1,6 @@
 """Naver Commerce API (SmartStore): signing, token, products.
 
-Wire facts: /work/shared/contracts/marketplaces-and-suppliers.md section 2 (docs/markets.md has
-the user-facing summary). Base URL `https://api.commerce.naver.com/external`.
+Wire facts: the marketplace contract, section 2 (docs/markets.md has the user-facing summary). Base URL `https://api.commerce.naver.com/external`.
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from typing import Any, Callable
 import bcrypt
 import httpx
 
+from dropship_core.http import BaseClient, RetryPolicy, response_body
 from dropship_core.markets.errors import MarketAuthError, MarketError
-from dropship_core.markets.http import MarketHttp, RetryPolicy, response_body
+from dropship_core.markets.http import MarketHttp
 from dropship_core.markets.names import SMARTSTORE
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, Secret, SellerSettings
 
@@ -80,7 +80,8 @@ def _naver_retryable(resp: httpx.Response) -> bool:
     return True
 
 
-class SmartStoreClient:
+class SmartStoreClient(BaseClient):
+    repr_fields = ("client_id",)
     market = SMARTSTORE
 
     def __init__(self, client_id: str, client_secret: str, base_url: str | None = None, *,
@@ -105,18 +106,6 @@ class SmartStoreClient:
         self._token_lock = threading.Lock()
         self.tokens_issued = 0
         self.image_fetch_timeout = image_fetch_timeout
-
-    def __repr__(self) -> str:
-        return f"SmartStoreClient(base_url={self.http.base_url!r}, client_id={self.client_id!r})"
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- auth ------------------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ from typing import Any, Callable
 import httpx
 import jwt
 
+from dropship_core.http import BaseClient, RetryPolicy, TokenBucket, response_body
 from dropship_core.markets.errors import MarketAuthError, MarketError
-from dropship_core.markets.http import MarketHttp, RetryPolicy, TokenBucket, response_body
+from dropship_core.markets.http import MarketHttp
 from dropship_core.markets.names import GMARKET
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, Secret, SellerSettings
 
@@ -76,7 +77,8 @@ def parse_esm_error(resp: httpx.Response, method: str, path: str) -> MarketError
                path=path)
 
 
-class EsmClient:
+class EsmClient(BaseClient):
+    repr_fields = ("master_id",)
     market = GMARKET
 
     def __init__(self, master_id: str, secret_key: str, site_ids: str,
@@ -95,18 +97,6 @@ class EsmClient:
                                connect_timeout=connect_timeout, rate=rate, burst=burst,
                                retry=retry, parse_error=parse_esm_error, sleep=sleep)
         self.search_bucket = TokenBucket(search_per_minute / 60.0, 1.0, sleep=sleep)
-
-    def __repr__(self) -> str:
-        return f"EsmClient(base_url={self.http.base_url!r}, master_id={self.master_id!r})"
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         token = make_jwt(self.master_id, self._secret.get(), self.site_ids, self.issuer)

@@ -5,6 +5,7 @@ import os
 import dagster as dg
 
 from dropship_resources.llm import LLMResource, MemoryResource
+from dropship_resources.evidence import market_search_from_env
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
@@ -36,12 +37,24 @@ def llm_resource_from_env() -> LLMResource:
     )
 
 
+def memory_resource_from_env() -> MemoryResource:
+    """Semantic memory embeds with OpenAI when EMBEDDING_PROVIDER=openai (key via dg.EnvVar), else
+    with the offline hash; the two never share an index."""
+    openai_llm = os.environ.get("LLM_PROVIDER") == "openai" and os.environ.get("OPENAI_API_KEY")
+    provider = os.environ.get("EMBEDDING_PROVIDER") or ("openai" if openai_llm else "hash")
+    return MemoryResource(embedding_provider=provider, openai_api_key=_secret("OPENAI_API_KEY"),
+                          openai_base_url=os.environ.get("OPENAI_BASE_URL") or os.environ.get("LLM_BASE_URL") or None,
+                          embedding_model=os.environ.get("EMBEDDING_MODEL") or "text-embedding-3-small",
+                          embedding_dim=int(os.environ.get("EMBEDDING_DIM") or 256))
+
+
 RESOURCES = {
     "store": store_resource,
     "suppliers": suppliers_resource,
     "pricing": pricing_resource,
     "marketplaces": marketplaces_from_env(),
     "llm": llm_resource_from_env(),
-    "memory": MemoryResource(),
+    "memory": memory_resource_from_env(),
+    "market_search": market_search_from_env(),
     **remote_supplier_resources(),
 }

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from dropship_core.ai.llm import DEFAULT_KRW_PER_USD, LLMClient, SpendCap
 from dropship_core.ai.llm_cache import PROMPT_VERSION, EnrichBatchReport, LLMCache, enrich_batch
+from dropship_core.ai.embeddings import HashEmbedder, OpenAIEmbedder
 from dropship_core.ai.memory import AgentChatMemory, MemoryBackends, MemoryRetrieval, build_memory
 
 
@@ -83,13 +84,28 @@ class MemoryResource(dg.ConfigurableResource):
     upstash_vector_rest_url: Optional[str] = None
     upstash_vector_rest_token: Optional[str] = Field(default=None, description="dg.EnvVar('UPSTASH_VECTOR_REST_TOKEN')")
     ttl_seconds: Optional[int] = Field(default=None, description="expiry of Redis conversations")
+    embedding_provider: str = Field(default="hash", description="hash (offline n-grams) | openai")
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dim: int = 256
+    openai_api_key: Optional[str] = Field(default=None, description="dg.EnvVar('OPENAI_API_KEY'), for openai")
+    openai_base_url: Optional[str] = None
 
-    def get_backends(self) -> MemoryBackends:
+    def embedder(self):
+        if self.embedding_provider == "openai":
+            if not self.openai_api_key:
+                raise ValueError("embedding_provider 'openai' needs openai_api_key")
+            return OpenAIEmbedder(self.openai_api_key, self.embedding_model, self.embedding_dim, self.openai_base_url)
+        if self.embedding_provider != "hash":
+            raise ValueError(f"unknown embedding_provider {self.embedding_provider!r}")
+        return HashEmbedder(self.embedding_dim)
+
+    def get_backends(self, default_dsn: str | None = None) -> MemoryBackends:
+        """`default_dsn`: the product store's database when `database_url` is not set."""
         return build_memory(
-            self.backend, self.vector_backend, dsn=self.database_url, redis_url=self.redis_url,
+            self.backend, self.vector_backend, dsn=self.database_url or default_dsn, redis_url=self.redis_url,
             upstash_redis_url=self.upstash_redis_rest_url, upstash_redis_token=self.upstash_redis_rest_token,
             upstash_vector_url=self.upstash_vector_rest_url, upstash_vector_token=self.upstash_vector_rest_token,
-            ttl_seconds=self.ttl_seconds)
+            ttl_seconds=self.ttl_seconds, embedder=self.embedder())
 
     def agent_memory(self, agent_name: str, context_id: str) -> AgentChatMemory:
         return AgentChatMemory(agent_name, context_id, self.get_backends())

@@ -87,6 +87,7 @@ class Row:
     evidence: MarketEvidence | None = None
     sales_per_day: float | None = None  # our orders on this market, when collected
     supplier_velocity: float | None = None  # units/day the supplier's stock falls (all its sellers)
+    price_override: int | None = None  # an approved price the listing has not picked up yet
 
     @property
     def key(self) -> tuple[Any, str]:
@@ -108,7 +109,8 @@ def to_row(d: dict[str, Any]) -> Row | None:
         title=listing.get("title") or raw.get("name", ""), state=listing.get("state", "active"),
         status=d.get("status"), seller_code=listing.get("seller_code", ""),
         evidence=ev if isinstance(ev, MarketEvidence) or ev is None else MarketEvidence(**ev),
-        sales_per_day=d.get("sales_per_day"), supplier_velocity=d.get("supplier_velocity"))
+        sales_per_day=d.get("sales_per_day"), supplier_velocity=d.get("supplier_velocity"),
+        price_override=d.get("price_override"))
 
 
 @dataclass
@@ -215,8 +217,8 @@ def price_recommendations(rows: list[Row], g: Guardrails, day_start_prices: dict
                           now: float | None = None) -> list[dict[str, Any]]:
     out = []
     for r in rows:
-        if r.state != "active":
-            continue
+        if r.state != "active" or (r.price_override and r.price_override != r.price):
+            continue  # not for sale, or an approved price is on its way to the listing
         rec = recommend_price(r, g, (day_start_prices or {}).get(r.key), now)
         if rec is not None:
             out.append(rec)

@@ -135,7 +135,7 @@ def listing_rows_from_store(store_rows: Iterable[dict[str, Any]],
             out.append({"product_id": pid, "supplier_key": s.get("supplier_key", ""), "market": market,
                         "listing": md["listing"], "raw_data": s.get("raw_data") or {}, "status": md.get("status"),
                         "evidence": _evidence(ev) if ev else None, "sales_per_day": (sales or {}).get(pid),
-                        "supplier_velocity": (velocity or {}).get(pid)})
+                        "supplier_velocity": (velocity or {}).get(pid), "price_override": md.get("price_override")})
     return out
 
 
@@ -158,7 +158,7 @@ def input_digest(market: str, listing_rows: list[dict[str, Any]], g: Guardrails,
         lst, ev = d.get("listing") or {}, d.get("evidence")
         doc = [d["product_id"], lst.get("price"), lst.get("stock"), lst.get("state"), d.get("status"),
                (d.get("raw_data") or {}).get("cost"), (d.get("raw_data") or {}).get("shipping_fee"),
-               lst.get("category_path"), d.get("sales_per_day"), d.get("supplier_velocity")]
+               lst.get("category_path"), d.get("sales_per_day"), d.get("supplier_velocity"), d.get("price_override")]
         if ev is not None:
             doc += [ev.lowest_price, ev.seller_count, ev.band_low, ev.band_high, ev.median_price]
         h.update(json.dumps(doc, default=str).encode())

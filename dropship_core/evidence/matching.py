@@ -38,8 +38,12 @@ def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s or "").lower()
 
 
+PROMO_WORDS = ("최저가", "특가", "무료배송", "당일발송", "당일출고", "정품", "신상", "인기", "초특가", "best", "hot")
+
+
 def clean_name(name: str) -> str:
     s = _PROMO.sub(" ", _norm(name))
+    s = " ".join(w for w in s.split() if w not in PROMO_WORDS)
     s = _UNIT.sub(" ", s)
     s = _COUNT.sub(" ", s)
     return " ".join(s.split())

@@ -253,8 +253,9 @@ def rules_answer(question: str, parsed: Parsed, facts: dict[str, Any], known_sup
 
 async def aanswer(question: str, store_rows: list[dict[str, Any]], memory: MemoryBackends,
                   context_id: str = "default", agent: str | None = None, client: LLMClient | None = None,
-                  guardrails: Guardrails | None = None) -> AskAnswer:
-    suppliers = suppliers_of(store_rows)
+                  guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None) -> AskAnswer:
+    """`supplier_names`: supplier key -> display name (suppliers.yaml), so "다온리빙" finds excel-daon."""
+    suppliers = {**suppliers_of(store_rows), **{k: v for k, v in (supplier_names or {}).items() if v}}
     parsed = None
     if client is not None and client.provider != "offline":
         parsed = parse_with_llm(client, question, suppliers)
@@ -279,6 +280,6 @@ async def aanswer(question: str, store_rows: list[dict[str, Any]], memory: Memor
 
 def answer(question: str, store_rows: list[dict[str, Any]], memory: MemoryBackends, context_id: str = "default",
            agent: str | None = None, client: LLMClient | None = None,
-           guardrails: Guardrails | None = None) -> AskAnswer:
+           guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None) -> AskAnswer:
     """Synchronous entry point (the CLI); see `aanswer`."""
-    return asyncio.run(aanswer(question, store_rows, memory, context_id, agent, client, guardrails))
+    return asyncio.run(aanswer(question, store_rows, memory, context_id, agent, client, guardrails, supplier_names))

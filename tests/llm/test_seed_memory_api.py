@@ -63,7 +63,17 @@ def check(result, context_id):
     assert workflow.add_decision("pricing", "price_recommendation", product_id=1)["workflow_id"] == workflow.workflow_id
 
 
-def test_seed_snippets_on_local_backends(pg_dsn, monkeypatch):
+@pytest.fixture
+def fresh_dsn(db_url):
+    """An empty, migrated schema of its own: other tests' memories would be related contexts too."""
+    from dropship_core.store import Store
+
+    Store(db_url)
+    return db_url
+
+
+def test_seed_snippets_on_local_backends(fresh_dsn, monkeypatch):
+    pg_dsn = fresh_dsn
     for k in UPSTASH_ENV + ("MEMORY_BACKEND", "VECTOR_BACKEND", "EMBEDDING_PROVIDER", "LLM_PROVIDER"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("DATABASE_URL", pg_dsn)
@@ -93,7 +103,8 @@ def test_seed_snippets_on_upstash(redis_url, monkeypatch):
     fr.flush()
 
 
-def test_openai_embeddings_get_their_own_index(pg_dsn, fake_llm, monkeypatch):
+def test_openai_embeddings_get_their_own_index(fresh_dsn, fake_llm, monkeypatch):
+    pg_dsn = fresh_dsn
     fake, srv = fake_llm
     for k in UPSTASH_ENV:
         monkeypatch.delenv(k, raising=False)

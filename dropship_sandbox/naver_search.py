@@ -214,39 +214,58 @@ def _round10(x: float) -> int:
 
 
 def market_from_products(products: list[dict[str, Any]], seed: int = 1) -> list[dict[str, Any]]:
-    """Offers for a catalog. Each product is {"name", "brand", "cost", "category_path"}; its share
-    of the market is fixed by a hash of its name and `seed`:
+    """Offers for a catalog. Each product is {"name", "brand", "cost", "category_path"}. One
+    market per distinct product: names equal after dropping promo text are the same product,
+    priced from the median of their costs (several wholesalers may carry it). Its share of the
+    market is fixed by a hash of the name and `seed`:
 
-    45% no offer; 35% exact offers priced 1.35-1.8 x cost; 7% a cheaper exact offer (1.15-1.25
-    x cost) among dearer ones; 13% decoys only (accessory, 2-pack bundle, used item). Every
-    product with offers also gets one decoy."""
-    offers: list[dict[str, Any]] = []
+    45% no offer; 35% exact offers priced 1.4-1.9 x cost (sellers who buy dearer than a
+    wholesale-sourcing dropshipper); 6% a cheaper exact offer (1.15-1.25 x cost) among dearer
+    ones; 14% decoys only (accessory, 2-pack bundle, used item). Every product with offers also
+    gets one decoy."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     for p in products:
-        name, brand, cost = str(p.get("name") or ""), str(p.get("brand") or ""), int(p.get("cost") or 0)
-        if not name or cost <= 0:
-            continue
-        h = hashlib.sha256(f"{seed}:{name}".encode()).digest()
-        bucket, r = h[0] * 100 // 256, [b / 255 for b in h[1:12]]
-        cats = [c for c in re.split(r"\s*>\s*", str(p.get("category_path") or "")) if c][:4]
-        base = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", name).strip()
-        title = base if not brand or brand in base else f"{brand} {base}"
-        pid = int.from_bytes(h[12:17], "big") % 10**11
-        decoys = [_offer(f"{title} 전용 보호 케이스", _round10(cost * 0.3), MALLS[h[17] % 10], str(pid + 1), 2, "", cats),
-                  _offer(f"{title} 2개 세트", _round10(cost * 2.4), MALLS[h[18] % 10], str(pid + 2), 2, brand, cats),
-                  _offer(title, _round10(cost * 0.7), "중고나라", str(pid + 3), 5, brand, cats)]
-        if bucket < 45:
-            continue
-        if bucket >= 87:
-            offers.extend(decoys)
-            continue
-        n = 1 + int(r[0] * 4)
-        prices = [cost * (1.35 + 0.45 * r[1 + i]) for i in range(n)]
-        if 80 <= bucket < 87:
-            prices.append(cost * (1.15 + 0.10 * r[6]))
-        for i, pr in enumerate(prices):
-            catalog = i == 0 and n >= 3
-            offers.append(_offer(title, _round10(pr), "네이버" if catalog else MALLS[(h[19] + i) % 10],
-                                 str(pid + 10 + i), 1 if catalog else 3, brand, cats,
-                                 hprice=_round10(max(prices) * 1.1) if catalog else None))
-        offers.append(decoys[int(r[7] * 3) % 3])
+        name = str(p.get("name") or "")
+        if name and int(p.get("cost") or 0) > 0:
+            groups.setdefault(_market_name(name), []).append(p)
+    offers: list[dict[str, Any]] = []
+    for title0, ps in sorted(groups.items()):
+        costs = sorted(int(p["cost"]) for p in ps)
+        offers.extend(_offers_for(title0, str(ps[0].get("brand") or ""), costs[len(costs) // 2],
+                                  str(ps[0].get("category_path") or ""), seed))
     return offers
+
+
+_PROMO_WORDS = ("최저가", "특가", "무료배송", "당일발송", "당일출고", "정품", "신상", "인기", "초특가")
+
+
+def _market_name(name: str) -> str:
+    base = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", name)
+    return " ".join(w for w in base.split() if w not in _PROMO_WORDS)
+
+
+def _offers_for(base: str, brand: str, cost: int, category_path: str, seed: int) -> list[dict[str, Any]]:
+    h = hashlib.sha256(f"{seed}:{base}".encode()).digest()
+    bucket, r = h[0] * 100 // 256, [b / 255 for b in h[1:12]]
+    cats = [c for c in re.split(r"\s*>\s*", category_path) if c][:4]
+    title = base if not brand or brand in base else f"{brand} {base}"
+    pid = int.from_bytes(h[12:17], "big") % 10**11
+    decoys = [_offer(f"{title} 전용 보호 케이스", _round10(cost * 0.3), MALLS[h[17] % 10], str(pid + 1), 2, "", cats),
+              _offer(f"{title} 2개 세트", _round10(cost * 2.4), MALLS[h[18] % 10], str(pid + 2), 2, brand, cats),
+              _offer(title, _round10(cost * 0.7), "중고나라", str(pid + 3), 5, brand, cats)]
+    if bucket < 45:
+        return []
+    if bucket >= 86:
+        return decoys
+    n = 1 + int(r[0] * 4)
+    prices = [cost * (1.4 + 0.5 * r[1 + i]) for i in range(n)]
+    if 80 <= bucket < 86:
+        prices.append(cost * (1.15 + 0.10 * r[6]))
+    out = []
+    for i, pr in enumerate(prices):
+        catalog = i == 0 and n >= 3
+        out.append(_offer(title, _round10(pr), "네이버" if catalog else MALLS[(h[19] + i) % 10],
+                          str(pid + 10 + i), 1 if catalog else 3, brand, cats,
+                          hprice=_round10(max(prices) * 1.1) if catalog else None))
+    out.append(decoys[int(r[7] * 3) % 3])
+    return out

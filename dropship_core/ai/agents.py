@@ -38,7 +38,7 @@ class Guardrails:
     min_change_pct: float = 3.0  # smaller moves are not worth a person's attention
     max_evidence_age_days: float = 3.0
     min_sellers_to_raise: int = 3  # raise toward the market only when several sellers price above us
-    raise_gap_pct: float = 15.0  # ... and the cheapest of them is at least this much above us
+    raise_gap_pct: float = 25.0  # ... and the cheapest of them this much above us (a raise risks sales)
     overstock: int = 50
     stock_cover_days: float = 7.0
 

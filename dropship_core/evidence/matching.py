@@ -5,8 +5,9 @@
 2. Compare on the `<b>`-stripped, unescaped title.
 3. A model code in our name must appear exactly in the item's title; brand/maker must agree when
    both sides have one; accessories, bundles, different counts or sizes are refused.
-4. Only new, on-sale items with a price (productType 1..3, lprice > 0) count; otherwise the word
-   overlap (token-set ratio) must reach `min_overlap`.
+4. Only new, on-sale items with a price (productType 1..3, lprice > 0) count, and the share of
+   our name's words found in the title (token-set ratio) must reach `min_overlap`: 0.85 by
+   default, since names that differ in one word of six (often the brand) are other products.
 
 `price_evidence(...)` turns the accepted items into lowest price, seller count and price band.
 """
@@ -92,7 +93,7 @@ class Match:
     reason: str
 
 
-def match(name: str, item: SearchItem, brand: str | None = None, min_overlap: float = 0.6) -> Match:
+def match(name: str, item: SearchItem, brand: str | None = None, min_overlap: float = 0.85) -> Match:
     """Accept `item` as the same product as ours (name, brand) or say why not."""
     if item.lprice is None:
         return Match(False, 0.0, "no price")
@@ -125,7 +126,7 @@ def match(name: str, item: SearchItem, brand: str | None = None, min_overlap: fl
 
 
 def price_evidence(name: str, items: list[SearchItem], brand: str | None = None,
-                   min_overlap: float = 0.6) -> dict[str, Any]:
+                   min_overlap: float = 0.85) -> dict[str, Any]:
     """Lowest price, seller count and band among the accepted items, plus what was refused and why."""
     accepted: list[SearchItem] = []
     refused: dict[str, int] = {}

@@ -32,7 +32,7 @@ def product_terms(p: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 def market_price_rows(products: list[dict[str, Any]], client: NaverShopSearch, display: int = 100,
-                      min_overlap: float = 0.6) -> EvidenceRun:
+                      min_overlap: float = 0.85) -> EvidenceRun:
     """One market_prices row per product that could be searched; products are skipped (with a
     counted reason) when they have no name or the budget ran out. Errors stop nothing else."""
     out = EvidenceRun()

@@ -32,9 +32,9 @@ OFFERS = [
     offer("코멧 스테인리스 진공 텀블러 TB-500", 12000, "쿠팡", "1", 3, "코멧"),
     offer("코멧 진공 텀블러 TB-500 스테인리스", 13500, "11번가", "2", 2, "코멧"),
     offer("코멧 스테인리스 진공 텀블러 TB-500 전용 케이스", 3000, "G마켓", "3", 2),
-    offer("리빙웰 접이식 수납박스 LB-30", 8000, "리빙마켓", "4", 3, "리빙웰"),
-    offer("리빙웰 접이식 수납박스 LB-30", 8500, "홈앤데코", "5", 2, "리빙웰"),
-    offer("리빙웰 접이식 수납박스 LB-30 정리함", 9000, "SSG닷컴", "6", 2, "리빙웰"),
+    offer("리빙웰 접이식 수납박스 LB-30", 9000, "리빙마켓", "4", 3, "리빙웰"),
+    offer("리빙웰 접이식 수납박스 LB-30", 9500, "홈앤데코", "5", 2, "리빙웰"),
+    offer("리빙웰 접이식 수납박스 LB-30 정리함", 10000, "SSG닷컴", "6", 2, "리빙웰"),
     offer("데일리온 캔버스 에코백 대형 전용 파우치", 2000, "옥션", "7", 2),
     offer("데일리온 캔버스 에코백 대형 2개 세트", 9900, "위메프", "8", 2, "데일리온"),
 ]
@@ -76,7 +76,7 @@ def test_recommendations_come_from_market_evidence_and_a_second_run_writes_nothi
         mp = {r[0]: r[1:] for r in c.execute(
             "SELECT s.supplier_item_id, mp.lowest_price, mp.seller_count, mp.matched, mp.evidence->'refused'"
             " FROM market_prices mp JOIN source_data s ON s.id = mp.product_id WHERE mp.market = 'smartstore'")}
-    assert mp["A1"][:3] == (12000, 2, 2) and mp["B1"][:3] == (8000, 3, 3)
+    assert mp["A1"][:3] == (12000, 2, 2) and mp["B1"][:3] == (9000, 3, 3)
     assert mp["C1"][0] is None and mp["C1"][3]["accessory"] == 1 and mp["C1"][3]["quantity or bundle differs"] == 1
     assert mp["D1"][0] is None
     # one search per normalised query although three markets list each product

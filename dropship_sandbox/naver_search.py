@@ -195,6 +195,21 @@ def create_app(**kw: Any) -> Starlette:
     return NaverSearchSandbox(**kw).app
 
 
+def seed_from_store(sandbox_url: str, database_url: str, seed: int = 7) -> int:
+    """Demo set-up: give the sandbox a market built from the products in the store, over HTTP."""
+    import httpx
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        products = [{"name": n, "brand": b, "cost": c, "category_path": ""} for n, b, c in conn.execute(
+            "SELECT raw_data->>'name', coalesce(raw_data->>'brand', raw_data->>'manufacturer'),"
+            " (raw_data->>'cost')::numeric::int FROM source_data WHERE status <> 'deleted'"
+            " AND jsonb_typeof(raw_data->'cost') = 'number'")]
+    r = httpx.post(f"{sandbox_url}/__market_from_products", json={"products": products, "seed": seed}, timeout=60)
+    r.raise_for_status()
+    return int(r.json()["offers"])
+
+
 # ---- a plausible market for a catalog -----------------------------------------------------------
 
 MALLS = ("쿠팡", "11번가", "G마켓", "옥션", "SSG닷컴", "위메프", "리빙마켓", "홈앤데코", "생활백화점", "스마트몰")

@@ -102,6 +102,18 @@ def test_recommendations_come_from_market_evidence_and_a_second_run_writes_nothi
     assert counts(db) == before  # same inputs: zero agent events
     assert all(m["price_recommendations"]["inputs_unchanged"] for m in md.values())
 
+    # the search secret is nowhere in the runs, their logs or the stored evidence
+    from dropship_sandbox.naver_search import SANDBOX_CLIENT_SECRET
+
+    inst = world["instance"]
+    for run in inst.get_runs():
+        text = str(run) + "".join(str(e) for e in inst.all_logs(run.run_id))
+        assert SANDBOX_CLIENT_SECRET not in text
+    with psycopg.connect(db) as c:
+        dump = str(c.execute("SELECT json_agg(m) FROM market_prices m").fetchone()[0]) + str(
+            c.execute("SELECT json_agg(b) FROM search_call_budget b").fetchone()[0])
+    assert SANDBOX_CLIENT_SECRET not in dump
+
     # decisions were written to semantic memory and can be read back
     hits = asyncio.run(memory_from_env().vectors.search_similar_memories("코멧 텀블러 price 12,000", k=3,
                                                                          agent_name="conductor"))

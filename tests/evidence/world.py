@@ -3,6 +3,8 @@ the assets from supplier_catalog to the agents, materialised in-process against 
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 from openpyxl import Workbook
 
@@ -32,9 +34,12 @@ def write_xlsx(path, rows) -> None:
 
 
 def resources(db_url: str, suppliers_yaml: str, search_url: str, llm: LLMResource | None = None) -> dict:
+    """The search secret comes from the environment (dg.EnvVar), as in production."""
+    os.environ["NAVER_SEARCH_CLIENT_SECRET"] = SANDBOX_CLIENT_SECRET
     return {"store": StoreResource(database_url=db_url), "suppliers": SuppliersResource(config_path=suppliers_yaml),
             "pricing": PricingResource(), "llm": llm or LLMResource(), "memory": MemoryResource(),
-            "market_search": MarketSearchResource(client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET,
+            "market_search": MarketSearchResource(client_id=SANDBOX_CLIENT_ID,
+                                                  client_secret=dg.EnvVar("NAVER_SEARCH_CLIENT_SECRET"),
                                                   base_url=search_url)}
 
 

@@ -64,12 +64,20 @@ def _run(url, accounts, stack, quiet) -> int:
         res = sync_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
         _report(res, f"product_sync[{key}]", failures, quiet)
+    if "naver_search" in stack.servers:
+        from dropship_sandbox.naver_search import seed_from_store
+
+        print(f"market search sandbox: {seed_from_store(stack.servers['naver_search'].url, url)} offers")
+    evidence_job = defs.resolve_job_def("market_evidence")
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
             res = listings_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
             _report(res, f"publish_listings[{market}|{key}]", failures, quiet)
+            res = evidence_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
+                                                  run_config=quiet_logs)
+            _report(res, f"market_evidence[{market}|{key}]", failures, quiet)
     # the agents per market, then the analytics models and the seller's report
     agents = defs.resolve_job_def("market_agents")
     for market in MARKETS:
@@ -104,7 +112,7 @@ def _run(url, accounts, stack, quiet) -> int:
         print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
     if report_path:
         print(f"\nanalytics report: {report_path}")
-    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
+    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + 2 * len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
           f"open the UI with `make dev` to see them.")
     if failures:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)

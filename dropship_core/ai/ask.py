@@ -108,7 +108,9 @@ def _matching_products(words: list[str], store_rows: list[dict[str, Any]]) -> li
 
 
 def compute_facts(question: str, store_rows: list[dict[str, Any]], parsed: Parsed,
-                  guardrails: Guardrails | None = None) -> dict[str, Any]:
+                  guardrails: Guardrails | None = None,
+                  evidence: dict[str, dict[Any, dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """`evidence`: market -> product id -> market_prices row (lowest comparable price, age)."""
     g = guardrails or Guardrails()
     rows = [s for s in store_rows if not parsed.supplier or s.get("supplier_key") == parsed.supplier]
     views = listing_views(rows, g, parsed.market)
@@ -130,6 +132,14 @@ def compute_facts(question: str, store_rows: list[dict[str, Any]], parsed: Parse
         losing = sorted((v for v in views if v["margin_rate"] < v["min_margin"]), key=lambda v: v["margin_rate"])
         facts["losing_margin"] = {"total": len(losing), "negative": sum(1 for v in losing if v["margin_krw"] < 0),
                                   "examples": losing[:10], "checked": len(views)}
+        if evidence is not None:
+            under = []
+            for v in views:
+                ev = (evidence.get(v["market"]) or {}).get(v["product_id"])
+                if ev and ev.get("lowest_price") and v["break_even"] and ev["lowest_price"] < v["break_even"]:
+                    under.append({**v, "market_lowest": ev["lowest_price"], "sellers": ev.get("seller_count")})
+            under.sort(key=lambda v: v["market_lowest"] / v["break_even"])
+            facts["market_below_break_even"] = {"total": len(under), "examples": under[:10]}
     elif measure in ("margin", "overview", None) and views:
         facts["margin_after_fees"] = {"avg_rate": round(sum(v["margin_rate"] for v in views) / len(views), 4),
                                       "avg_krw": round(sum(v["margin_krw"] for v in views) / len(views))}
@@ -191,6 +201,16 @@ def _answer_losing(f: dict[str, Any], p: Parsed, lang: str) -> list[str]:
         lines.append(f"- {v['name']} ({v['seller_code']}, {v['market']}): {_won(v['price'])}, "
                      f"{'마진' if lang == 'ko' else 'margin'} {_won(v['margin_krw'])} ({v['margin_rate'] * 100:.1f}%), "
                      f"{'손익분기' if lang == 'ko' else 'break-even'} {_won(v['break_even'])}")
+    mb = f.get("market_below_break_even")
+    if mb is not None:
+        lines.append(f"{mb['total']:,}건은 시장 최저가가 손익분기 가격보다 낮아, 맞추면 마진을 잃습니다 (market_prices 기준)."
+                     if lang == "ko" else
+                     f"{mb['total']:,} listings face a cheapest comparable market price below their break-even "
+                     f"price: matching it would lose margin (from market_prices).")
+        for v in mb["examples"][:5]:
+            lines.append(f"- {v['name']} ({v['seller_code']}, {v['market']}): {_won(v['price'])}, "
+                         f"{'시장 최저' if lang == 'ko' else 'market lowest'} {_won(v['market_lowest'])}, "
+                         f"{'손익분기' if lang == 'ko' else 'break-even'} {_won(v['break_even'])}")
     lines.append(MARGIN_DEF[lang])
     return lines
 
@@ -253,8 +273,10 @@ def rules_answer(question: str, parsed: Parsed, facts: dict[str, Any], known_sup
 
 async def aanswer(question: str, store_rows: list[dict[str, Any]], memory: MemoryBackends,
                   context_id: str = "default", agent: str | None = None, client: LLMClient | None = None,
-                  guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None) -> AskAnswer:
-    """`supplier_names`: supplier key -> display name (suppliers.yaml), so "다온리빙" finds excel-daon."""
+                  guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None,
+                  evidence: dict[str, dict[Any, dict[str, Any]]] | None = None) -> AskAnswer:
+    """`supplier_names`: supplier key -> display name (suppliers.yaml), so "다온리빙" finds excel-daon.
+    `evidence`: market -> product id -> market_prices row, when the store has them."""
     suppliers = {**suppliers_of(store_rows), **{k: v for k, v in (supplier_names or {}).items() if v}}
     parsed = None
     if client is not None and client.provider != "offline":
@@ -266,7 +288,7 @@ async def aanswer(question: str, store_rows: list[dict[str, Any]], memory: Memor
     agent_name = agent or f"ask:{intent}"
     chat = AgentChatMemory(agent_name, context_id, memory)
     recalled = await chat.get_relevant_context(question, include_summary=True, k=3)
-    facts = compute_facts(question, store_rows, parsed, guardrails)
+    facts = compute_facts(question, store_rows, parsed, guardrails, evidence)
     similar = [h for h in recalled["similar_memories"] if h.score > 0.3]
     note = similar[0].content.replace("\n", " ")[:160] if similar else None
     text, answered = rules_answer(question, parsed, facts, sorted(suppliers), note)
@@ -280,6 +302,8 @@ async def aanswer(question: str, store_rows: list[dict[str, Any]], memory: Memor
 
 def answer(question: str, store_rows: list[dict[str, Any]], memory: MemoryBackends, context_id: str = "default",
            agent: str | None = None, client: LLMClient | None = None,
-           guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None) -> AskAnswer:
+           guardrails: Guardrails | None = None, supplier_names: dict[str, str] | None = None,
+           evidence: dict[str, dict[Any, dict[str, Any]]] | None = None) -> AskAnswer:
     """Synchronous entry point (the CLI); see `aanswer`."""
-    return asyncio.run(aanswer(question, store_rows, memory, context_id, agent, client, guardrails, supplier_names))
+    return asyncio.run(aanswer(question, store_rows, memory, context_id, agent, client, guardrails, supplier_names,
+                               evidence))

@@ -118,3 +118,20 @@ def test_category_votes():
     votes = category_votes(OFFERS + [{**OFFERS[0], "category4": "탁상용선풍기"}])
     assert votes[0] == ("디지털/가전>계절가전>선풍기>휴대용선풍기", 7)
     assert votes[1] == ("디지털/가전>계절가전>선풍기>탁상용선풍기", 1)
+
+
+def test_per_second_limit_is_backed_off_and_counted():
+    from dropship_sandbox.naver_search import NaverSearchSandbox
+
+    try:
+        from dropship_sandbox.serve import ServerThread
+    except ImportError:
+        from dropship_core.sandbox.serve import ServerThread
+    sb = NaverSearchSandbox(per_second=1, offers=OFFERS)
+    with ServerThread(sb.app) as srv:
+        c = client(srv)
+        c.search("핸디")
+        res = c.search("선풍기")  # the second within a second gets 429/012; the client waits and retries
+        assert res.items and c.calls == 3
+        assert sb.status_counts[429] == 1 and sb.status_counts[200] == 2
+        assert sum(c.budget.calls.values()) == 3  # every HTTP call counts against the day's budget

@@ -205,3 +205,15 @@ def test_main_without_database_uses_process_memory(capsys, monkeypatch):
     assert main(["ask", "시장 카테고리 현황"], lambda a: ROWS) == 0
     captured = capsys.readouterr()
     assert "상품 4개" in captured.out and "not kept" in captured.err
+
+
+def test_losing_margin_names_listings_the_market_undercuts_below_break_even(pg_dsn):
+    """With market_prices rows, the answer also lists where matching the market would lose margin."""
+    mem = build_memory("postgres", "postgres", dsn=pg_dsn)
+    # excel-acme 에이스 머그 on coupang: cost 3000, break-even 3000 / (1 - 0.108 - 0.05) = 3562.9 -> 3570
+    evidence = {"coupang": {22: {"lowest_price": 3400, "seller_count": 3}, 12: {"lowest_price": 9900}}}
+    a = answer("which products are losing margin on coupang?", MIXED, mem, f"ask-{uuid.uuid4().hex[:6]}",
+               evidence=evidence)
+    mb = a.facts["market_below_break_even"]
+    assert mb["total"] == 1 and mb["examples"][0]["product_id"] == 22 and mb["examples"][0]["break_even"] == 3570
+    assert "1 listings face a cheapest comparable market price below their break-even" in a.text

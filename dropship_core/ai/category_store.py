@@ -1,0 +1,124 @@
+"""Named storage operations for category decisions (migration 360): seller rules, the markets'
+predictions cached per normalised name, and the decision per product and market.
+
+Assets, sensors and CLIs call these methods; none of them writes SQL of its own. Each method
+opens a short connection from `connect()` (a `Store.connect` or any psycopg connection factory).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import psycopg
+from psycopg.rows import dict_row
+
+from dropship_core.ai.tree_vocab import norm
+
+
+def name_key(name: str) -> str:
+    """The normalised form predictions are cached under: NFKC, lowercase, one space."""
+    return " ".join(norm(name).split())
+
+
+class CategoryStore:
+    def __init__(self, connect: Callable[[], psycopg.Connection]):
+        self._connect = connect
+
+    @classmethod
+    def from_url(cls, database_url: str, *, migrate: bool = True) -> "CategoryStore":
+        if migrate:
+            from dropship_core.store.migrate import apply_migrations
+
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                apply_migrations(conn)
+        return cls(lambda: psycopg.connect(database_url))
+
+    # ---------------------------------------------------------------- predictions cache
+    def cached_prediction(self, predictor: str, market: str, name: str) -> list | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "UPDATE category_predictions SET hits = hits + 1"
+                " WHERE predictor = %s AND market = %s AND name_key = %s RETURNING result",
+                (predictor, market, name_key(name))).fetchone()
+        return row[0] if row else None
+
+    def save_prediction(self, predictor: str, market: str, name: str, result: list) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO category_predictions (predictor, market, name_key, result)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (predictor, market, name_key)"
+                " DO UPDATE SET result = EXCLUDED.result, created_at = now()",
+                (predictor, market, name_key(name), json.dumps(result, ensure_ascii=False)))
+
+    def prediction_hits(self, predictor: str, market: str, name: str) -> int:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT hits FROM category_predictions WHERE predictor = %s AND market = %s"
+                " AND name_key = %s", (predictor, market, name_key(name))).fetchone()
+        return int(row[0]) if row else 0
+
+    # ---------------------------------------------------------------- seller rules
+    def add_rule(self, *, market: str, supplier_key: str, supplier_category: str,
+                 tokens: list[str], category_id: str, category_path: str,
+                 source_product_id: int | None = None, note: str | None = None) -> int:
+        """Insert or replace the rule for (market, supplier, supplier category, tokens)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "INSERT INTO category_rules (market, supplier_key, supplier_category, tokens,"
+                " category_id, category_path, source_product_id, note)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (market, supplier_key, supplier_category, tokens) DO UPDATE SET"
+                " category_id = EXCLUDED.category_id, category_path = EXCLUDED.category_path,"
+                " source_product_id = EXCLUDED.source_product_id, note = EXCLUDED.note,"
+                " created_at = now() RETURNING rule_id",
+                (market, supplier_key, supplier_category or "", sorted(set(tokens)), category_id,
+                 category_path, source_product_id, note)).fetchone()
+        return int(row[0])
+
+    def rules_for(self, market: str, supplier_key: str) -> list[dict[str, Any]]:
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(
+                "SELECT rule_id, supplier_category, tokens, category_id, category_path,"
+                " source_product_id, created_at FROM category_rules"
+                " WHERE market = %s AND supplier_key = %s ORDER BY created_at DESC, rule_id DESC",
+                (market, supplier_key))
+            return cur.fetchall()
+
+    # ---------------------------------------------------------------- decisions
+    def record_decision(self, product_id: int, market: str, decision: dict[str, Any],
+                        *, supplier_key: str = "", name: str = "") -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO category_decisions (product_id, market, supplier_key, name,"
+                " category_id, category_path, confidence, sources, held, held_reason)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (product_id, market) DO UPDATE SET supplier_key = EXCLUDED.supplier_key,"
+                " name = EXCLUDED.name, category_id = EXCLUDED.category_id,"
+                " category_path = EXCLUDED.category_path, confidence = EXCLUDED.confidence,"
+                " sources = EXCLUDED.sources, held = EXCLUDED.held,"
+                " held_reason = EXCLUDED.held_reason, decided_at = now()",
+                (product_id, market, supplier_key, name, decision.get("id"), decision.get("path"),
+                 float(decision.get("confidence") or 0.0),
+                 json.dumps(decision.get("sources") or [], ensure_ascii=False),
+                 bool(decision.get("held")), decision.get("held_reason")))
+
+    def decision(self, product_id: int, market: str) -> dict[str, Any] | None:
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("SELECT * FROM category_decisions WHERE product_id = %s AND market = %s",
+                        (product_id, market))
+            return cur.fetchone()
+
+    def review_queue(self, market: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Held first, then sources that disagree, then the least confident."""
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(
+                "SELECT product_id, supplier_key, name, category_id, category_path, confidence,"
+                " held, held_reason, sources,"
+                " (SELECT count(DISTINCT s->>'id') FROM jsonb_array_elements(sources) s"
+                "   WHERE s->>'id' IS NOT NULL) AS distinct_answers"
+                " FROM category_decisions WHERE market = %s"
+                " ORDER BY held DESC, (SELECT count(DISTINCT s->>'id') FROM"
+                "   jsonb_array_elements(sources) s WHERE s->>'id' IS NOT NULL) DESC,"
+                " confidence ASC, product_id LIMIT %s", (market, limit))
+            return cur.fetchall()

@@ -1,0 +1,1 @@
+"""Local fake servers of suppliers and marketplaces (sandboxes) for tests and demos."""

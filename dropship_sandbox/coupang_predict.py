@@ -139,7 +139,9 @@ class PredictSandbox:
             return err
         with self._lock:
             if self._limited(vendor):
-                return JSONResponse({"code": 429, "message": "Too many requests."}, 429)
+                # Retry-After is this sandbox's courtesy; whether Coupang sends one is UNVERIFIED
+                return JSONResponse({"code": 429, "message": "Too many requests."}, 429,
+                                    headers={"Retry-After": "1"})
         try:
             body = await request.json()
         except ValueError:

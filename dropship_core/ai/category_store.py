@@ -109,16 +109,39 @@ class CategoryStore:
                         (product_id, market))
             return cur.fetchone()
 
-    def review_queue(self, market: str, limit: int = 50) -> list[dict[str, Any]]:
-        """Held first, then sources that disagree, then the least confident."""
+    def product_for_mapping(self, product_id: int) -> dict[str, Any] | None:
+        """Name, supplier and supplier category of one stored product (source_data)."""
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(
-                "SELECT product_id, supplier_key, name, category_id, category_path, confidence,"
-                " held, held_reason, sources,"
-                " (SELECT count(DISTINCT s->>'id') FROM jsonb_array_elements(sources) s"
-                "   WHERE s->>'id' IS NOT NULL) AS distinct_answers"
-                " FROM category_decisions WHERE market = %s"
-                " ORDER BY held DESC, (SELECT count(DISTINCT s->>'id') FROM"
-                "   jsonb_array_elements(sources) s WHERE s->>'id' IS NOT NULL) DESC,"
-                " confidence ASC, product_id LIMIT %s", (market, limit))
+                "SELECT id AS product_id, supplier_key, raw_data->>'name' AS name,"
+                " coalesce(raw_data->>'category_path', '') AS supplier_category"
+                " FROM source_data WHERE id = %s", (product_id,))
+            return cur.fetchone()
+
+    def review_queue(self, market: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Enriched products whose category for `market` needs a look, most urgent first: held,
+        then sources that disagree, then the least confident. Seller-confirmed ones are left out."""
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(
+                """
+                WITH c AS (
+                    SELECT s.id AS product_id, s.supplier_key, s.raw_data->>'name' AS name,
+                           s.ai_data->'categories'->%(m)s AS cat
+                    FROM source_data s
+                    WHERE s.status = 'active' AND s.ai_data->'categories'->%(m)s IS NOT NULL
+                      AND jsonb_typeof(s.ai_data->'categories'->%(m)s) = 'object'
+                      AND NOT EXISTS (SELECT 1 FROM category_decisions d
+                                      WHERE d.product_id = s.id AND d.market = %(m)s
+                                        AND d.sources @> '[{"source": "seller"}]')
+                )
+                SELECT product_id, supplier_key, name, cat->>'id' AS category_id,
+                       cat->>'path' AS category_path, (cat->>'confidence')::float AS confidence,
+                       coalesce((cat->>'held')::boolean, false) AS held, cat->>'held_reason' AS held_reason,
+                       coalesce(cat->'sources', '[]'::jsonb) AS sources,
+                       (SELECT count(DISTINCT x->>'id') FROM jsonb_array_elements(
+                           coalesce(cat->'sources', '[]'::jsonb)) x WHERE x->>'id' IS NOT NULL) AS answers
+                FROM c
+                ORDER BY held DESC, answers DESC, confidence ASC, product_id
+                LIMIT %(n)s
+                """, {"m": market, "n": limit})
             return cur.fetchall()

@@ -31,7 +31,7 @@ from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.6
 # p(best leaf right) = sigmoid(a + b * score + c * margin); fitted on the tuning part
-CALIBRATION = (-2.13, 0.77, 1.17)
+CALIBRATION = (-2.08, 0.74, 1.20)
 
 
 def calibrated(score: float, margin: float, coef: tuple[float, float, float] = CALIBRATION) -> float:

@@ -29,15 +29,21 @@ from dropship_core.ai.categories import CategoryRow, load_tree
 from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
 from dropship_core.ai.tree_vocab import TreeVocab
 
-LEXICON_W = 0.6
-# p(best leaf right) = sigmoid(a + b * score + c * margin); fitted on the tuning part
-CALIBRATION = (-2.08, 0.74, 1.20)
+LEXICON_W = 0.8
+# p(best leaf right) = sigmoid(a + b * score + c * margin), then mapped through the observed
+# accuracy per probability bin (monotone, piecewise linear); both fitted on the tuning part
+CALIBRATION = (-1.93, 0.59, 1.10)
+BINS = ((0.0, 0.0), (0.217, 0.167), (0.391, 0.413), (0.591, 0.66), (0.794, 0.78), (0.931, 0.822), (1.0, 0.86))
 
 
 def calibrated(score: float, margin: float, coef: tuple[float, float, float] = CALIBRATION) -> float:
     a, b, c = coef
     z = a + b * score + c * margin
-    return round(1.0 / (1.0 + math.exp(-z)), 3)
+    p = 1.0 / (1.0 + math.exp(-z))
+    for (x0, y0), (x1, y1) in zip(BINS, BINS[1:]):
+        if p <= x1:
+            return round(y0 + (y1 - y0) * (p - x0) / (x1 - x0), 3)
+    return BINS[-1][1]
 
 
 class CategoryRanker:

@@ -90,29 +90,54 @@ def kiwi():
 
 
 @lru_cache(maxsize=8192)
-def nouns(text: str) -> tuple[str, ...]:
-    """Nouns and foreign words of `text`, lowercased, in order."""
+def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
+    of two or more characters, which is never cut into a shorter term."""
     out = []
     for t in kiwi().tokenize(text, match_options=MATCH):
         if t.tag in _TAGS:
             f = t.form.lower()
             if t.tag == "SL" and len(f) < 2:
                 continue
-            out.append(f)
+            out.append((f, t.tag == "NNG" and len(f) >= 2))
     return tuple(out)
+
+
+def nouns(text: str) -> tuple[str, ...]:
+    """Nouns and foreign words of `text`, lowercased, in order."""
+    return tuple(n for n, _ in tagged_nouns(text))
+
+
+@lru_cache(maxsize=1)
+def colour_words() -> frozenset[str]:
+    from dropship_core.ai.text import attribute_lexicon
+
+    out = set()
+    for canon, aliases in (attribute_lexicon().get("color") or {}).items():
+        out |= {norm(str(a)).replace(" ", "") for a in [canon, *(aliases or [])]}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _skip_words() -> frozenset[str]:
+    return frozenset(STOP) | colour_words()
 
 
 @dataclass(frozen=True)
 class Query:
     terms: dict[str, float]  # term -> position weight (the product noun last weighs most)
     words: set[str]  # every normalised word and noun (for cues and attributes)
+    known: frozenset[str] = frozenset()  # dictionary nouns: matched whole, never by their tail
 
 
 def analyse(name: str) -> Query:
     text = norm(name)
-    ns = [NAME_SYNONYMS.get(n, n) for n in nouns(text)]
-    ns = [n for n in ns if n and n not in STOP and not n.isdigit()]
-    words = [w for w in text.split() if not w.isdigit() and w not in STOP]
+    skip = _skip_words()
+    tagged = tagged_nouns(text)
+    known = frozenset(n for n, k in tagged if k)
+    ns = [NAME_SYNONYMS.get(n, n) for n, _ in tagged]
+    ns = [n for n in ns if n and n not in skip and not n.isdigit()]
+    words = [w for w in text.split() if not w.isdigit() and w not in skip]
     syn = seller_synonyms()
     terms: dict[str, float] = {}
     k = len(ns)
@@ -130,7 +155,7 @@ def analyse(name: str) -> Query:
         alt = syn.get(t)
         if alt and terms.get(alt, 0.0) < w:
             terms[alt] = w
-    return Query(terms, set(terms) | set(words) | set(ns))
+    return Query(terms, set(terms) | set(words) | set(ns), known)
 
 
 class TreeVocab:
@@ -200,9 +225,14 @@ class TreeVocab:
             elif ns and ns[0] != full:
                 self.index[ns[0]].append((j, HEAD))
 
-    def _lookup(self, term: str) -> list[tuple[int, float]]:
-        """Nodes a name term matches: equal terms, or terms the word ends with."""
+    def _lookup(self, term: str, whole: bool = False) -> list[tuple[int, float]]:
+        """Nodes a name term matches: equal terms, or terms the word ends with (not for a
+        dictionary noun: "아이보리" does not end in "보리")."""
         hits = list(self.index.get(term, ()))
+        if len(term) == 1:
+            return [(j, w * 0.5) for j, w in hits]
+        if whole:
+            return hits
         for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
             tail = term[cut:]
             if len(tail) >= 2 and tail in self.index:
@@ -216,7 +246,7 @@ class TreeVocab:
         extra: dict[int, float] = defaultdict(float)
         for term, pos in q.terms.items():
             idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
-            for j, w in self._lookup(term):
+            for j, w in self._lookup(term, term in q.known):
                 s = w * pos * idf
                 old = best.get(j, 0.0)
                 if s > old:

@@ -43,6 +43,7 @@ SUFFIX = 0.8  # a name word ending with a term (prefix of two characters or more
 LEVEL_W = {1: 0.15, 2: 0.35, 3: 0.5, 4: 0.6}  # inner nodes by depth; the leaf itself weighs 1
 ATTR_BONUS, ATTR_MALUS = 0.25, 0.45
 GATE = 0.6
+POS_MIN = 0.6  # weight of the first noun of a name; the last (the product noun) weighs 1
 OPPOSITES = {
     "무선": {"유선"}, "유선": {"무선"}, "남성": {"여성"}, "여성": {"남성"},
     "남아": {"여아"}, "여아": {"남아"}, "아동": {"성인"}, "성인": {"아동", "유아동"},
@@ -58,11 +59,17 @@ SYNONYMS_YAML = Path(__file__).parent / "data" / "tree_synonyms.yaml"
 
 
 @lru_cache(maxsize=1)
-def seller_synonyms() -> dict[str, str]:
-    """Seller word → tree word (tree_synonyms.yaml), normalised, spaces removed."""
+def seller_synonyms() -> dict[str, tuple[str, ...]]:
+    """Seller word → tree words (tree_synonyms.yaml), normalised, spaces removed; a tree word
+    with "/" gives each of its parts ("셔츠/남방" → 셔츠, 남방), as the tree's index holds them."""
     doc = yaml.safe_load(SYNONYMS_YAML.read_text(encoding="utf-8")) or {}
-    return {norm(str(k)).replace(" ", ""): norm(str(v)).replace(" ", "")
-            for k, v in (doc.get("synonyms") or {}).items()}
+    out = {}
+    for k, v in (doc.get("synonyms") or {}).items():
+        key = norm(str(k)).replace(" ", "")
+        parts = tuple(p for p in (norm(x).replace(" ", "") for x in str(v).split("/")) if p and p != key)
+        if parts:
+            out[key] = parts
+    return out
 
 
 STOP = {
@@ -142,19 +149,19 @@ def analyse(name: str) -> Query:
     terms: dict[str, float] = {}
     k = len(ns)
     for i, n in enumerate(ns):
-        w = 0.6 + 0.4 * (i / (k - 1) if k > 1 else 1.0)
+        w = POS_MIN + (1 - POS_MIN) * (i / (k - 1) if k > 1 else 1.0)
         terms[n] = max(terms.get(n, 0.0), w)
         for span in (2, 3):
             if i + span <= k:
                 j = "".join(ns[i:i + span])
-                terms[j] = max(terms.get(j, 0.0), 0.6 + 0.4 * ((i + span - 1) / (k - 1)))
+                terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + span - 1) / (k - 1)))
     for i, wd in enumerate(words):
         if wd not in terms and len(wd) >= 2:
-            terms[wd] = 0.6 + 0.4 * (i / max(1, len(words) - 1))
+            terms[wd] = POS_MIN + (1 - POS_MIN) * (i / max(1, len(words) - 1))
     for t, w in list(terms.items()):
-        alt = syn.get(t)
-        if alt and terms.get(alt, 0.0) < w:
-            terms[alt] = w
+        for alt in syn.get(t, ()):
+            if terms.get(alt, 0.0) < w:
+                terms[alt] = w
     return Query(terms, set(terms) | set(words) | set(ns), known)
 
 

@@ -60,12 +60,18 @@ def build_decider(market: str, top: int = 10, store=None):
     from dropship_core.ai.ranker import default_ranker
 
     predictors = []
-    if market == "coupang":
-        from dropship_core.markets.coupang_predict import CoupangCategoryPredictor
+    from dropship_core.markets.coupang_predict import CoupangCategoryPredictor
 
-        pred = CoupangCategoryPredictor.from_env()
-        if pred is not None:
-            predictors.append(CachedPredictor(pred, store, market) if store else pred)
+    pred = CoupangCategoryPredictor.from_env()
+    if pred is not None:
+        pred = CachedPredictor(pred, store, "coupang") if store else pred
+        if market == "coupang":
+            predictors.append(pred)
+        else:  # Coupang's answer, carried over to this market's tree
+            from dropship_core.ai.predictors import CrossTreePredictor
+
+            predictors.append(CrossTreePredictor(pred, default_ranker("coupang").path_of,
+                                                 default_ranker(market)))
     chooser = None
     if os.environ.get("LLM_PROVIDER") in ("openai", "anthropic"):
         from dropship_core.ai.llm_category import LlmCategoryChooser
@@ -77,7 +83,7 @@ def build_decider(market: str, top: int = 10, store=None):
 
 def classify(args: argparse.Namespace, stdin: IO[str], stdout: IO[str]) -> int:
     store = None
-    if os.environ.get("DATABASE_URL") and args.market == "coupang":
+    if os.environ.get("DATABASE_URL") and os.environ.get("COUPANG_ACCESS_KEY"):
         store = _store()
     decider = build_decider(args.market, max(1, args.top), store)
     for line in stdin:

@@ -90,6 +90,26 @@ class CachedPredictor:
         return result
 
 
+class CrossTreePredictor:
+    """Another market's predictor as candidates in this market's tree: the other market's leaf
+    path (its last two levels) plus the name, ranked by this market's offline ranker. Lets
+    Coupang's own prediction vote on SmartStore categories."""
+
+    def __init__(self, inner: CategoryPredictor, source_paths, target_ranker, k: int = 3):
+        self.inner, self.source_paths, self.target, self.k = inner, source_paths, target_ranker, k
+        self.source = inner.source
+
+    def predict(self, name: str, brand: str | None = None) -> list[tuple[str, float]]:
+        got = self.inner.predict(name, brand)
+        if not got:
+            return []
+        path = self.source_paths(got[0][0])
+        if not path:
+            return []
+        hint = " ".join(path.split(">")[-2:]).replace("/", " ")
+        return [(p.category_id, p.confidence) for p in self.target.top_k(f"{name} {hint}", self.k)]
+
+
 class CategoryDecider:
     def __init__(self, ranker, predictors: Iterable[CategoryPredictor] = (), *, store=None,
                  chooser: CategoryChooser | None = None, threshold: float = DEFAULT_THRESHOLD,

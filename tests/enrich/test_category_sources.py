@@ -177,3 +177,32 @@ def test_map_and_review_commands(db_url, store):
     assert cs.decision(pid, "smartstore")["held"] is False
     again = [json.loads(x) for x in _cli(["review", "--json"], db_url).stdout.splitlines()]
     assert pid not in [r["product_id"] for r in again]
+
+
+def test_coupang_answer_votes_on_smartstore_categories(sandbox):
+    from dropship_core.ai.predictors import CrossTreePredictor
+
+    s, url = sandbox
+    cross = CrossTreePredictor(CoupangCategoryPredictor(client(url)), default_ranker("coupang").path_of,
+                               default_ranker("smartstore"))
+    got = cross.predict("스테인리스 진공 텀블러 500ml")
+    assert got and all(default_ranker("smartstore").path_of(c) for c, _ in got)
+    d = CategoryDecider(default_ranker("smartstore"), [cross]).decide("스테인리스 진공 텀블러 500ml")
+    assert d.sources[1]["source"] == "coupang_predict" and d.sources[1]["path"].startswith("생활/건강>주방용품")
+    assert d.category_id == d.sources[1]["id"] and d.confidence > d.sources[0]["score"] * 0.99
+
+
+def test_classify_command_uses_coupang_when_configured(sandbox, db_url):
+    s, url = sandbox
+    env = {"COUPANG_ACCESS_KEY": sb.ACCESS_KEY, "COUPANG_SECRET_KEY": sb.SECRET_KEY,
+           "COUPANG_VENDOR_ID": sb.VENDOR_ID, "COUPANG_BASE_URL": url}
+    res = subprocess.run([sys.executable, "-m", "dropship_core.ai.cli", "enrich", "classify", "--market",
+                          "coupang", "--json", "--top", "3"], input="스테인리스 진공 텀블러 500ml\n" * 2,
+                         capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url, **env})
+    assert res.returncode == 0, res.stderr
+    a, b = [json.loads(x) for x in res.stdout.splitlines()]
+    assert [x["source"] for x in a["sources"]] == ["offline", "coupang_predict"]
+    assert a["sources"][1]["id"] and a == b and len(a["candidates"]) == 3
+    assert s.calls == 1  # the repeat came from the Postgres cache
+    assert sb.SECRET_KEY not in res.stdout + res.stderr

@@ -173,7 +173,7 @@ class OfflineEnricher:
         markets: Sequence[str] = MARKETS,
         coupang_uncovered: Sequence[str] | None = None,
         decisions: Any = None,
-        hold_below: float = 0.5,
+        hold_below: float | None = None,
     ):
         self.markets = tuple(markets)
         # SmartStore branches the Coupang tree in use does not cover: no Coupang category there

@@ -139,11 +139,13 @@ def map_command(args: argparse.Namespace, stdin: IO[str] | None = None, stdout: 
             "id": args.category, "path": path, "confidence": 1.0, "held": False,
             "sources": [{"source": "seller", "id": args.category, "rule_id": rule_id}]},
             supplier_key=supplier, name=name)
+    again = store.redecide_similar(supplier, sup_cat or "", tokens)
     doc = {"rule_id": rule_id, "market": args.market, "supplier": supplier,
            "supplier_category": sup_cat or "", "tokens": sorted(set(tokens)), "id": args.category,
-           "path": path}
+           "path": path, "redecide": again}
     stdout.write((json.dumps(doc, ensure_ascii=False) if args.json else
-                  f"rule {rule_id}: {supplier} [{sup_cat or '*'}] {'+'.join(doc['tokens'])} → {path}") + "\n")
+                  f"rule {rule_id}: {supplier} [{sup_cat or '*'}] {'+'.join(doc['tokens'])} → {path}; "
+                  f"{len(again)} stored product(s) will be decided again on the next enrichment run") + "\n")
     return 0
 
 

@@ -118,6 +118,24 @@ class CategoryStore:
                 " FROM source_data WHERE id = %s", (product_id,))
             return cur.fetchone()
 
+    def redecide_similar(self, supplier_key: str, supplier_category: str, tokens: list[str]) -> list[int]:
+        """Products of `supplier_key` a new rule covers: their enrichment is marked stale
+        (ai_source_hash NULL), so the next enrichment run decides them again, rule first, and
+        their listings are rebuilt from the new answer. Returns their ids."""
+        from dropship_core.ai.tree_vocab import analyse
+
+        need = set(tokens)
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, raw_data->>'name', coalesce(raw_data->>'category_path', '')"
+                " FROM source_data WHERE supplier_key = %s AND ai_source_hash IS NOT NULL",
+                (supplier_key,)).fetchall()
+            ids = [pid for pid, name, cat in rows
+                   if (not supplier_category or cat == supplier_category) and need <= analyse(name or "").words]
+            if ids:
+                conn.execute("UPDATE source_data SET ai_source_hash = NULL WHERE id = ANY(%s)", (ids,))
+        return ids
+
     def review_queue(self, market: str, limit: int = 50) -> list[dict[str, Any]]:
         """Enriched products whose category for `market` needs a look, most urgent first: held,
         then sources that disagree, then the least confident. Seller-confirmed ones are left out."""

@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
-from dropship_core.ai.tree_vocab import analyse, nouns, norm, STOP
+from dropship_core.ai.tree_vocab import _skip_words, analyse, nouns, norm
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ def rule_tokens(name: str, n: int = 2) -> list[str]:
     """The words a correction is keyed by: the last `n` content nouns (the product noun and its
     nearest modifier), which similar products of the same supplier share."""
     out: list[str] = []
-    for w in reversed([x for x in nouns(norm(name)) if x not in STOP and not x.isdigit()]):
+    skip = _skip_words()  # selling words and colours say nothing about the product
+    for w in reversed([x for x in nouns(norm(name)) if x not in skip and not x.isdigit()]):
         if w not in out and len(w) >= 2 and not any(ch.isdigit() for ch in w):
             out.append(w)
         if len(out) == n:

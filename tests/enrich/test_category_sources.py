@@ -160,14 +160,15 @@ def test_map_and_review_commands(db_url, store):
                                          ("헬로 오버핏 롱티 박스티셔츠 빅사이즈", "의류")]):
             prod = {"name": name, "category_path": cat, "supplier_key": "sup_a"}
             ai = OfflineEnricher(markets=["smartstore"]).enrich(prod)
-            conn.execute("INSERT INTO source_data (supplier_key, supplier_item_id, raw_data, ai_data, content_hash)"
-                         " VALUES ('sup_a', %s, %s, %s, 'h')", (f"i{i}", json.dumps(prod), json.dumps(ai)))
+            conn.execute("INSERT INTO source_data (supplier_key, supplier_item_id, raw_data, ai_data, content_hash,"
+                         " ai_source_hash) VALUES ('sup_a', %s, %s, %s, 'h', 'h:v')",
+                         (f"i{i}", json.dumps(prod), json.dumps(ai)))
     res = _cli(["review", "--json"], db_url)
     assert res.returncode == 0, res.stderr
     rows = [json.loads(x) for x in res.stdout.splitlines()]
     assert len(rows) == 2
     assert [r["held"] for r in rows] == sorted([r["held"] for r in rows], reverse=True)
-    pid = rows[0]["product_id"]
+    pid = next(r["product_id"] for r in rows if "키보드" in r["name"])
     bad = _cli(["map", "--product-id", str(pid), "--category", "999"], db_url)
     assert bad.returncode == 2 and "not a smartstore leaf" in bad.stderr
     ok = _cli(["map", "--product-id", str(pid), "--category", "50002932", "--json"], db_url)
@@ -177,6 +178,14 @@ def test_map_and_review_commands(db_url, store):
     assert cs.decision(pid, "smartstore")["held"] is False
     again = [json.loads(x) for x in _cli(["review", "--json"], db_url).stdout.splitlines()]
     assert pid not in [r["product_id"] for r in again]
+    # a similar product of the same supplier is decided again, and the rule decides it
+    assert rule["redecide"] == [pid]  # the T-shirt of the same supplier is not covered
+    with store.connect() as conn:
+        stale = conn.execute("SELECT ai_source_hash FROM source_data WHERE id = %s", (pid,)).fetchone()[0]
+    assert stale is None
+    similar = {"name": "저소음 무선 블루투스 키보드 블랙", "category_path": "PC>키보드", "supplier_key": "sup_a"}
+    cat = OfflineEnricher(markets=["smartstore"], decisions=cs).enrich(similar)["categories"]["smartstore"]
+    assert cat["id"] == "50002932" and cat["sources"][0]["source"] == "seller_rule"
 
 
 def test_coupang_answer_votes_on_smartstore_categories(sandbox):

@@ -168,7 +168,10 @@ class PredictSandbox:
 
 
 def main() -> None:  # pragma: no cover - manual use
-    from dropship_core.sandbox.serve import ServerThread
+    try:
+        from dropship_sandbox.serve import ServerThread
+    except ImportError:  # before the sandboxes moved out of dropship_core
+        from dropship_core.sandbox.serve import ServerThread
 
     ServerThread(PredictSandbox().app, port=8790).serve_until_interrupted(
         "Coupang category prediction sandbox on {url}")

@@ -184,6 +184,7 @@ class OfflineEnricher:
         self._classifiers = dict(classifiers or {})
         self.decisions = decisions  # a CategoryStore: seller rules apply when given
         self.hold_below = hold_below
+        self._deciders: dict[str, Any] = {}
         self.banned_words = banned_words or default_banned_words()
         self.esm_map = list(esm_map) if esm_map is not None else load_esm_map()
 
@@ -207,7 +208,9 @@ class OfflineEnricher:
         clf = self.classifier(market)
         if not hasattr(clf, "path_of"):  # an explicit plain classifier: its answer as is
             return {**clf.classify(query).as_dict(), "sources": [{"source": "offline"}], "held": False}
-        d = CategoryDecider(clf, store=self.decisions, threshold=self.hold_below).decide(
+        if market not in self._deciders:  # one per market: seller rules read once per supplier
+            self._deciders[market] = CategoryDecider(clf, store=self.decisions, threshold=self.hold_below)
+        d = self._deciders[market].decide(
             query, supplier_key=product.get("supplier_key"),
             supplier_category=product.get("category_path"))
         out = {"id": d.category_id, "path": d.path, "confidence": d.confidence,

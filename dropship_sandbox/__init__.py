@@ -1,1 +1,2 @@
-"""Local servers that speak the wire format of the suppliers, marketplaces and market-data APIs."""
+"""Local stand-ins for the supplier, marketplace and market-data APIs: they speak the real wire
+format and check requests the way the documentation says the real services do."""

@@ -123,10 +123,7 @@ def test_category_votes():
 def test_per_second_limit_is_backed_off_and_counted():
     from dropship_sandbox.naver_search import NaverSearchSandbox
 
-    try:
-        from dropship_sandbox.serve import ServerThread
-    except ImportError:
-        from dropship_core.sandbox.serve import ServerThread
+    from dropship_core.serve import ServerThread
     sb = NaverSearchSandbox(per_second=1, offers=OFFERS)
     with ServerThread(sb.app) as srv:
         c = client(srv)

@@ -28,7 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_core.markets.coupang import API, signature
+from dropship_core.markets.coupang import API
+from dropship_sandbox import market_meta as meta
+from dropship_sandbox.market_auth import coupang_signature
+from dropship_sandbox.market_rules import RuleBook
 from dropship_core.sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
@@ -49,7 +52,7 @@ REQUIRED_TOP = ("sellerProductName", "vendorId", "saleStartedAt", "saleEndedAt",
                 "outboundShippingPlaceCode", "vendorUserId", "items")
 REQUIRED_ITEM = ("itemName", "originalPrice", "salePrice", "maximumBuyCount",
                  "maximumBuyForPerson", "maximumBuyForPersonPeriod", "outboundShippingTimeDay",
-                 "adultOnly", "taxType", "images", "notices")
+                 "adultOnly", "taxType", "images")   # notices: required unless auto-category
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 
 
@@ -158,6 +161,8 @@ class CoupangSandbox:
                  return_centers: set[str], outbound_places: set[str]):
         self.return_centers = return_centers
         self.outbound_places = outbound_places
+        self.book = RuleBook("coupang")
+        self.auto_category = True     # the sandbox vendor agreed to automatic category matching
         self.keys = keys                  # access key -> (secret key, vendorId)
         self.state = SandboxState(rate, rate)
         self.approval = approval          # "on_get" | "delay" | "manual"
@@ -189,7 +194,7 @@ class CoupangSandbox:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         raw_path = raw_path.split(b"?", 1)[0]
         query = request.scope.get("query_string", b"")
-        expected = signature(key[0], date, request.method, raw_path.decode("latin-1"),
+        expected = coupang_signature(key[0], date, request.method, raw_path.decode("latin-1"),
                              query.decode("latin-1"))
         if not hmac.compare_digest(expected, sig):
             return None, error(401, "Invalid signature.")
@@ -228,6 +233,7 @@ class CoupangSandbox:
             return err
         body = await self._json(request)
         problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
+        problems = problems or self.book.coupang_problems(body, self.auto_category)
         if problems:
             return error(400, problems[0], details=problems)
         with self.lock:
@@ -276,6 +282,7 @@ class CoupangSandbox:
         pid = body.get("sellerProductId") if isinstance(body, dict) else None
         if pid is None:
             problems.insert(0, "sellerProductId is required")
+        problems = problems or self.book.coupang_problems(body, self.auto_category)
         if problems:
             return error(400, problems[0], details=problems)
         with self.lock:
@@ -416,6 +423,22 @@ class CoupangSandbox:
                 "sellerItemId": it["vendorItemId"], "amountInStock": it.get("maximumBuyCount"),
                 "salePrice": it.get("salePrice"), "onSale": it.get("_onSale", True)}})
 
+    async def metadata(self, request: Request) -> Response:
+        """meta/display-categories, category-related-metas, check-auto-category-agreed."""
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        path = request.url.path
+        if path.endswith("/check-auto-category-agreed"):
+            if request.path_params.get("vendor") != vendor:
+                return error(403, "vendorId does not match the access key")
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": self.auto_category})
+        if "category-related-metas" in path:
+            found = meta.coupang_metas(self.book, request.path_params["code"])
+            return JSONResponse(found) if found else error(
+                400, f"displayCategoryCode {request.path_params['code']} is not a leaf category")
+        return JSONResponse(meta.coupang_tree(self.book))
+
     def dump(self) -> dict:
         with self.lock:
             by_sku: dict[str, int] = {}
@@ -466,6 +489,11 @@ def create_app(keys: dict[str, tuple[str, str]] | None = None, *, rate: float | 
           sb.sales, ["PUT"]),
         r("/vendor-items/{vid}/inventories", "GET vendor-items/{id}/inventories", sb.inventories,
           ["GET"]),
+        r("/meta/display-categories", "GET meta/display-categories", sb.metadata, ["GET"]),
+        r("/meta/category-related-metas/display-category-codes/{code}",
+          "GET meta/category-related-metas/{code}", sb.metadata, ["GET"]),
+        r("/vendors/{vendor}/check-auto-category-agreed",
+          "GET vendors/{id}/check-auto-category-agreed", sb.metadata, ["GET"]),
     ] + admin_routes(st, sb.dump)
 
     async def not_found(request: Request, exc) -> Response:

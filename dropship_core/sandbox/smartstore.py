@@ -30,7 +30,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_core.markets.smartstore import NAVER_CDN_PREFIX, client_secret_sign
+from dropship_core.markets.smartstore import NAVER_CDN_PREFIX
+from dropship_sandbox import market_meta as meta
+from dropship_sandbox.market_auth import naver_client_secret_sign
+from dropship_sandbox.market_rules import RuleBook
 from dropship_core.sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -194,6 +197,7 @@ class SmartStoreSandbox:
     def __init__(self, clients: dict[str, str], rate: float | None, burst: float | None,
                  require_cdn_images: bool, token_ttl: int, address_ids: set[int]):
         self.address_ids = address_ids
+        self.book = RuleBook("smartstore")
         self.clients = clients
         self.state = SandboxState(rate, burst)
         self.require_cdn = require_cdn_images
@@ -238,7 +242,7 @@ class SmartStoreSandbox:
             return bad_request([("timestamp", "밀리초 단위 숫자")])
         if abs(time.time() * 1000 - ts) > TIMESTAMP_WINDOW_MS:
             return bad_request([("timestamp", "timestamp가 유효하지 않습니다 (5분).")])
-        expected = client_secret_sign(cid, secret, ts)
+        expected = naver_client_secret_sign(cid, secret, ts)
         if not hmac.compare_digest(expected, str(form["client_secret_sign"])):
             return bad_request([("client_secret_sign", "client_secret_sign이 유효하지 않습니다.")],
                                status=401, code="GW.AUTHN")
@@ -314,6 +318,7 @@ class SmartStoreSandbox:
             return err
         body = await self._json(request)
         problems = validate_product(body, True, self.require_cdn, self.address_ids)
+        problems = problems or self.book.naver_problems(body["originProduct"])
         if problems:
             return bad_request(problems)
         origin = body["originProduct"]
@@ -349,6 +354,9 @@ class SmartStoreSandbox:
                                code="NOT_FOUND")
         body = await self._json(request)
         problems = validate_product(body, False, self.require_cdn, self.address_ids)
+        problems = problems or self.book.naver_problems(
+            dict(body["originProduct"], leafCategoryId=body["originProduct"].get(
+                "leafCategoryId") or prod["originProduct"].get("leafCategoryId")))
         if problems:
             return bad_request(problems)
         with self.lock:
@@ -464,6 +472,20 @@ class SmartStoreSandbox:
             out.append({"url": url})
         return self._ok({"images": out})
 
+    async def metadata(self, request: Request) -> Response:
+        """GET /v1/categories[/{id}], /v1/products-for-provided-notice (market-metadata.md)."""
+        _, err = self._auth(request)
+        if err:
+            return err
+        path, q = request.url.path, request.query_params
+        if path == "/v1/categories":
+            return self._ok(meta.naver_categories(self.book, q.get("last") == "true"))
+        if path.startswith("/v1/categories/"):
+            found = meta.naver_category(self.book, request.path_params["id"])
+            return self._ok(found) if found else bad_request(
+                [("categoryId", "존재하지 않는 카테고리입니다.")], status=404, code="NOT_FOUND")
+        return self._ok(meta.naver_notice_types(self.book, q.get("categoryId")))
+
     async def expire_tokens(self, request: Request) -> Response:
         with self.lock:
             self.tokens.clear()
@@ -520,6 +542,10 @@ def create_app(clients: dict[str, str] | None = None, *, rate: float | None = 2.
           "PUT /v1/products/origin-products/{no}/change-status", sb.change_status, ["PUT"]),
         r("/v1/products/search", "POST /v1/products/search", sb.search, ["POST"]),
         r("/v1/product-images/upload", "POST /v1/product-images/upload", sb.upload, ["POST"]),
+        r("/v1/categories", "GET /v1/categories", sb.metadata, ["GET"]),
+        r("/v1/categories/{id}", "GET /v1/categories/{id}", sb.metadata, ["GET"]),
+        r("/v1/products-for-provided-notice", "GET /v1/products-for-provided-notice",
+          sb.metadata, ["GET"]),
     ] + admin_routes(st, sb.dump, [Route("/__expire_tokens", sb.expire_tokens, methods=["POST"])])
 
     async def not_found(request: Request, exc) -> Response:

@@ -20,11 +20,16 @@ from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
 
+# every product names its colour: Coupang's categories here require the 색상 purchase option
 ROWS = [
-    ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명"],
-    ["S1", "코멧 스테인리스 진공 텀블러 500ml", 7000, 40, 3000, "국산", "코멧", "https://img.kr/s1.jpg", "보온 보냉 텀블러"],
-    ["S2", "리빙웰 접이식 수납박스 30L", 5000, 25, 3000, "중국", "리빙웰", "https://img.kr/s2.jpg", "튼튼한 수납박스"],
-    ["S3", "데일리온 캔버스 에코백 대형", 6000, 12, 3000, "국산", "데일리온", "https://img.kr/s3.jpg", "넉넉한 에코백"],
+    ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명", "옵션명",
+     "옵션값"],
+    ["S1", "코멧 스테인리스 진공 텀블러 500ml", 7000, 40, 3000, "국산", "코멧", "https://img.kr/s1.jpg", "보온 보냉 텀블러",
+     "색상", "블랙"],
+    ["S2", "리빙웰 보온보냉 텀블러 750ml", 5000, 25, 3000, "중국", "리빙웰", "https://img.kr/s2.jpg", "튼튼한 텀블러",
+     "색상", "화이트"],
+    ["S3", "데일리온 캔버스 에코백 대형", 6000, 12, 3000, "국산", "데일리온", "https://img.kr/s3.jpg", "넉넉한 에코백",
+     "색상", "아이보리"],
 ]
 
 

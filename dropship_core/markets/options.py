@@ -84,9 +84,9 @@ def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 _AXES, _COLORS, _SIZES = _index(AXIS_SYNONYMS), _index(COLOR_SYNONYMS), _index(SIZE_SYNONYMS)
-_UNIT = re.compile(r"^(\d+(?:\.\d+)?)\s*(mm|cm|m|ml|l|g|kg|개|매|입|p|ea|인치|inch)$", re.IGNORECASE)
+_UNIT = re.compile(r"^(\d+(?:\.\d+)?)\s*(mm|cm|ml|m|l|kg|g|개입|개|매|입|p|ea|인치|inch)$", re.IGNORECASE)
 _UNIT_CANON = {"mm": "mm", "cm": "cm", "m": "m", "ml": "ml", "l": "L", "g": "g", "kg": "kg",
-               "개": "개", "매": "매", "입": "개", "p": "개", "ea": "개", "인치": "인치", "inch": "인치"}
+               "개입": "개", "개": "개", "매": "매", "입": "개", "p": "개", "ea": "개", "인치": "인치", "inch": "인치"}
 
 
 def norm_axis(name: str) -> str:

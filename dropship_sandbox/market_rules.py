@@ -221,9 +221,11 @@ class RuleBook:
                 return [f"recommendedOpts: at most {limit} combinations"]
         else:
             return [f"recommendedOpts.type {t} is a restricted option type"]
-        p = []
+        p: list[str] = []
         for opt_no, val_no, text, manage in rows:
-            if opt_no not in known:
+            if opt_no == 0 and not free:
+                p.append("free-text options (code 0) are not allowed in this category")
+            elif opt_no not in known:
                 p.append(f"recommendedOptNo {opt_no} is not a recommended option of this category")
             elif val_no == 0 or opt_no == 0:
                 if not free:

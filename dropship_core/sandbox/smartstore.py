@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.markets.smartstore import NAVER_CDN_PREFIX
+from dropship_core.markets.metadata.families import FAMILIES
 from dropship_sandbox import market_meta as meta
 from dropship_sandbox.market_auth import naver_client_secret_sign
 from dropship_sandbox.market_rules import RuleBook
@@ -189,6 +190,8 @@ def validate_product(body: Any, create: bool, require_cdn: bool,
 
 
 def _camel(notice_type: str) -> str:
+    if notice_type in FAMILIES:          # the documented keys (MICROELECTRONICS -> microElectronics)
+        return FAMILIES[notice_type].naver_key
     parts = notice_type.lower().split("_")
     return parts[0] + "".join(x.title() for x in parts[1:])
 

@@ -15,6 +15,7 @@ import dagster as dg
 from dropship_core.cli import table
 from dropship_core.db import database_url, is_embedded, redact_url
 from dropship_core.markets.names import MARKETS
+from dropship_core.markets.report import listability
 from dropship_core.sandbox.stack import WEBHOOK_SECRET, start_stack
 from dropship_core.store import Store
 from dropship_core.suppliers.registry import load_accounts
@@ -152,9 +153,12 @@ def summary(url: str, keys: list[str]) -> str:
             " jsonb_array_elements_text(m.value->'blocked_reasons') r(reason) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 6"
         ).fetchall()
         q = conn.execute("SELECT supplier_key, source, reason FROM quarantine WHERE resolved_at IS NULL ORDER BY id LIMIT 12").fetchall()
+        listable_rows = listability(conn)
     sync = conn_stats(url)
     out = ["Products, events and quarantine per supplier; listings per market (published/listable/total):",
            table(rows, ["supplier", "products", "active", "soldout", "deleted", "events", "quarantined", *MARKETS])]
+    out += ["", "Listable per market (active products; `dropship listings why SUPPLIER ITEM --market M`"
+            " explains one):", table(listable_rows, ["market", "listable", "percent", "top reasons"])]
     if reasons:
         out += ["", "Top reasons a product cannot be listed:",
                 table([{"market": m, "reason": r, "products": n} for m, r, n in reasons], ["market", "reason", "products"])]

@@ -18,6 +18,7 @@ from typing import Any
 PLUGINS = [
     "dropship_core.suppliers.cli",
     "dropship_core.markets.cli",
+    "dropship_core.markets.listings_cli",
     "dropship_core.ai.cli",
     "dropship_core.ai.ask_cli",
     "dbt_like_sql.cli",

@@ -65,6 +65,11 @@ def _run(url, accounts, stack, quiet) -> int:
         res = sync_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
         _report(res, f"product_sync[{key}]", failures, quiet)
+    metadata = defs.resolve_job_def("market_metadata")   # categories and rules from each market
+    for market in MARKETS:
+        res = metadata.execute_in_process(partition_key=market, instance=instance,
+                                          raise_on_error=False, run_config=quiet_logs)
+        _report(res, f"market_metadata[{market}]", failures, quiet)
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})

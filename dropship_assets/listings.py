@@ -9,30 +9,11 @@ from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry
-from dropship_assets.market_metadata import client_or_none
-from dropship_core.markets.metadata.service import current, refresh_rules
+from dropship_core.markets.metadata import shipped
 from dropship_core.markets.names import TITLE_LIMITS
 from dropship_core.store.metadata_store import MetadataStore
-from dropship_resources.markets import MarketplacesResource
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
-
-
-def market_metadata(market: str, ms: MetadataStore, marketplaces: MarketplacesResource):
-    """The metadata listings are built against: stored (market_categories /
-    market_category_rules), completed from the market's API for categories the catalog maps to
-    and that have no rules yet; the snapshot when the market has no credentials."""
-    client = client_or_none(marketplaces, market)
-    try:
-        catalog = ms.catalog_categories() if client is not None else []
-        md = current(market, ms, client, catalog)
-        md, read = refresh_rules(md, client, catalog)
-        if read:
-            ms.save(md)
-        return md
-    finally:
-        if client is not None:
-            client.close()
 
 
 def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
@@ -56,8 +37,7 @@ def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
                           description="Products with banned words are blocked, not listable."),
     ],
 )
-def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pricing: PricingResource,
-                    marketplaces: MarketplacesResource):
+def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pricing: PricingResource):
     """The listing a marketplace would get for each product of a supplier: title within the
     market's limit, sale price from the pricing policy, stock after the safety buffer, options,
     category, and a diff against what was listed before. Products that cannot be listed carry the
@@ -66,7 +46,8 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     policy = pricing.policy()
     mp = policy.for_market(market)
     s = store.store
-    md = market_metadata(market, MetadataStore(s), marketplaces)
+    # what market_categories / market_category_rules stored, else the shipped snapshot
+    md = MetadataStore(s).load(market) or shipped(market)
     suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
     rows = s.listing_inputs(supplier, market, suffix)
     out = []

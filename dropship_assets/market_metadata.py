@@ -9,7 +9,7 @@ import dagster as dg
 from dropship_assets.common import OWNERS
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_partitions
-from dropship_core.markets.metadata.service import refresh_rules, refresh_tree
+from dropship_core.markets.metadata.service import needed_ids, refresh_rules, refresh_tree
 from dropship_core.markets.names import MARKETS
 from dropship_core.store.metadata_store import MetadataStore
 from dropship_resources.markets import MarketplacesResource
@@ -17,7 +17,15 @@ from dropship_resources.store import StoreResource
 
 
 class MetadataRefreshConfig(dg.Config):
-    force: bool = False   # re-read every used category's rules, not only new ones
+    force: bool = False          # re-read the tree and every used category's rules
+    max_age_hours: float = 24.0  # a tree read from the API more recently is kept as it is
+
+
+def _age_hours(md) -> float:
+    from datetime import datetime, timezone
+    if not md.fetched_at:
+        return float("inf")
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(md.fetched_at)).total_seconds() / 3600
 
 
 def client_or_none(marketplaces: MarketplacesResource, market: str):
@@ -30,16 +38,24 @@ def client_or_none(marketplaces: MarketplacesResource, market: str):
 
 @dg.asset(partitions_def=market_partitions, group_name="markets", kinds={"python", "postgres"},
           owners=OWNERS)
-def market_categories(context: dg.AssetExecutionContext, store: StoreResource,
-                      marketplaces: MarketplacesResource) -> dg.MaterializeResult:
+def market_categories(context: dg.AssetExecutionContext, config: MetadataRefreshConfig,
+                      store: StoreResource, marketplaces: MarketplacesResource
+                      ) -> dg.MaterializeResult:
     """The market's category tree: from its category API when credentials are set (Coupang
     `meta/display-categories`, Naver `/v1/categories`, ESM `site-cats`), else the shipped
     snapshot (ESM has none). Rules already read for unchanged categories are kept."""
     market = context.partition_key
     ms = MetadataStore(store.store)
+    previous = ms.load(market)
     client = client_or_none(marketplaces, market)
+    if client is not None and previous is not None and not config.force and \
+            previous.source.startswith("api") and _age_hours(previous) < config.max_age_hours:
+        client.close()
+        return dg.MaterializeResult(metadata={"source": previous.source, "version": previous.version,
+                                              "categories": len(previous.rules),
+                                              "refreshed": False})
     try:
-        md = refresh_tree(market, client, ms.load(market))
+        md = refresh_tree(market, client, previous)
     finally:
         if client is not None:
             client.close()
@@ -47,11 +63,13 @@ def market_categories(context: dg.AssetExecutionContext, store: StoreResource,
     leaves = sum(1 for r in md.rules.values() if r.leaf)
     return dg.MaterializeResult(metadata={
         "source": md.source, "version": md.version, "categories": len(md.rules),
-        "leaves": leaves, **{f"extra_{k}": str(v) for k, v in md.extra.items()}})
+        "leaves": leaves, "refreshed": True, **{f"extra_{k}": str(v) for k, v in md.extra.items()}})
 
 
 @dg.asset(partitions_def=market_partitions, group_name="markets", kinds={"python", "postgres"},
-          owners=OWNERS, deps=[market_categories, enriched_products],
+          owners=OWNERS,
+          deps=[market_categories,
+                dg.AssetDep(enriched_products, partition_mapping=dg.AllPartitionMapping())],
           check_specs=[dg.AssetCheckSpec("rules_cover_catalog", asset="market_category_rules",
                                          description="Every category the catalog maps to has "
                                                      "rules from the market (with credentials).")])
@@ -76,7 +94,6 @@ def market_category_rules(context: dg.AssetExecutionContext, config: MetadataRef
     sources = Counter(r.source for r in md.rules.values())
     yield dg.MaterializeResult(metadata={"version": md.version, "rules_read": read,
                                          **{f"rules_{k}": v for k, v in sources.items()}})
-    from dropship_core.markets.metadata.service import needed_ids
     missing = [i for i in needed_ids(market, md, catalog) if md.rules[i].source == "api-tree"]
     yield dg.AssetCheckResult(check_name="rules_cover_catalog", passed=not missing,
                               metadata={"without_rules": len(missing)})

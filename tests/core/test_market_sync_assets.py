@@ -17,6 +17,7 @@ from dropship_core.sandbox.market_common import start_market_sandboxes
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
+from dropship_assets.market_metadata import market_categories, market_category_rules
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
 
@@ -71,6 +72,9 @@ def run_all(world, full=False):
                           resources=r, instance=inst, run_config=cfg).success
     out = {}
     for m in MARKETS:
+        # the market's categories and rules from its (sandbox) API, as the weekly job does
+        assert dg.materialize([market_categories, market_category_rules], partition_key=m,
+                              resources=r, instance=inst).success
         pk = dg.MultiPartitionKey({"market": m, "supplier": "excel-sync"})
         res = dg.materialize([market_listings, market_sync], partition_key=pk, resources=r, instance=inst)
         assert res.success

@@ -81,7 +81,8 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
     if missing and not listing["certifications"]:
         reasons.append(f"{rules.family.name}: {missing[0].name} is required for {market} category "
                        f"{rules.category_id} ({rules.path}) and the supplier gave no "
-                       f"certification: add the KC number (kc_cert) to the product")
+                       f"certification: add the KC number to the supplier data (Excel column "
+                       f"'KC인증번호', OwnerClan certificateInformation)")
     if market == COUPANG:
         reasons += _coupang(listing, rules, f)
     elif market == GMARKET:
@@ -148,7 +149,8 @@ def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:
                         f"Coupang category {rules.category_id} ({rules.path}) requires the "
                         f"purchase option '{o.name}'" + (f" in {o.unit}" if o.unit else "") +
                         ": the product has no such option or attribute; add it to the supplier"
-                        " data")
+                        " data (option 옵션명/옵션값 or attribute) or map the product to another"
+                        " category in category_overrides.yaml")
                 continue
             groups[o.group or ""] = True
             attrs.append({"attributeTypeName": o.name, "attributeValueName": val,

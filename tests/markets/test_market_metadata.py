@@ -179,3 +179,20 @@ def test_coupang_uncovered_branch_uses_auto_category_only_when_agreed():
     assert prepare("coupang", listing, {}, None, md, cat) == []
     body = b.build_coupang_product(listing, SANDBOX_SELLER)
     assert "displayCategoryCode" not in body and "notices" not in body["items"][0]
+
+
+def test_kc_number_from_a_supplier_workbook_reaches_the_listing(tmp_path):
+    from openpyxl import Workbook
+
+    from dropship_core.suppliers.excel import ExcelCatalog
+
+    wb = Workbook()
+    wb.active.append(["상품코드", "상품명", "공급가", "재고", "원산지", "제조사", "대표이미지", "KC인증번호"])
+    wb.active.append(["E1", "코멧 블루투스 이어폰", 9000, 5, "중국", "코멧", "https://img.kr/e.jpg",
+                      "R-C-abc-BT100"])
+    wb.save(tmp_path / "kc.xlsx")
+    product = ExcelCatalog("excel-kc", tmp_path / "kc.xlsx").fetch().products[0].to_dict()
+    assert product["notice"]["certificates"][0]["number"] == "R-C-abc-BT100"
+    listing, _ = _kc_listing("smartstore", "50002334")
+    assert prepare("smartstore", listing, product, None, shipped("smartstore")) == []
+    assert listing["certifications"][0]["number"] == "R-C-abc-BT100"

@@ -144,7 +144,7 @@ def _esm_body(**over):
 
 
 @pytest.mark.parametrize("breakage,expect", [
-    (lambda bd: bd["itemBasicInfo"]["category"]["site"][0].update(catCode="100000001"),
+    (lambda bd: bd["itemBasicInfo"]["category"]["site"][0].update(catCode="123456789"),
      "not a registrable (leaf) site category"),
     (lambda bd: bd["itemAddtionalInfo"]["officialNotice"].update(officialNoticeNo=1),
      "officialNoticeNo must be 35"),

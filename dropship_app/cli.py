@@ -23,6 +23,7 @@ PLUGINS = [
     "dropship_app.markets_cli",
     "dropship_app.enrich_cli",
     "dropship_app.ask_cli",
+    "dropship_app.listings_cli",
     "dbt_like_sql.cli",
     "dropship_app.ops_cli",
 ]

@@ -18,6 +18,8 @@ from dropship_assets.jobs import (
     publish_job,
 )
 from dropship_assets.listings import market_listings
+from dropship_assets.market_metadata import (market_categories, market_category_rules,
+                                             market_metadata_job, market_metadata_schedule)
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
 from dropship_assets.sync import market_sync
@@ -31,11 +33,11 @@ from dropship_resources.executor import configured_executor
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, market_prices,
-            agent_conductor,
-            *build_sql_assets()],
-    jobs=[agents_job, market_evidence_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
-          analytics_daily_job],
-    schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
+            agent_conductor, market_categories, market_category_rules, *build_sql_assets()],
+    jobs=[agents_job, market_evidence_job, product_sync_job, listings_job, publish_job, inventory_sync_job,
+          price_optimization_job, analytics_daily_job, market_metadata_job],
+    schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule,
+               market_metadata_schedule],
     sensors=[
         supplier_registry_sensor,
         excel_drop_sensor,

@@ -9,7 +9,9 @@ from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry
+from dropship_core.markets.metadata import shipped
 from dropship_core.markets.names import TITLE_LIMITS
+from dropship_core.store.metadata_store import MetadataStore
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 
@@ -43,13 +45,16 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     market, supplier = split_key(context)
     policy = pricing.policy()
     mp = policy.for_market(market)
-    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}"
     s = store.store
+    # what market_categories / market_category_rules stored, else the shipped snapshot
+    md = MetadataStore(s).load(market) or shipped(market)
+    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
     rows = s.listing_inputs(supplier, market, suffix)
     out = []
     reasons: Counter[str] = Counter()
     for r in rows:
-        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"])
+        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],
+                             metadata=md)
         for why in entry["blocked_reasons"]:
             reasons[why.split(":")[0]] += 1
         out.append((r["id"], entry))

@@ -19,12 +19,11 @@ import email.utils
 import logging
 import math
 import random
-import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import httpx
 

@@ -7,7 +7,6 @@ own credentials. Those are test credentials of the local servers, not secrets of
 
 from __future__ import annotations
 
-import importlib
 import socket
 from dataclasses import dataclass, field
 

@@ -259,9 +259,10 @@ class OfflineEnricher:
                 out[COUPANG] = self.classifier(COUPANG).classify(f"{query} {hint}").as_dict()
         if GMARKET in self.markets:
             esm = esm_category_for(ss.path, self.esm_map) if ss else None
+            # no ESM code here: the market metadata resolves the branch to a code
             out[GMARKET] = (
-                {"id": esm.code, "path": esm.name or esm.prefix, "confidence": ss.confidence,
-                 "source": f"esm_category_map:{esm.prefix}"}
+                {"id": esm.code or None, "path": esm.name or esm.prefix,
+                 "confidence": ss.confidence, "source": f"esm_category_map:{esm.prefix}"}
                 if esm else None
             )
         return out

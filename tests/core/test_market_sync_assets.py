@@ -1,6 +1,5 @@
 """market_sync through Dagster against the three marketplace sandboxes over HTTP."""
 
-import os
 
 import dagster as dg
 import httpx
@@ -17,14 +16,20 @@ from dropship_sandbox.market_common import start_market_sandboxes
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
+from dropship_assets.market_metadata import market_categories, market_category_rules
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
 
+# every product names its colour: Coupang's categories here require the 색상 purchase option
 ROWS = [
-    ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명"],
-    ["S1", "코멧 스테인리스 진공 텀블러 500ml", 7000, 40, 3000, "국산", "코멧", "https://img.kr/s1.jpg", "보온 보냉 텀블러"],
-    ["S2", "리빙웰 접이식 수납박스 30L", 5000, 25, 3000, "중국", "리빙웰", "https://img.kr/s2.jpg", "튼튼한 수납박스"],
-    ["S3", "데일리온 캔버스 에코백 대형", 6000, 12, 3000, "국산", "데일리온", "https://img.kr/s3.jpg", "넉넉한 에코백"],
+    ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명", "옵션명",
+     "옵션값"],
+    ["S1", "코멧 스테인리스 진공 텀블러 500ml", 7000, 40, 3000, "국산", "코멧", "https://img.kr/s1.jpg", "보온 보냉 텀블러",
+     "색상", "블랙"],
+    ["S2", "리빙웰 보온보냉 텀블러 750ml", 5000, 25, 3000, "중국", "리빙웰", "https://img.kr/s2.jpg", "튼튼한 텀블러",
+     "색상", "화이트"],
+    ["S3", "데일리온 캔버스 에코백 대형", 6000, 12, 3000, "국산", "데일리온", "https://img.kr/s3.jpg", "넉넉한 에코백",
+     "색상", "아이보리"],
 ]
 
 
@@ -66,6 +71,9 @@ def run_all(world, full=False):
                           resources=r, instance=inst, run_config=cfg).success
     out = {}
     for m in MARKETS:
+        # the market's categories and rules from its (sandbox) API, as the weekly job does
+        assert dg.materialize([market_categories, market_category_rules], partition_key=m,
+                              resources=r, instance=inst).success
         pk = dg.MultiPartitionKey({"market": m, "supplier": "excel-sync"})
         res = dg.materialize([market_listings, market_sync], partition_key=pk, resources=r, instance=inst)
         assert res.success

@@ -48,7 +48,7 @@ def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
                         "naver_shipping_address_id: 100001\nnaver_return_address_id: 100002\n")
     resource = marketplaces_from_env(SellerSettingsResource(settings_file=str(settings),
                                                             as_phone="02-123-4567"))
-    listings = {m: make_listing(options=m != "gmarket") for m in ("smartstore", "coupang",
+    listings = {m: make_listing(options=m != "gmarket", market=m) for m in ("smartstore", "coupang",
                                                                   "gmarket")}
 
     @dg.asset
@@ -75,7 +75,7 @@ def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
 
 def test_seller_presets_for_the_sandboxes(sandbox_env, sandboxes, monkeypatch):
     monkeypatch.setenv("DROPSHIP_SELLER_PRESET", "sandbox")
-    listing = make_listing(options=False)
+    listing = make_listing(options=False, market="gmarket")
 
     @dg.asset
     def esm_probe(marketplaces: MarketplacesResource) -> None:

@@ -33,6 +33,8 @@ from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenB
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT, CanonicalProduct, Variant
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
 
+SERVICE = "domeggook"  # the metrics label of this supplier API (never the account key)
+
 PRODUCTION_BASE_URL = "https://domeggook.com/ssl/api/"
 _STATUS = {"판매중": STATUS_ACTIVE, "기간미지정": STATUS_ACTIVE, "승인대기": STATUS_SOLDOUT,
            "승인거부": STATUS_SOLDOUT, "기간종료": STATUS_DELETED, "판매종료": STATUS_DELETED,
@@ -285,8 +287,8 @@ class DomeggookConnector:
         self.s = settings
         self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
                                              settings.max_backoff_s)
-        self.pacer = TokenBucket.interval(settings.min_interval_s)
-        self.client = make_client(settings.timeout_s, transport)
+        self.pacer = TokenBucket.interval(settings.min_interval_s, service=SERVICE)
+        self.client = make_client(settings.timeout_s, transport, service=SERVICE)
         self.requests = 0
         self._block_waits = 0
 
@@ -343,7 +345,7 @@ class DomeggookConnector:
                     time.sleep(self.s.block_backoff_s)
 
         try:
-            return self.retry.run(attempt)
+            return self.retry.run(attempt, service=SERVICE)
         except RetriesExhausted as e:
             raise self._fail(f"Domeggook request failed after {e.attempts} attempts: "
                              f"{e.last}") from None

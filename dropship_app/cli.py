@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dropship" / "dagster"))
+    from dropship_core.error_reporting import init_sentry
+
+    init_sentry("cli")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -46,6 +46,11 @@ class AgentsMixin(StoreBase):
             ).fetchall()
 
     # -- alerts --------------------------------------------------------------------------------
+    def alert_recorded(self, kind: str, run_id: str | None) -> bool:
+        with self.connect() as conn:
+            return conn.execute("SELECT 1 FROM alerts WHERE kind = %s AND run_id = %s",
+                                (kind, run_id)).fetchone() is not None
+
     def record_alert(self, alert: Any, delivered: dict[str, Any]) -> None:
         """An alert (dropship_core.alerts.Alert, already redacted) and where it was delivered; the
         same alert for the same run is recorded once."""

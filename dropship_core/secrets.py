@@ -78,9 +78,22 @@ def field_is_sensitive(key: str) -> bool:
     return norm in BUYER_FIELDS or norm in SECRET_FIELDS
 
 
+# `key: value` / `key=value` inside text (a dict or JSON quoted in an error message); the value
+# may be a flat {...} or [...] block, a quoted string or a bare token
+_KEY_VALUE = re.compile(r"""(["']?)([A-Za-z][A-Za-z0-9_-]*)\1(\s*[:=]\s*)"""
+                        r"""(\{[^{}]*\}|\[[^\[\]]*\]|"[^"]*"|'[^']*'|[^\s,;&}\]]+)""")
+
+
+def _hide_sensitive_value(mt: re.Match) -> str:
+    if not field_is_sensitive(mt.group(2)):
+        return mt.group(0)
+    return f"{mt.group(1)}{mt.group(2)}{mt.group(1)}{mt.group(3)}[Filtered]"
+
+
 def redact_buyer(text: str) -> str:
-    """`redact` plus buyer data recognisable by shape (phones, e-mails, ID numbers)."""
-    out = redact(text)
+    """`redact` plus buyer data: the value of any secret or buyer key written out in the text,
+    and whatever has a buyer datum's shape (phones, e-mails, ID numbers)."""
+    out = _KEY_VALUE.sub(_hide_sensitive_value, redact(text))
     for pat in BUYER_PATTERNS:
         out = pat.sub("[buyer]", out)
     return out

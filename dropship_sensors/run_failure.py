@@ -10,10 +10,17 @@ from dropship_core.alerts import Alert, deliver
 from dropship_resources.store import StoreResource
 
 
+def _root(err):
+    """The user's exception under Dagster's wrapper (DagsterExecutionStepExecutionError)."""
+    while err is not None and err.cause is not None and (err.cls_name or "").startswith("Dagster"):
+        err = err.cause
+    return err
+
+
 def _step_reports(context: dg.RunFailureSensorContext) -> list[dict]:
     out = []
     for e in context.get_step_failure_events():
-        err = e.event_specific_data.error if e.event_specific_data else None
+        err = _root(e.event_specific_data.error if e.event_specific_data else None)
         out.append({"step": e.step_key, "asset": (e.step_key or "").replace("__", "/"),
                     "message": (err.message.strip()[:500] if err else e.message or ""),
                     "error_class": err.cls_name if err else None,

@@ -1,7 +1,6 @@
 """/metrics after a demo-sized run: numbers recorded in the runs reach the long-running endpoint
 through the store, behind a token, parsed with prometheus_client's own parser."""
 
-import asyncio
 import json
 import threading
 import time

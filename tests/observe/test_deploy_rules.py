@@ -76,11 +76,22 @@ def test_metric_name_extraction():
     assert metric_names("histogram_quantile(0.95, sum by (le, service) (rate(x_bucket[5m])))") == {"x_bucket"}
 
 
-def test_promtool_checks_the_rules():
+def test_promtool_checks_and_unit_tests_the_rules(tmp_path):
+    """`promtool check rules`, the rules' unit tests (rules_test.yml: each alert fires on the
+    series it is for) and `promtool check config` with a token file in place."""
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool not installed; test_rules_name_only_exported_metrics parses the rules instead")
-    p = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False)
+    for args in (["check", "rules", str(RULES)], ["test", "rules", str(RULES.parent / "rules_test.yml")]):
+        p = subprocess.run([promtool, *args], capture_output=True, text=True, check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+    token = tmp_path / "token"
+    token.write_text("t")
+    cfg = (RULES.parent / "prometheus.yml").read_text().replace("/etc/prometheus/dropship_metrics_token", str(token))
+    (tmp_path / "prometheus.yml").write_text(cfg)
+    shutil.copy(RULES, tmp_path / "rules.yml")
+    p = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True,
+                       text=True, check=False)
     assert p.returncode == 0, p.stdout + p.stderr
 
 

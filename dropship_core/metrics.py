@@ -213,3 +213,12 @@ def flush(store: Any) -> int:
             key = (name, labels)
             _flushed[key] = value if kind == "max" else _flushed.get(key, 0.0) + value
         return len(deltas)
+
+
+def discard_pending() -> None:
+    """Forget what this process measured and has not flushed (it belonged to another store:
+    a process that switches stores, e.g. a test starting on a fresh schema)."""
+    with _flush_lock:
+        for name, labels, kind, value in pending_deltas():
+            key = (name, labels)
+            _flushed[key] = value if kind == "max" else _flushed.get(key, 0.0) + value

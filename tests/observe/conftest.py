@@ -9,6 +9,7 @@ from dropship_assets.enrichment import enriched_products
 from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.sync import market_sync
+from dropship_core import metrics
 from dropship_core.markets.names import MARKETS
 from dropship_resources.llm import LLMResource
 from dropship_resources.markets import marketplaces_from_env
@@ -48,6 +49,7 @@ def world(db_url, tmp_path, monkeypatch):
                  "pricing": PricingResource(), "llm": LLMResource(), "marketplaces": marketplaces_from_env()}
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-observe"])
+    metrics.discard_pending()   # what earlier tests in this process measured belongs to their stores
     yield {"resources": resources, "instance": instance, "db_url": db_url}
     for s in servers:
         s.stop()

@@ -108,3 +108,44 @@ def test_no_token_configured_means_no_metrics(world, monkeypatch):
     with ServerThread(app) as srv:
         r = httpx.get(f"{srv.url}/metrics", headers={"Authorization": "Bearer x"}, timeout=10)
     assert r.status_code == 503 and "DROPSHIP_METRICS_TOKEN" in r.text
+
+
+def test_dropship_serve_command(db_url, tmp_path):
+    """`dropship serve` as an operator starts it: receiver and /metrics on one port, token from
+    the environment."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(root), "DROPSHIP_METRICS_TOKEN": TOKEN,
+           "WEBHOOK_SECRET": WHSEC}
+    env.pop("SENTRY_DSN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "dropship_app.cli", "serve", "--port", str(port)], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "dropship serve did not start"
+            time.sleep(0.2)
+        assert push(url, "hook-cli", "c1", "W1").status_code == 202
+        assert httpx.get(f"{url}/metrics", timeout=10).status_code == 401
+        r = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+        assert r.status_code == 200
+        got = samples(r.text)
+        assert got["dropship_webhook_inbox_depth"][0].value == 1
+        assert got["dropship_webhook_accepted_total"][0].value >= 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

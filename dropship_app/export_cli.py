@@ -19,6 +19,8 @@ def cmd_export(args) -> int:
     if out.suffix.lower() not in (".xlsx", ".csv"):
         print("error: --out must end in .xlsx or .csv", file=sys.stderr)
         return 2
+    if args.model == PRICE_REVIEW:
+        return _export_price_review(out)
     try:
         with psycopg.connect(database_url()) as conn:
             frames, source = read_models(conn, [args.model], schema=args.schema, mode=args.mode, limit=args.limit)
@@ -31,6 +33,23 @@ def cmd_export(args) -> int:
     else:
         write_xlsx(out, {args.model: df})
     print(f"wrote {out}: {len(df)} rows of {args.model} ({'computed live' if source == 'live' else source})")
+    return 0
+
+
+PRICE_REVIEW = "price_review"
+
+
+def _export_price_review(out: Path) -> int:
+    """The price recommendations waiting for a person (`dropship agents pending`) as a sheet."""
+    import pandas as pd
+
+    from dropship_app.common import open_store
+    from dropship_core.spreadsheet import write_csv, write_xlsx
+
+    cols, rows = open_store().price_review_rows()
+    df = pd.DataFrame(rows, columns=cols)
+    write_csv(out, df) if out.suffix.lower() == ".csv" else write_xlsx(out, {PRICE_REVIEW: df})
+    print(f"wrote {out}: {len(df)} price recommendations waiting for a person")
     return 0
 
 
@@ -50,7 +69,8 @@ def report_xlsx(out: Path, schema: str, mode: str, database_url: str) -> int:
 
 def register_cli(sub) -> None:
     p = sub.add_parser("export", help="write an analytics model as .xlsx or .csv (Korean headers)")
-    p.add_argument("model", help="a model of dbt_like_sql/models, e.g. mart_margin_by_market_category")
+    p.add_argument("model", help="a model of dbt_like_sql/models, e.g. mart_margin_by_market_category, "
+                                 "or price_review (recommendations waiting for a person)")
     p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     p.add_argument("--schema", default="analytics", help="schema holding the built models")
     p.add_argument("--mode", choices=("auto", "materialized", "live"), default="auto",

@@ -78,3 +78,24 @@ def test_text_that_excel_would_run_stays_text(tmp_path):
     assert all(c.data_type == "s" for c in cells)
     assert [c.value for c in cells] == ["'=cmd|' /C calc'!A0", "'@SUM(A1:A9)", "'+1", "텀블러"]
     assert [c.value for c in ws[1]] == ["상품명", "판매가"]
+
+
+def test_export_price_review_list(world, tmp_path):
+    run_pipeline(world)
+    store = world["resources"]["store"].store
+    rows = sorted(store.agent_listing_rows("coupang"), key=lambda r: r["id"])[:2]
+    store.replace_agent_decisions("coupang", "run-review", [
+        {"agent": "pricing", "kind": "price_recommendation", "product_id": r["id"], "status": "pending_approval",
+         "payload": {"old_price": 10000, "new_price": 10900, "reasons": ["경쟁 상품보다 9% 저렴"]}} for r in rows])
+    out = tmp_path / "review.xlsx"
+    said = dropship(["export", "price_review", "--out", str(out)], world["db_url"], tmp_path)
+    assert "2 price recommendations" in said
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["결정 번호", "마켓", "공급사", "공급사 상품코드"]
+    assert "가격 변동률" in header and "새 가격" in header
+    body = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(body) == 2 and {r[3] for r in body} == {r["raw_data"]["supplier_item_id"] for r in rows}
+    rate_col = header.index("가격 변동률") + 1
+    assert ws.cell(row=2, column=rate_col).value == 0.09
+    assert ws.cell(row=2, column=rate_col).number_format == "0.0%"

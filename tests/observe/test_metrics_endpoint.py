@@ -149,3 +149,12 @@ def test_dropship_serve_command(db_url, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_store_unreadable_is_flagged_not_raised():
+    from dropship_core.metrics_collector import StoreMetrics
+    from dropship_core.store import Store
+
+    text = StoreMetrics(Store("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2"), cache_s=0).render().decode()
+    got = samples(text)
+    assert got["dropship_metrics_store_up"][0].value == 0

@@ -82,22 +82,15 @@ def register_cli(sub, groups=None) -> None:
 def cmd_serve(args) -> int:
     """The webhook receiver and /metrics on one port."""
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Mount, Route
 
     from dropship_app.common import open_store as _store
-    from dropship_core.metrics import render
-    from dropship_core.webhook import create_app
+    from dropship_app.serve_app import build_app
+    from dropship_core.error_reporting import init_sentry
 
-    store = _store()
-
-    async def metrics(request):
-        with store.connect() as conn:
-            return PlainTextResponse(render(conn), media_type="text/plain; version=0.0.4")
-
-    app = Starlette(routes=[Route("/metrics", metrics), Mount("/", create_app(store.database_url))])
-    print(f"webhooks: POST http://{args.host}:{args.port}/webhooks/<supplier>   metrics: /metrics")
+    init_sentry("webhook_server")
+    app = build_app(_store())
+    print(f"webhooks: POST http://{args.host}:{args.port}/webhooks/<supplier>   "
+          "metrics: /metrics (Authorization: Bearer $DROPSHIP_METRICS_TOKEN)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -30,6 +30,10 @@ from dropship_sensors.schedules import full_sync_schedule, incremental_sync_sche
 from dropship_sensors.supplier_registry import supplier_registry_sensor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 from dropship_resources.executor import configured_executor
+from dropship_core.error_reporting import init_sentry
+
+# errors of the code location, its sensors and every run process loading it (no-op without SENTRY_DSN)
+init_sentry("code_location")
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, market_prices,

@@ -5,6 +5,7 @@ import dagster as dg
 from dropship_assets.common import OWNERS, follow_upstream, run_info
 from dropship_assets.listings import market_listings, split_key
 from dropship_assets.partitions import market_supplier_partitions
+from dropship_core import metrics
 from dropship_core.markets.sync import summarize, sync_listing
 from dropship_resources.markets import MarketplacesResource
 from dropship_resources.store import StoreResource
@@ -82,6 +83,7 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
 
                 outcomes.append(sync_listing(client, market, entry, record))
     meta = summarize(outcomes)
+    metrics.record_sync_finished(market)
     counts = s.sync_counts(supplier, market)
     unknown, live = counts["publishing"], counts["published"]
     yield dg.MaterializeResult(metadata={

@@ -35,6 +35,8 @@ from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResul
 from dropship_core.suppliers.domeggook_items import (  # noqa: F401 (parsers re-exported)
     _as_list, _int, normalize_view, parse_select_opt, parse_tiers)
 
+SERVICE = "domeggook"  # the metrics label of this supplier API (never the account key)
+
 PRODUCTION_BASE_URL = "https://domeggook.com/ssl/api/"
 
 
@@ -106,8 +108,8 @@ class DomeggookConnector:
         self.s = settings
         self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
                                              settings.max_backoff_s)
-        self.pacer = TokenBucket.interval(settings.min_interval_s)
-        self.client = make_client(settings.timeout_s, transport)
+        self.pacer = TokenBucket.interval(settings.min_interval_s, service=SERVICE)
+        self.client = make_client(settings.timeout_s, transport, service=SERVICE)
         self.requests = 0
         self._block_waits = 0
 
@@ -164,7 +166,7 @@ class DomeggookConnector:
                     time.sleep(self.s.block_backoff_s)
 
         try:
-            return self.retry.run(attempt)
+            return self.retry.run(attempt, service=SERVICE)
         except RetriesExhausted as e:
             raise self._fail(f"Domeggook request failed after {e.attempts} attempts: "
                              f"{e.last}") from None

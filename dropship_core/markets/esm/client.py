@@ -96,7 +96,7 @@ class EsmClient(BaseClient):
         self.http = MarketHttp(GMARKET, base_url or DEFAULT_BASE_URLS[GMARKET], timeout=timeout,
                                connect_timeout=connect_timeout, rate=rate, burst=burst,
                                retry=retry, parse_error=parse_esm_error, sleep=sleep)
-        self.search_bucket = TokenBucket(search_per_minute / 60.0, 1.0, sleep=sleep)
+        self.search_bucket = TokenBucket(search_per_minute / 60.0, 1.0, sleep=sleep, service="gmarket")
 
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         token = make_jwt(self.master_id, self._secret.get(), self.site_ids, self.issuer)

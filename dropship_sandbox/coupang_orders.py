@@ -70,7 +70,7 @@ class CoupangOrders:
         self.box_ids = itertools.count(853138000000005001)
         self.order_ids = itertools.count(29100000000001)
         self.item_ids = itertools.count(70000000001)
-        self.invoices: dict[str, int] = {}
+        self.invoice_boxes: dict[str, int] = {}
         self.stop_requests: list[dict] = []
         self.applied = {"ack": {}, "invoice": {}, "cancel": {}, "invoice_requests": {}}
 
@@ -166,9 +166,9 @@ class CoupangOrders:
             return "INVALID_INVOICE_NUMBER"
         if DIGITS[code] and len(inv) not in DIGITS[code]:
             return "INVALID_INVOICE_NUMBER"
-        if self.invoices.get(inv, b["shipmentBoxId"]) != b["shipmentBoxId"]:
+        if self.invoice_boxes.get(inv, b["shipmentBoxId"]) != b["shipmentBoxId"]:
             return "DUPLICATE_INVOICE_NUMBER"
-        self.invoices[inv] = b["shipmentBoxId"]
+        self.invoice_boxes[inv] = b["shipmentBoxId"]
         b.update(status="DEPARTURE", invoiceNumber=inv, deliveryCompanyName=code)
         self.applied["invoice"][key] = self.applied["invoice"].get(key, 0) + 1
         return "OK"

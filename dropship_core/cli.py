@@ -22,6 +22,7 @@ PLUGINS = [
     "dropship_core.ai.ask_cli",
     "dbt_like_sql.cli",
     "dropship_core.ops_cli",
+    "dropship_core.orders.cli",
 ]
 
 

@@ -8,7 +8,6 @@ line. siteType 1 = Auction, 2 = Gmarket for RequestOrders; the claim APIs use 3 
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,8 +32,11 @@ class EsmOrders:
                  query_interval_s: float = QUERY_INTERVAL_S):
         self.c = client
         self.lookback = lookback_days
-        # one status query per interval (burst 1), on top of the client's own pacing
-        self.query_bucket = TokenBucket(1.0 / query_interval_s, 1.0, sleep=client.http.sleep)
+        # one status query per interval (burst 1), on top of the client's own pacing, with a
+        # margin so network jitter never lands two calls inside the market's window
+        margin = max(0.05, query_interval_s * 0.05)
+        self.query_bucket = TokenBucket(1.0 / (query_interval_s + margin), 1.0,
+                                        sleep=client.http.sleep)
         self.sites = [(1 if s.startswith("A:") else 2) for s in client.site_ids.split(",")]
 
     @property
@@ -150,6 +152,3 @@ def to_line(r: dict[str, Any], site: int) -> CollectedLine:
              "zip_code": ci_get(r, "ZipCode"), "memo": ci_get(r, "DelMemo")},
         market_extra={"site_type": site}, placeable=st == 1)
 
-
-def wait_s(last_call: float, interval: float = QUERY_INTERVAL_S) -> float:
-    return max(0.0, last_call + interval - time.monotonic())

@@ -17,11 +17,14 @@ from dropship_assets.jobs import (
     publish_job,
 )
 from dropship_assets.listings import market_listings
+from dropship_assets.orders import order_retention, orders, orders_job
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
+from dropship_resources.orders import OrdersResource
 from dropship_assets.sync import market_sync
 from dropship_sensors.automation import follow_upstream_sensor, sync_follows_listings_sensor
 from dropship_sensors.excel_drop import excel_drop_sensor
+from dropship_sensors.orders import orders_sensor
 from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
 from dropship_sensors.supplier_registry import supplier_registry_sensor
@@ -29,9 +32,10 @@ from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, agent_conductor,
+            orders, order_retention,
             *build_sql_assets()],
     jobs=[agents_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
-          analytics_daily_job],
+          analytics_daily_job, orders_job],
     schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
     sensors=[
         supplier_registry_sensor,
@@ -40,7 +44,8 @@ defs = dg.Definitions(
         run_failure_alerts,
         follow_upstream_sensor,
         sync_follows_listings_sensor,
+        orders_sensor,
     ],
-    resources=RESOURCES,
+    resources={**RESOURCES, "order_flow": OrdersResource()},
     executor=configured_executor(),
 )

@@ -117,3 +117,19 @@ class Orders:
             mo.c.close()
         for oc in self.supplier_clients.values():
             oc.conn.close()
+
+
+def market_cycle(o: Orders, market: str, run: RunInfo) -> dict[str, Any]:
+    """Everything for one market in order (the `orders` asset, one partition)."""
+    from dropship_core.markets.factory import market_name
+
+    market = market_name(market)
+    out: dict[str, Any] = {"collect": o.collect(market, run)}
+    ids = [r["id"] for r in o.store.lines(market=market, status=["new", "placing"])]
+    out["place"] = o.place(run, ids=ids) if ids else {}
+    out["confirm"] = o.confirm(market, run)
+    out["tracking"] = o.tracking(run)
+    out["ship"] = o.ship(market, run)
+    out["cancel"] = o.cancel(market, run)
+    out["status"] = o.store.status_counts(market)
+    return out

@@ -140,14 +140,28 @@ def _rejected(store: OrderStore, line: dict, exc: SupplierRejected, run: RunInfo
 
 def place_api_lines(store: OrderStore, oc_for: Callable[[str], OwnerClanOrders], run: RunInfo, *,
                     ids: list[int] | None = None, settle_s: float = 60.0,
-                    accept_held: bool = False) -> dict[str, Any]:
-    """Every new (and in-flight `placing`) line of an API supplier; `ids` narrows it."""
+                    accept_held: bool = False, workers: int = 4) -> dict[str, Any]:
+    """Every new (and in-flight `placing`) line of an API supplier; `ids` narrows it. Lines are
+    independent (one supplier order each), so `workers` place them concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
     statuses = ["new", "placing"] + (["held"] if accept_held else [])
-    out: dict[str, Any] = {}
+    kinds: dict[str, bool] = {}
+    todo = []
     for line in store.lines(status=statuses, ids=ids):
-        if supplier_kind(line["supplier_key"]) not in API_KINDS:
-            continue
-        what = place_line(store, oc_for(line["supplier_key"]), line, run, settle_s=settle_s,
+        key = line["supplier_key"]
+        if key not in kinds:
+            kinds[key] = supplier_kind(key) in API_KINDS
+        if kinds[key]:
+            todo.append(line)
+    clients = {k: oc_for(k) for k, api in kinds.items() if api}
+
+    def one(line: dict) -> str:
+        return place_line(store, clients[line["supplier_key"]], line, run, settle_s=settle_s,
                           accept_held=accept_held)
-        out[what] = out.get(what, 0) + 1
+
+    out: dict[str, Any] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for what in pool.map(one, todo):
+            out[what] = out.get(what, 0) + 1
     return out

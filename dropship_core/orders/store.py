@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from dropship_core.orders.model import TERMINAL, CollectedLine, check_transition
+from dropship_core.orders.model import TERMINAL, TRANSITIONS, CollectedLine, check_transition
 from dropship_core.orders.pii import PiiCipher
 from dropship_core.store.migrate import apply_migrations
 from dropship_core.store.store import RunInfo
@@ -239,41 +239,56 @@ class OrderStore:
                    expect: Sequence[str] | None = None, payload: dict | None = None,
                    **fields: Any) -> bool:
         """Move one line to `to_status` (checked against the state machine), set `fields`, and
-        write the event. Returns False when the line is not in `expect` (someone moved it)."""
+        write the event, in one statement. Returns False when the line is not in `expect`
+        (someone moved it); raises TransitionError for a move the state machine forbids."""
         bad = set(fields) - _UPDATABLE
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
-        conn = self._conn()
-        with conn.transaction():
-            cur = conn.execute("SELECT status, market, market_line_id FROM order_lines WHERE "
-                               "id = %s FOR UPDATE", (line_id,)).fetchone()
-            if cur is None:
-                raise KeyError(f"no order line {line_id}")
-            if expect is not None and cur["status"] not in expect:
-                return False
-            check_transition(cur["status"], to_status)
-            sets = ["status = %s", "updated_at = now()"] + [f"{k} = %s" for k in fields]
-            conn.execute(f"UPDATE order_lines SET {', '.join(sets)} WHERE id = %s",
-                         [to_status] + [_val(k, v) for k, v in fields.items()] + [line_id])
-            self._event(conn, line_id, cur["market"], cur["market_line_id"], event,
-                        cur["status"], to_status, payload or {}, run)
-        return True
+        allowed = {s for s, tos in TRANSITIONS.items() if to_status in tos} | {to_status}
+        if expect is not None:
+            allowed &= set(expect)
+        sets = ", ".join(["status = %(to)s", "updated_at = now()"] +
+                         [f"{k} = %(f_{k})s" for k in fields])
+        params = {"id": line_id, "to": to_status, "allowed": sorted(allowed), "ev": event,
+                  "payload": Jsonb(payload or {}), "run": run.run_id, "asset": run.asset_key,
+                  "part": run.partition_key, **{f"f_{k}": _val(k, v) for k, v in fields.items()}}
+        row = self._conn().execute(
+            f"""WITH cur AS (SELECT id, status, market, market_line_id FROM order_lines
+                              WHERE id = %(id)s FOR UPDATE),
+                     up AS (UPDATE order_lines o SET {sets} FROM cur
+                             WHERE o.id = cur.id AND cur.status = ANY(%(allowed)s)
+                            RETURNING o.id, cur.status AS frm, cur.market, cur.market_line_id)
+                INSERT INTO order_events (order_line_id, market, market_line_id, event_type,
+                       from_status, to_status, payload, run_id, asset_key, partition_key)
+                SELECT id, market, market_line_id, %(ev)s, frm, %(to)s, %(payload)s, %(run)s,
+                       %(asset)s, %(part)s FROM up RETURNING id""", params).fetchone()
+        if row is not None:
+            return True
+        cur = self._conn().execute("SELECT status FROM order_lines WHERE id = %s",
+                                   (line_id,)).fetchone()
+        if cur is None:
+            raise KeyError(f"no order line {line_id}")
+        if expect is not None and cur["status"] not in expect:
+            return False
+        check_transition(cur["status"], to_status)
+        return False
 
     def note(self, line_id: int, event: str, payload: dict, run: RunInfo, **fields: Any) -> None:
         """An event without a status change (a warning, a market answer worth keeping)."""
         bad = set(fields) - _UPDATABLE
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
-        conn = self._conn()
-        with conn.transaction():
-            cur = conn.execute("SELECT status, market, market_line_id FROM order_lines WHERE "
-                               "id = %s FOR UPDATE", (line_id,)).fetchone()
-            if fields:
-                sets = ["updated_at = now()"] + [f"{k} = %s" for k in fields]
-                conn.execute(f"UPDATE order_lines SET {', '.join(sets)} WHERE id = %s",
-                             [_val(k, v) for k, v in fields.items()] + [line_id])
-            self._event(conn, line_id, cur["market"], cur["market_line_id"], event,
-                        cur["status"], cur["status"], payload, run)
+        sets = ", ".join(["updated_at = now()"] + [f"{k} = %(f_{k})s" for k in fields])
+        self._conn().execute(
+            f"""WITH up AS (UPDATE order_lines SET {sets} WHERE id = %(id)s
+                            RETURNING id, status, market, market_line_id)
+                INSERT INTO order_events (order_line_id, market, market_line_id, event_type,
+                       from_status, to_status, payload, run_id, asset_key, partition_key)
+                SELECT id, market, market_line_id, %(ev)s, status, status, %(payload)s, %(run)s,
+                       %(asset)s, %(part)s FROM up""",
+            {"id": line_id, "ev": event, "payload": Jsonb(payload), "run": run.run_id,
+             "asset": run.asset_key, "part": run.partition_key,
+             **{f"f_{k}": _val(k, v) for k, v in fields.items()}})
 
     def clear_customs(self, line_id: int, run: RunInfo) -> None:
         self.note(line_id, "customs_code_cleared", {}, run, customs=None)

@@ -1,5 +1,7 @@
 -- config: materialized=table, group=analytics
 -- description: Order lines, revenue and earned margin per market and day (UTC).
+-- metric: order_lines = coalesce(sum(order_lines), 0)
+-- metric: earned_margin_krw = coalesce(sum(earned_margin), 0)
 select
     s.order_day, s.market,
     count(*) as order_lines,

@@ -57,6 +57,8 @@ class OrderStore:
         self.database_url = database_url
         self._cipher = cipher
         self._local = threading.local()
+        self._opened: list[psycopg.Connection] = []   # every thread's connection, for close()
+        self._lock = threading.Lock()
         if migrate:
             with psycopg.connect(database_url) as conn:
                 apply_migrations(conn)
@@ -72,12 +74,16 @@ class OrderStore:
         if c is None or c.closed:
             c = self._local.conn = psycopg.connect(self.database_url, autocommit=True,
                                                    row_factory=dict_row)
+            with self._lock:
+                self._opened = [x for x in self._opened if not x.closed] + [c]
         return c
 
     def close(self) -> None:
-        c = getattr(self._local, "conn", None)
-        if c is not None and not c.closed:
-            c.close()
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for c in opened:
+            if not c.closed:
+                c.close()
 
     # -- collect ---------------------------------------------------------------------------
     def record_collected(self, lines: Sequence[CollectedLine], matches: dict[str, dict],

@@ -47,7 +47,9 @@ def main() -> None:
     ap.add_argument("--esm-interval", type=float, default=0.05)
     ap.add_argument("--products", type=int, default=150)
     args = ap.parse_args()
-    base = os.environ["DATABASE_URL"]
+    from dropship_core.db import database_url
+
+    base = database_url()
     schema = f"bench_orders_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(base, autocommit=True) as c:
         c.execute(f'CREATE SCHEMA "{schema}"')

@@ -100,3 +100,27 @@ def test_cli_collect_list_show_place(stack, db_url, order_env, products):
     r = _cli(env, "show", f"coupang:{rows[0]['market_line_id']}")
     shown = json.loads(r.stdout)
     assert shown["status"] == "placed" and [e["event_type"] for e in shown["events"]][-1] == "placed"
+
+
+def test_address_change_after_placement_is_flagged(stack, orders, products, run):
+    ids = seed_orders(stack.orders["smartstore"], "smartstore", products, 2)
+    orders.collect("smartstore", run)
+    orders.place(run)
+    httpx.post(f"{stack.url('smartstore')}/__orders/change-address",
+               json={"id": ids[0], "address1": "제주특별자치도 제주시 첨단로 242"})
+    out = orders.confirm("smartstore", run)
+    assert out["confirmed"] == 2 and out["receiver_changed"] == 1
+    flagged = [r for r in orders.store.lines() if r["receiver_mismatch"]]
+    assert [r["market_line_id"] for r in flagged] == [ids[0]]
+    assert orders.store.buyer(flagged[0]["id"])["address1"].startswith("제주")
+    # no tracking yet and the deadline near: one warning event, not repeated
+    from datetime import datetime, timedelta, timezone
+
+    from dropship_core.orders.fulfil import _warn_deadlines
+
+    lines = orders.store.lines(status="confirmed")
+    soon = [dict(r, dispatch_deadline=datetime.now(timezone.utc) + timedelta(hours=2)) for r in lines]
+    assert _warn_deadlines(orders.store, soon, run, 12) == 2
+    again = [dict(r, dispatch_deadline=datetime.now(timezone.utc) + timedelta(hours=2))
+             for r in orders.store.lines(status="confirmed")]
+    assert _warn_deadlines(orders.store, again, run, 12) == 0

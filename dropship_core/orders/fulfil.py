@@ -45,6 +45,7 @@ def confirm_lines(store: OrderStore, mo, run: RunInfo) -> dict[str, int]:
     reread = [ln for ln in lines if not res.get(ln["market_line_id"], {}).get("ok")
               or res[ln["market_line_id"]].get("receiver_changed") or mo.market == "coupang"]
     state = mo.read(reread) if reread else {}
+    ok_ids = []
     for ln in lines:
         r = res.get(ln["market_line_id"]) or {}
         s = state.get(ln["market_line_id"]) or {}
@@ -53,13 +54,14 @@ def confirm_lines(store: OrderStore, mo, run: RunInfo) -> dict[str, int]:
                              payload={"market_status": s.get("market_status")},
                              hold_reason="cancelled on the market")
         elif r.get("ok") or s.get("confirmed"):
-            store.transition(ln["id"], "confirmed", run, "confirmed", expect=["placed"],
-                             confirmed_at=_now(), last_error=None)
-            out["confirmed"] += 1
+            ok_ids.append(ln["id"])
         else:
             store.note(ln["id"], "confirm_failed", r.get("error") or {}, run,
                        last_error=r.get("error"))
             out["failed"] += 1
+    out["confirmed"] = len(store.transition_many(ok_ids, "confirmed", run, "confirmed",
+                                                 expect=["placed"], confirmed_at=_now(),
+                                                 last_error=None))
     if state:
         upd = store.record_collected([s["line"] for s in state.values()], {}, run)
         out["receiver_changed"] = upd["updated"]
@@ -73,7 +75,7 @@ def poll_tracking(store: OrderStore, oc_for: Callable[[str], Any], run: RunInfo,
     waiting = [ln for ln in store.lines(status=["placed", "confirmed"])
                if not ln["tracking_number"] and ln["supplier_order_ref"]
                and is_api(ln["supplier_key"])]
-    n = 0
+    found: dict[int, dict] = {}
     by_supplier: dict[str, list[dict]] = {}
     for ln in waiting:
         by_supplier.setdefault(ln["supplier_key"], []).append(ln)
@@ -91,11 +93,10 @@ def poll_tracking(store: OrderStore, oc_for: Callable[[str], Any], run: RunInfo,
             except CarrierError as exc:
                 store.note(ln["id"], "tracking_unusable", {"error": str(exc)}, run)
                 continue
-            store.note(ln["id"], "tracking_received", {"carrier": carrier,
-                                                       "tracking_number": p["trackingNumber"]},
-                       run, carrier=carrier, tracking_number=str(p["trackingNumber"]))
-            n += 1
-    return n
+            found[ln["id"]] = {"payload": {"carrier": carrier,
+                                           "tracking_number": str(p["trackingNumber"])},
+                               "carrier": carrier, "tracking_number": str(p["trackingNumber"])}
+    return store.note_many(found, "tracking_received", run)
 
 
 # -- ship -------------------------------------------------------------------------------------
@@ -147,20 +148,22 @@ def ship_lines(store: OrderStore, mo, run: RunInfo, *, warn_hours: float = 12) -
         return out
     stop = _cancel_requested(store, mo, ready, run)
     out["cancel_requested"] = len(stop)
-    items = []
+    codes: dict[int, Any] = {}
     for ln in ready:
         if ln["id"] in stop:
             continue
         try:
-            code = for_market(mo.market, ln["carrier"], ln["tracking_number"])
+            codes[ln["id"]] = for_market(mo.market, ln["carrier"], ln["tracking_number"])
         except CarrierError as exc:
             store.note(ln["id"], "carrier_rejected", {"error": str(exc)}, run,
                        last_error={"carrier": str(exc)})
             out["failed"] += 1
-            continue
-        store.transition(ln["id"], "dispatching", run, "dispatching", expect=["confirmed"],
-                         payload={"carrier": ln["carrier"], "tracking_number": ln["tracking_number"]})
-        items.append(dict(ln, carrier_code=code))
+    intents = {ln["id"]: {"payload": {"carrier": ln["carrier"],
+                                      "tracking_number": ln["tracking_number"]}}
+               for ln in ready if ln["id"] in codes}
+    moved = store.transition_many(list(intents), "dispatching", run, "dispatching",
+                                  expect=["confirmed"], per_line=intents)
+    items = [dict(ln, carrier_code=codes[ln["id"]]) for ln in ready if ln["id"] in moved]
     if not items:
         return out
     try:
@@ -175,17 +178,20 @@ def ship_lines(store: OrderStore, mo, run: RunInfo, *, warn_hours: float = 12) -
                              last_error=_err(exc))
         out["failed"] += len(items)
         return out
+    shipped = []
     for it in items:
         r = res.get(it["market_line_id"])
         if r and r.get("ok"):
-            store.transition(it["id"], "shipped", run, "shipped", shipped_at=_now(), last_error=None)
-            out["shipped"] += 1
+            shipped.append(it["id"])
         elif r is None:                  # not in either list: unknown, read next run
             store.note(it["id"], "dispatch_outcome_unknown", {"message": "no per-item result"}, run)
         else:
             store.transition(it["id"], "confirmed", run, "dispatch_failed", payload=r["error"],
                              last_error=r["error"])
             out["failed"] += 1
+    out["shipped"] = len(store.transition_many(shipped, "shipped", run, "shipped",
+                                               expect=["dispatching"], shipped_at=_now(),
+                                               last_error=None))
     return out
 
 

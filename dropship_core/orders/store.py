@@ -33,6 +33,12 @@ _UPDATABLE = {"market_status", "supplier_order_ref", "supplier_amount", "hold_re
               "option_sku", "option_attrs", "unmatched_reason", "listed_cost", "listed_price",
               "commission_rate"}
 _JSON = {"hold_detail", "last_error", "market_extra", "option_attrs", "match_keys"}
+_TYPES = {"market_status": "text", "supplier_order_ref": "text", "supplier_amount": "bigint",
+          "hold_reason": "text", "hold_detail": "jsonb", "carrier": "text",
+          "tracking_number": "text", "last_error": "jsonb", "receiver_mismatch": "boolean",
+          "placed_at": "timestamptz", "confirmed_at": "timestamptz", "shipped_at": "timestamptz",
+          "delivered_at": "timestamptz", "cancelled_at": "timestamptz", "market_extra": "jsonb",
+          "customs": "text"}
 _PUBLIC_COLS = ("id, market, market_line_id, market_order_id, shipment_box_id, market_status, "
                 "status, product_name, quantity, unit_price, total_price, match_keys, market_extra, "
                 "product_id, supplier_key, supplier_item_id, option_sku, option_attrs, "
@@ -295,6 +301,66 @@ class OrderStore:
             {"id": line_id, "ev": event, "payload": Jsonb(payload), "run": run.run_id,
              "asset": run.asset_key, "part": run.partition_key,
              **{f"f_{k}": _val(k, v) for k, v in fields.items()}})
+
+    def transition_many(self, ids: Sequence[int], to_status: str, run: RunInfo, event: str, *,
+                        expect: Sequence[str], per_line: dict[int, dict] | None = None,
+                        **fields: Any) -> set[int]:
+        """`transition` for many lines in one statement: `fields` are the same for every line,
+        `per_line[id]` holds that line's own values (the same keys for all) and, under
+        "payload", its event payload. Returns the ids that moved (those in `expect`)."""
+        if not ids:
+            return set()
+        per_line = per_line or {}
+        keys = sorted({k for v in per_line.values() for k in v if k != "payload"})
+        bad = (set(fields) | set(keys)) - _UPDATABLE
+        if bad:
+            raise ValueError(f"not updatable: {sorted(bad)}")
+        allowed = sorted(({s for s, tos in TRANSITIONS.items() if to_status in tos}
+                          | {to_status}) & set(expect))
+        rows = [{"id": i, "payload": (per_line.get(i) or {}).get("payload") or {},
+                 **{k: (per_line.get(i) or {}).get(k) for k in keys}} for i in ids]
+        cols = ", ".join(["id bigint", "payload jsonb"] + [f"{k} {_TYPES[k]}" for k in keys])
+        sets = ", ".join(["status = %(to)s", "updated_at = now()"]
+                         + [f"{k} = %(f_{k})s" for k in fields] + [f"{k} = x.{k}" for k in keys])
+        out = self._conn().execute(
+            f"""WITH x AS (SELECT * FROM jsonb_to_recordset(%(rows)s) AS x({cols})),
+                     cur AS (SELECT o.id, o.status, o.market, o.market_line_id FROM order_lines o
+                              JOIN x USING (id) WHERE o.status = ANY(%(allowed)s) FOR UPDATE OF o),
+                     up AS (UPDATE order_lines o SET {sets} FROM x, cur
+                             WHERE o.id = x.id AND cur.id = x.id
+                            RETURNING o.id, cur.status AS frm, cur.market, cur.market_line_id,
+                                      x.payload)
+                INSERT INTO order_events (order_line_id, market, market_line_id, event_type,
+                       from_status, to_status, payload, run_id, asset_key, partition_key)
+                SELECT id, market, market_line_id, %(ev)s, frm, %(to)s, payload, %(run)s,
+                       %(asset)s, %(part)s FROM up RETURNING order_line_id""",
+            {"rows": Jsonb(rows), "to": to_status, "allowed": allowed, "ev": event,
+             "run": run.run_id, "asset": run.asset_key, "part": run.partition_key,
+             **{f"f_{k}": _val(k, v) for k, v in fields.items()}}).fetchall()
+        return {r["order_line_id"] for r in out}
+
+    def note_many(self, per_line: dict[int, dict], event: str, run: RunInfo) -> int:
+        """`note` for many lines: per_line[id] = {"payload": {...}, **fields} (same keys)."""
+        if not per_line:
+            return 0
+        keys = sorted({k for v in per_line.values() for k in v if k != "payload"})
+        if set(keys) - _UPDATABLE:
+            raise ValueError(f"not updatable: {sorted(set(keys) - _UPDATABLE)}")
+        rows = [{"id": i, "payload": v.get("payload") or {}, **{k: v.get(k) for k in keys}}
+                for i, v in per_line.items()]
+        cols = ", ".join(["id bigint", "payload jsonb"] + [f"{k} {_TYPES[k]}" for k in keys])
+        sets = ", ".join(["updated_at = now()"] + [f"{k} = x.{k}" for k in keys])
+        out = self._conn().execute(
+            f"""WITH x AS (SELECT * FROM jsonb_to_recordset(%(rows)s) AS x({cols})),
+                     up AS (UPDATE order_lines o SET {sets} FROM x WHERE o.id = x.id
+                            RETURNING o.id, o.status, o.market, o.market_line_id, x.payload)
+                INSERT INTO order_events (order_line_id, market, market_line_id, event_type,
+                       from_status, to_status, payload, run_id, asset_key, partition_key)
+                SELECT id, market, market_line_id, %(ev)s, status, status, payload, %(run)s,
+                       %(asset)s, %(part)s FROM up RETURNING 1""",
+            {"rows": Jsonb(rows), "ev": event, "run": run.run_id, "asset": run.asset_key,
+             "part": run.partition_key}).fetchall()
+        return len(out)
 
     def clear_customs(self, line_id: int, run: RunInfo) -> None:
         self.note(line_id, "customs_code_cleared", {}, run, customs=None)

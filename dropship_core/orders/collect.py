@@ -49,18 +49,25 @@ def _commission(market: str) -> float | None:
         return None
 
 
-def collect_market(store: OrderStore, mo, run: RunInfo) -> dict[str, int]:
-    """One collection pass: new lines in, changed lines updated, checkpoint saved per page."""
+def collect_market(store: OrderStore, mo, run: RunInfo) -> dict[str, Any]:
+    """One collection pass: new lines in, changed lines updated; the checkpoint is saved only
+    after the lines it covers are stored (per page for SmartStore)."""
     market = mo.market
-    lines, _cursor = mo.collect(store.checkpoint(market),
-                                save=lambda cur: store.save_checkpoint(market, cur))
     index = ListingIndex(market, store.listing_rows(market))
-    matches = match_lines(index, lines)
     rate = _commission(market)
-    for m in matches.values():
-        if not m.get("unmatched_reason"):
-            m["commission_rate"] = rate
-    counts = store.record_collected(lines, matches, run)
+    counts: dict[str, Any] = {"collected": 0, "new": 0, "updated": 0, "unchanged": 0,
+                              "unmatched": 0, "skipped": 0}
+
+    def sink(lines, cursor) -> None:
+        matches = match_lines(index, lines)
+        for m in matches.values():
+            if not m.get("unmatched_reason"):
+                m["commission_rate"] = rate
+        for k, v in store.record_collected(lines, matches, run).items():
+            counts[k] += v
+        store.save_checkpoint(market, cursor)
+
+    mo.collect(store.checkpoint(market), sink)
     counts["market"] = market
     return counts
 

@@ -42,7 +42,7 @@ class CoupangOrders:
         return self.c._call("GET", f"{OPENAPI}/v5/vendors/{self.v}/ordersheets", params=params,
                             route="GET v5 ordersheets")
 
-    def collect(self, cursor: dict | None, save=None) -> tuple[list[CollectedLine], dict]:
+    def collect(self, cursor: dict | None, sink) -> None:
         today = datetime.now(KST).date()
         start = (cursor or {}).get("date") or str(today - timedelta(days=self.lookback))
         lines: list[CollectedLine] = []
@@ -56,10 +56,7 @@ class CoupangOrders:
                 break
         # ACCEPT sheets stay listed until acknowledged: re-reading today's window is cheap and
         # unchanged lines write nothing
-        cur = {"date": str(today)}
-        if save:
-            save(cur)
-        return lines, cur
+        sink(lines, {"date": str(today)})
 
     def sheet(self, shipment_box_id: str) -> dict:
         body = self.c._call("GET", f"{OPENAPI}/v5/vendors/{self.v}/ordersheets/{shipment_box_id}",

@@ -49,7 +49,7 @@ class EsmOrders:
         return self.c._call("POST", "/shipping/v1/Order/RequestOrders", json=body,
                             route="POST /shipping/v1/Order/RequestOrders", idempotent=True)
 
-    def collect(self, cursor: dict | None, save=None) -> tuple[list[CollectedLine], dict]:
+    def collect(self, cursor: dict | None, sink) -> None:
         now = datetime.now(KST).replace(second=0, microsecond=0)
         frm = (cursor or {}).get("from") or _fmt(now - timedelta(days=self.lookback))
         to = _fmt(now + timedelta(minutes=1))
@@ -69,10 +69,7 @@ class EsmOrders:
                 page += 1
         # paid-but-unconfirmed orders stay in status 1 until OrderCheck: keep the window start
         # a day back so none is missed; re-read lines are unchanged and write nothing
-        cur = {"from": _fmt(now - timedelta(days=self.lookback))}
-        if save:
-            save(cur)
-        return lines, cur
+        sink(lines, {"from": _fmt(now - timedelta(days=self.lookback))})
 
     def read(self, lines: list[dict]) -> dict[str, dict]:
         out = {}

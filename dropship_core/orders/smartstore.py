@@ -43,10 +43,10 @@ class SmartStoreOrders:
         return self.c.http.calls
 
     # -- collect ---------------------------------------------------------------------------
-    def changed_ids(self, cursor: dict | None, save=None) -> tuple[list[str], dict]:
+    def changed_pages(self, cursor: dict | None):
+        """Yields (product order ids of one page, the checkpoint after that page)."""
         now = datetime.now(KST)
         cur = dict(cursor or {"from": iso(now - self.lookback), "more_sequence": None})
-        ids: list[str] = []
         while True:
             q = {"lastChangedFrom": cur["from"], "lastChangedType": "PAYED", "limitCount": PAGE}
             start = datetime.fromisoformat(cur["from"])
@@ -58,7 +58,7 @@ class SmartStoreOrders:
                                 route=f"GET {BASE}/last-changed-statuses") or {}
             data = body.get("data") or {}
             rows = data.get("lastChangeStatuses") or []
-            ids += [str(r["productOrderId"]) for r in rows]
+            ids = list(dict.fromkeys(str(r["productOrderId"]) for r in rows))
             more = data.get("more")
             if more:
                 cur = {"from": more["moreFrom"], "more_sequence": str(more["moreSequence"])}
@@ -66,12 +66,9 @@ class SmartStoreOrders:
                 cur = {"from": q["lastChangedTo"], "more_sequence": None}
             else:
                 last = max((r["lastChangedDate"] for r in rows), default=cur["from"])
-                cur = {"from": last, "more_sequence": None}
-                if save:
-                    save(cur)
-                return list(dict.fromkeys(ids)), cur
-            if save:
-                save(cur)
+                yield ids, {"from": last, "more_sequence": None}
+                return
+            yield ids, cur
 
     def details(self, ids: list[str]) -> list[dict]:
         out = []
@@ -82,9 +79,11 @@ class SmartStoreOrders:
             out += body.get("data") or []
         return out
 
-    def collect(self, cursor: dict | None, save=None) -> tuple[list[CollectedLine], dict]:
-        ids, cur = self.changed_ids(cursor, save)
-        return [to_line(d) for d in self.details(ids)], cur
+    def collect(self, cursor: dict | None, sink) -> None:
+        """Page by page: `sink(lines, checkpoint)` stores the lines, then the checkpoint, so a
+        crash never skips a page."""
+        for ids, cur in self.changed_pages(cursor):
+            sink([to_line(d) for d in self.details(ids)] if ids else [], cur)
 
     def read(self, lines: list[dict]) -> dict[str, dict]:
         """The market's view of our lines: status, confirmed/dispatched/cancel-requested."""

@@ -124,3 +124,36 @@ def test_address_change_after_placement_is_flagged(stack, orders, products, run)
     again = [dict(r, dispatch_deadline=datetime.now(timezone.utc) + timedelta(hours=2))
              for r in orders.store.lines(status="confirmed")]
     assert _warn_deadlines(orders.store, again, run, 12) == 0
+
+
+def test_smartstore_pages_and_checkpoint_after_storing(stack, orders, products, run):
+    """650 new orders: three pages of ≤300 continued with (moreFrom, moreSequence); a failure on
+    the second page's details leaves the checkpoint after page one, and the re-run completes."""
+    import pytest
+
+    from dropship_core.markets.errors import MarketError
+
+    from .conftest import calls
+
+    seed_orders(stack.orders["smartstore"], "smartstore", products, 650)
+    orders.market("smartstore").c.http.retry.max_attempts = 1     # let the page fail
+    faults = stack.faults["smartstore"]
+    orig, seen = faults.take, {"n": 0}
+
+    def take(route):                  # page one's details go through, page two's get a 503
+        if route == "POST query":
+            seen["n"] += 1
+            if seen["n"] == 2:
+                return "503"
+        return orig(route)
+
+    faults.take = take
+    with pytest.raises(MarketError):
+        orders.collect("smartstore", run)
+    faults.take = orig
+    assert orders.store.status_counts("smartstore") == {"new": 300}
+    assert orders.store.checkpoint("smartstore")["more_sequence"]
+    orders.market("smartstore").c.http.retry.max_attempts = 5
+    out = orders.collect("smartstore", run)
+    assert out["new"] == 350 and orders.store.status_counts("smartstore") == {"new": 650}
+    assert calls(stack, "smartstore")["by_route"]["GET last-changed-statuses"] >= 4

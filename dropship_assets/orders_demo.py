@@ -36,7 +36,8 @@ def _specs(store: OrderStore, market: str) -> list[dict]:
                       "unit_price": listing.get("price"), "buyer": fake_buyer(i + len(market)),
                       "seller_code": code, "option_code": opt["sku"] if opt else None,
                       "external_sku": f"{code}#{opt['sku']}" if opt else code,
-                      "goods_no": ext.get("siteGoodsNo_gmkt") or ext.get("goodsNo")})
+                      "goods_no": ext.get("siteGoodsNo_gmkt") or ext.get("goodsNo")
+                      or ext.get("sellerProductId")})
     specs.append({"product_name": "등록되지 않은 상품", "quantity": 1, "unit_price": 9900,
                   "buyer": fake_buyer(99), "seller_code": "unknown:1", "external_sku": "unknown:1",
                   "goods_no": "G-unknown"})

@@ -90,7 +90,8 @@ class CoupangOrders:
             "parcelPrintMessage": b.get("memo") or "",
             "orderItems": [{"vendorItemId": next(self.item_ids),
                             "vendorItemName": spec.get("product_name"),
-                            "sellerProductId": int(spec.get("goods_no") or 15000000001),
+                            "sellerProductId": int(spec["goods_no"]) if str(
+                                spec.get("goods_no") or "").isdigit() else 15000000001,
                             "externalVendorSkuCode": spec.get("external_sku"),
                             "shippingCount": qty, "cancelCount": 0, "holdCountForCancel": 0,
                             "salesPrice": price, "orderPrice": price * qty,

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import os
 import secrets
 import sys
@@ -24,7 +23,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-log = logging.getLogger("dropship.orders.pii")
 PREFIX = "v1"
 
 
@@ -64,13 +62,14 @@ def _local_key_file() -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = new_key_spec("local1")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:          # another process or thread made it first
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(spec + "\n")
-    msg = (f"DROPSHIP_PII_KEY is not set: created a local buyer-data key in {path} (mode 0600). "
-           "Back it up; set DROPSHIP_PII_KEY on a shared server.")
-    log.warning(msg)
-    print(msg, file=sys.stderr)
+    print(f"DROPSHIP_PII_KEY is not set: created a local buyer-data key in {path} (mode 0600). "
+          "Back it up; set DROPSHIP_PII_KEY on a shared server.", file=sys.stderr)
     return spec
 
 

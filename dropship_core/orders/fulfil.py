@@ -140,14 +140,19 @@ def _cancel_requested(store: OrderStore, mo, lines: list[dict], run: RunInfo) ->
 def ship_lines(store: OrderStore, mo, run: RunInfo, *, warn_hours: float = 12) -> dict[str, int]:
     out = {"reconciled": _reconcile_dispatching(store, mo, run), "shipped": 0, "failed": 0,
            "cancel_requested": 0, "deadline_warnings": 0}
-    ready = [ln for ln in store.lines(market=mo.market, status="confirmed")]
-    out["deadline_warnings"] = _warn_deadlines(store, [ln for ln in ready
-                                                      if not ln["tracking_number"]], run, warn_hours)
-    ready = [ln for ln in ready if ln["tracking_number"]]
+    confirmed = store.lines(market=mo.market, status="confirmed")
+    if not confirmed:
+        return out
+    # buyer cancellations / stop-shipment requests first, for every confirmed line: the
+    # supplier order is stopped as early as possible
+    stop = _cancel_requested(store, mo, confirmed, run)
+    out["cancel_requested"] = len(stop)
+    confirmed = [ln for ln in confirmed if ln["id"] not in stop]
+    out["deadline_warnings"] = _warn_deadlines(
+        store, [ln for ln in confirmed if not ln["tracking_number"]], run, warn_hours)
+    ready = [ln for ln in confirmed if ln["tracking_number"]]
     if not ready:
         return out
-    stop = _cancel_requested(store, mo, ready, run)
-    out["cancel_requested"] = len(stop)
     codes: dict[int, Any] = {}
     for ln in ready:
         if ln["id"] in stop:

@@ -13,7 +13,7 @@ from typing import Any
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.orders import collect as _collect
 from dropship_core.orders import fulfil
-from dropship_core.orders.ownerclan import OwnerClanOrders
+from dropship_core.orders.ownerclan import OwnerClanOrders, SupplierRejected
 from dropship_core.orders.place import API_KINDS, place_api_lines, supplier_kind
 from dropship_core.orders.store import OrderStore
 from dropship_core.store.store import RunInfo
@@ -92,8 +92,13 @@ class Orders:
 
     def cancel(self, market: str, run: RunInfo) -> dict[str, int]:
         def supplier_cancel(line: dict) -> None:
-            if supplier_kind(line["supplier_key"]) in API_KINDS:
-                self.supplier(line["supplier_key"]).cancel(line["supplier_order_ref"])
+            if supplier_kind(line["supplier_key"]) not in API_KINDS:
+                return      # a purchase-order supplier is told by a person
+            oc = self.supplier(line["supplier_key"])
+            try:
+                oc.cancel(line["supplier_order_ref"])
+            except SupplierRejected:    # already preparing: ask for the cancellation instead
+                oc.cancel(line["supplier_order_ref"], preparing=True)
 
         return fulfil.cancel_lines(self.store, self.market(market), run, supplier_cancel)
 

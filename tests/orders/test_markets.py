@@ -28,11 +28,13 @@ def test_smartstore_end_to_end_with_buyer_cancel(stack, orders, products, run):
     assert orders.confirm("smartstore", run)["confirmed"] == 8
     # the buyer of one line asks to cancel before shipping
     httpx.post(f"{stack.url('smartstore')}/__orders/buyer-cancel", json={"ids": [ids[0]]})
-    stack.orders["ownerclan"].ship(None)
-    assert orders.tracking(run) == 8
+    refs = {r["market_line_id"]: r["supplier_order_ref"] for r in orders.store.lines()}
+    stack.orders["ownerclan"].ship([v for k, v in refs.items() if k != ids[0]])
+    assert orders.tracking(run) == 7
     s = orders.ship("smartstore", run)
     assert s["shipped"] == 7 and s["cancel_requested"] == 1
     assert orders.cancel("smartstore", run)["cancelled"] == 1
+    assert stack.orders["ownerclan"].dump()["by_status"] == {"shipped": 7, "cancelled": 1}
     ss = stack.orders["smartstore"].dump()
     assert ss["by_status"] == {"DELIVERING": 7, "CANCELED": 1}
     assert all(v == 1 for v in ss["applied"]["dispatch"].values())
@@ -157,3 +159,20 @@ def test_smartstore_pages_and_checkpoint_after_storing(stack, orders, products, 
     out = orders.collect("smartstore", run)
     assert out["new"] == 350 and orders.store.status_counts("smartstore") == {"new": 650}
     assert calls(stack, "smartstore")["by_route"]["GET last-changed-statuses"] >= 4
+
+
+def test_coupang_stop_shipment_checked_before_dispatch(stack, orders, products, run):
+    seed_orders(stack.orders["coupang"], "coupang", products, 2)
+    orders.collect("coupang", run)
+    orders.place(run)
+    orders.confirm("coupang", run)
+    a, b = orders.store.lines(market="coupang")
+    httpx.post(f"{stack.url('coupang')}/__orders/stop-shipment",
+               json={"order_ids": [a["market_order_id"]]})
+    stack.orders["ownerclan"].ship([b["supplier_order_ref"]])
+    orders.tracking(run)
+    s = orders.ship("coupang", run)
+    assert s["cancel_requested"] == 1 and s["shipped"] == 1
+    assert orders.cancel("coupang", run)["cancelled"] == 1
+    assert stack.orders["ownerclan"].orders[a["supplier_order_ref"]]["status"] == "cancelled"
+    assert stack.orders["coupang"].dump()["applied"]["invoice"] == {b["shipment_box_id"]: 1}

@@ -105,3 +105,28 @@ def start_order_stack(*, ownerclan_items: int = 300, rate_limits: bool = True,
         st.env.update(SMARTSTORE_RATE_PER_S="1000", COUPANG_RATE_PER_S="1000",
                       ESM_RATE_PER_S="1000", DROPSHIP_OWNERCLAN_ORDER_INTERVAL_S="0")
     return st
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sandboxes with their order endpoints until interrupted; print the env."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description="order sandboxes on the sandbox hosts")
+    ap.add_argument("--no-rate-limits", action="store_true")
+    ap.add_argument("--esm-interval", type=float, default=5.0)
+    args = ap.parse_args(argv)
+    st = start_order_stack(rate_limits=not args.no_rate_limits,
+                           esm_query_interval_s=args.esm_interval)
+    for k, v in st.env.items():
+        print(f"export {k}='{v}'")
+    print("# seed paid orders: POST <market url>/__orders/seed {\"orders\": [...]}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        st.stop()
+
+
+if __name__ == "__main__":
+    main()

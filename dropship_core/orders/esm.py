@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from dropship_core.markets.errors import MarketError, OutcomeUnknown
 from dropship_core.markets.esm import EsmClient, ci_get
 from dropship_core.markets.http import TokenBucket
 from dropship_core.orders.model import CollectedLine
@@ -92,7 +93,7 @@ class EsmOrders:
                 self.c._call("POST", f"/shipping/v1/Order/OrderCheck/{no}", json={},
                              route="POST /shipping/v1/Order/OrderCheck/{no}", idempotent=True)
                 res[no] = {"ok": True}
-            except Exception as exc:  # noqa: BLE001 - per-order outcome, the batch goes on
+            except MarketError as exc:    # per-order outcome, the batch goes on
                 res[no] = {"ok": False, "error": _err(exc)}
         return res
 
@@ -108,9 +109,9 @@ class EsmOrders:
                                    "DeliveryCompanyCode": int(it["carrier_code"]),
                                    "InvoiceNo": it["tracking_number"]})
                 res[no] = {"ok": True}
-            except Exception as exc:  # noqa: BLE001
-                if getattr(exc, "retryable", False) and type(exc).__name__ == "OutcomeUnknown":
-                    raise
+            except OutcomeUnknown:
+                raise       # the caller leaves the batch `dispatching` and reads the status
+            except MarketError as exc:
                 res[no] = {"ok": False, "error": _err(exc)}
         return res
 

@@ -14,7 +14,6 @@ import time
 import bcrypt
 import httpx
 import jwt
-import pytest
 
 from dropship_core.sandbox import coupang as sb_cp
 from dropship_core.sandbox import esm as sb_esm

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dropship_core.markets.coupang import CoupangClient
-from dropship_core.orders.model import CollectedLine
+from dropship_core.orders.model import CollectedLine, kst
 
 KST = timezone(timedelta(hours=9))
 OPENAPI = "/v2/providers/openapi/apis/api"
@@ -160,7 +160,7 @@ def sheet_lines(sheet: dict[str, Any]) -> list[CollectedLine]:
             market_status=str(sheet.get("status") or ""),
             product_name=str(it.get("vendorItemName") or ""), quantity=qty,
             unit_price=int(it.get("salesPrice") or 0), total_price=int(it.get("orderPrice") or 0),
-            paid_at=sheet.get("paidAt"),
+            paid_at=kst(sheet.get("paidAt")),
             match_keys={"external_sku": it.get("externalVendorSkuCode") or "",
                         "goods_no": str(it.get("sellerProductId") or "")},
             pii={"buyer_name": orderer.get("name"), "buyer_phone": orderer.get("safeNumber"),
@@ -169,6 +169,6 @@ def sheet_lines(sheet: dict[str, Any]) -> list[CollectedLine]:
                  "zip_code": rcv.get("postCode"), "memo": sheet.get("parcelPrintMessage")},
             customs_code=customs or None,
             market_extra={"vendor_item_id": str(it["vendorItemId"])},
-            dispatch_deadline=it.get("estimatedShippingDate"),
+            dispatch_deadline=kst(it.get("estimatedShippingDate")),
             placeable=sheet.get("status") == "ACCEPT" and qty > 0))
     return out

@@ -14,7 +14,7 @@ from typing import Any
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
 from dropship_core.markets.esm import EsmClient, ci_get
 from dropship_core.markets.http import TokenBucket
-from dropship_core.orders.model import CollectedLine
+from dropship_core.orders.model import CollectedLine, kst
 
 KST = timezone(timedelta(hours=9))
 QUERY_INTERVAL_S = 5.0
@@ -141,7 +141,7 @@ def to_line(r: dict[str, Any], site: int) -> CollectedLine:
         market_order_id=str(ci_get(r, "PayNo") or ci_get(r, "OrderNo")),
         market_status=STATUS.get(st, str(st)), product_name=str(ci_get(r, "GoodsName") or ""),
         quantity=qty, unit_price=amount // max(qty, 1), total_price=amount,
-        paid_at=ci_get(r, "PayDate"),
+        paid_at=kst(ci_get(r, "PayDate")),
         match_keys={"goods_no": str(ci_get(r, "SiteGoodsNo") or ""),
                     "seller_code": str(ci_get(r, "OutGoodsNo") or "")},
         pii={"buyer_name": ci_get(r, "BuyerName"), "buyer_phone": ci_get(r, "BuyerHpNo"),

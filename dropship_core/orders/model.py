@@ -38,6 +38,19 @@ TRANSITIONS: dict[str, set[str]] = {
 TERMINAL = {"delivered", "cancelled"}
 
 
+def kst(ts: str | None) -> str | None:
+    """Coupang and ESM send Korean local time without an offset: make it explicit (+09:00), so
+    Postgres does not read it as UTC. A bare date is the end of that day."""
+    if not ts:
+        return None
+    ts = str(ts).strip()
+    if len(ts) == 10:
+        return f"{ts}T23:59:59+09:00"
+    if ts.endswith("Z") or "+" in ts[10:] or "-" in ts[10:]:
+        return ts
+    return ts + "+09:00"
+
+
 class TransitionError(ValueError):
     pass
 

@@ -33,6 +33,12 @@ def test_coupang_collect_place_confirm_ship(stack, orders, products, run):
     line = orders.store.lines(market="coupang", status="shipped")[0]
     assert line["supplier_key"] == SUPPLIER and line["supplier_order_ref"]
     assert isinstance(line["market_line_id"], str) and len(line["shipment_box_id"]) == 18
+    # Coupang's local times (no offset) are read as KST, not UTC
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    assert now - timedelta(minutes=10) < line["paid_at"] <= now + timedelta(seconds=5)
+    assert line["shipped_at"] >= line["paid_at"]
     ev = [e["event_type"] for e in orders.store.events(line["id"])]
     assert ev[0] == "collected" and "placed" in ev and ev[-1] == "shipped"
     assert all(e["run_id"] == "test-run" and e["partition_key"] == "coupang"

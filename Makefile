@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/bench_listings.py
 	$(BIN)/python bench/bench_classifier.py
 	$(BIN)/python bench/analytics_models.py
+	$(BIN)/python bench/bench_orders.py
 
 ## make dev: the Dagster UI with the whole asset graph (http://127.0.0.1:3000)
 dev: install

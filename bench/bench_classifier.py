@@ -173,7 +173,7 @@ def real_names_section() -> None:
             print(f"| {part} | {label} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['r10']:.1%} "
                   f"| {ev['conf']:.2f} | {h1[0]:.0%} / {h1[1]:.1%} | {h2[0]:.0%} / {h2[1]:.1%} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\n| ranker speed (one process, caches emptied every pass) | wall clock | CPU time |\n|---|---:|---:|")
+    print("\n| ranker speed (one process, caches emptied every pass) | wall clock | CPU time |\n|---|---:|---:|")
     print(f"| names/second | {rate:,.0f} | {rate_cpu:,.0f} |")
     print(f"| build (s) | {build:.2f} | |")
     print(f"\n(1-minute load average: {load:.1f} on {os.cpu_count()} CPUs)\n")
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, rows in splits.items():
         ev = evaluate(clf, rows)
         print(f"| {name} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['leaf5']:.1%} | {ev['sure_share']:.0%} / {ev['sure_prec']:.1%} | {ev['attr_f1']:.3f} |")
-    print(f"\n| speed | wall clock | CPU time of this process |\n|---|---:|---:|")
+    print("\n| speed | wall clock | CPU time of this process |\n|---|---:|---:|")
     print(f"| names/second | {rate:,.0f} | {rate_cpu:,.0f} |")
     print(f"| index build (s) | {build:.2f} | {build_cpu:.2f} |")
     print(f"\n(1-minute load average during the run: {load:.1f} on {os.cpu_count()} CPUs)")

@@ -83,7 +83,7 @@ def main() -> int:
             with client_from_env(m, rate=1000, burst=1000) as c:
                 mds[m] = current(m, None, c, ais)
     entries = build(mds, products, ais)
-    print(f"| market | listable / active | % | metadata | top blocking reasons |")
+    print("| market | listable / active | % | metadata | top blocking reasons |")
     print("|---|---|---|---|---|")
     for m in MARKETS:
         ok = sum(1 for e in entries[m] if e["listable"])

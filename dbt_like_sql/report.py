@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import psycopg
 
 from dbt_like_sql.loader import DEFAULT_SCHEMA, create_temp_views, load_project, sql_ident
+from dbt_like_sql.report_orders import ORDER_MODELS, collect_orders, render_orders
 
 REPORT_MODELS = (
     "mart_catalog_health",
@@ -26,6 +27,7 @@ REPORT_MODELS = (
     "mart_sync_lag",
     "mart_listing_rejections",
     "mart_llm_spend_daily",
+    *ORDER_MODELS,
 )
 
 PALETTE = ["#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
@@ -263,6 +265,7 @@ def collect(conn: psycopg.Connection, schema: str) -> dict[str, Any]:
     data["briefs"] = _q(conn, "SELECT DISTINCT ON (market) market, day, provider, text FROM agent_briefs"
                               " ORDER BY market, day DESC") if conn.execute(
         "SELECT to_regclass('agent_briefs') IS NOT NULL").fetchone()[0] else []
+    data["orders"] = collect_orders(conn, s)
     return data
 
 
@@ -366,6 +369,7 @@ def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> st
 <section class="wide" id="margin-by-category"><h2>Margin by market and category</h2>{cat_table}</section>
 <section class="wide" id="stock-top"><h2>Out of stock or at high risk</h2>{stock_table}</section>
 {briefs}
+{render_orders(data.get("orders") or {}, _table, _esc)}
 </main>
 <footer>Gross margin = listing price − supplier cost, before marketplace fees and shipping. Days are UTC.</footer>
 </body></html>

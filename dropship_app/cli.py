@@ -27,6 +27,7 @@ PLUGINS = [
     "dbt_like_sql.cli",
     "dropship_app.ops_cli",
     "dropship_app.export_cli",
+    "dropship_app.orders_cli",
 ]
 
 

@@ -90,6 +90,8 @@ def _run(url, accounts, stack, quiet) -> int:
         res = agents.execute_in_process(partition_key=market, instance=instance, raise_on_error=False,
                                         run_config=quiet_logs)
         _report(res, f"market_agents[{market}]", failures, quiet)
+    from dropship_app.orders_demo import run_orders_demo
+    orders_table = run_orders_demo(url, instance, lambda r, label: _report(r, label, failures, quiet))
     analytics = defs.resolve_job_def("analytics_daily")
     day = analytics.partitions_def.get_last_partition_key() if analytics.partitions_def else None
     res = analytics.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
@@ -116,6 +118,7 @@ def _run(url, accounts, stack, quiet) -> int:
     if dec:
         print("\nAgent decisions (price changes wait for `dropship agents approve ID` unless approval is auto):")
         print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
+    print(f"\nOrders by market:\n{orders_table}")
     if report_path:
         print(f"\nanalytics report: {report_path}")
     print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + 2 * len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "

@@ -20,11 +20,14 @@ from dropship_assets.jobs import (
 from dropship_assets.listings import market_listings
 from dropship_assets.market_metadata import (market_categories, market_category_rules,
                                              market_metadata_job, market_metadata_schedule)
+from dropship_assets.orders import order_retention, orders, orders_job
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
+from dropship_resources.orders import OrdersResource
 from dropship_assets.sync import market_sync
 from dropship_sensors.automation import follow_upstream_sensor, sync_follows_listings_sensor
 from dropship_sensors.excel_drop import excel_drop_sensor
+from dropship_sensors.orders import orders_sensor
 from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
 from dropship_sensors.supplier_registry import supplier_registry_sensor
@@ -37,9 +40,10 @@ init_sentry("code_location")
 
 defs = dg.Definitions(
     assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, market_prices,
-            agent_conductor, market_categories, market_category_rules, *build_sql_assets()],
+            agent_conductor, market_categories, market_category_rules, orders, order_retention,
+            *build_sql_assets()],
     jobs=[agents_job, market_evidence_job, product_sync_job, listings_job, publish_job, inventory_sync_job,
-          price_optimization_job, analytics_daily_job, market_metadata_job],
+          price_optimization_job, analytics_daily_job, market_metadata_job, orders_job],
     schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule,
                market_metadata_schedule],
     sensors=[
@@ -49,7 +53,8 @@ defs = dg.Definitions(
         run_failure_alerts,
         follow_upstream_sensor,
         sync_follows_listings_sensor,
+        orders_sensor,
     ],
-    resources=RESOURCES,
+    resources={**RESOURCES, "order_flow": OrdersResource()},
     executor=configured_executor(),
 )

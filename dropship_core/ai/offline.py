@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from dropship_core.ai.categories import CategoryRow, EsmCategory, esm_category_for, load_esm_map
-from dropship_core.ai.classifier import CategoryClassifier, Prediction, default_classifier, load_lexicon
+from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
 from dropship_core.ai.text import (
     clean_name,
     cut_title,

@@ -126,7 +126,7 @@ def test_unknown_ref_names_model_and_line(tmp_path):
 
 def test_unknown_source_lists_the_known_ones(tmp_path):
     d = write_models(tmp_path, {"a": "select * from {{ source('webhook_inbox') }}"})
-    with pytest.raises(SqlProjectError, match=r"a.sql line 1: model 'a' reads unknown source 'webhook_inbox' \(known: quarantine, source_data"):
+    with pytest.raises(SqlProjectError, match=r"a.sql line 1: model 'a' reads unknown source 'webhook_inbox' \(known: order_events, order_lines, quarantine, source_data"):
         load_project(d)
 
 

@@ -92,7 +92,7 @@ def agent_conductor(context: dg.AssetExecutionContext, config: ConductorConfig, 
     agents, evidence = AgentStore(url), EvidenceStore(url)
     rows = agents.listing_rows(market)
     velocity = evidence.supplier_stock_velocity([r["id"] for r in rows])
-    sales: dict = {}  # units/day from collected orders: none are collected yet, so none is claimed
+    sales = agents.sales_per_day(market)  # units/day from collected orders; none claimed without orders
     lrows = listing_rows_from_store(rows, evidence.market_prices(market), sales, velocity)
     approved = agents.approved(market)
     g = Guardrails(policy=pricing.policy(), max_change_pct_per_day=config.max_change_pct_per_day,

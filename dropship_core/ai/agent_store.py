@@ -74,6 +74,20 @@ class AgentStore:
                 " WHERE market = %s AND kind = 'price_recommendation' AND status = 'applied'"
                 " AND created_at > now() - make_interval(days => %s) ORDER BY id", (market, days)).fetchall()
 
+    def sales_per_day(self, market: str, days: int = 7) -> dict[int, float]:
+        """Units sold per day on this market over the last `days` days, per listed product, from
+        the collected orders (paid lines, cancelled ones excluded). Empty when there are no orders:
+        a rate is never invented."""
+        with self.connect() as conn:
+            if conn.execute("SELECT to_regclass('order_lines')").fetchone()[0] is None:
+                return {}
+            rows = conn.execute(
+                "SELECT product_id, sum(quantity) FROM order_lines WHERE market = %s AND product_id IS NOT NULL"
+                " AND status NOT IN ('unmatched', 'cancelling', 'cancelled')"
+                " AND coalesce(paid_at, collected_at) > now() - make_interval(days => %s) GROUP BY product_id",
+                (market, days)).fetchall()
+        return {int(pid): round(float(units) / days, 4) for pid, units in rows}
+
     # ---- people working through the recommendations ---------------------------------------
 
     @staticmethod

@@ -158,10 +158,24 @@ def _ask_memory():
     return memory_from_env(env)
 
 
+
+def cmd_config(args) -> int:
+    from dropship_core.config import describe
+
+    rows = describe()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(table(rows, ["name", "value", "default", "what"]))
+    return 0
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dropship", description="Korean dropshipping pipeline on Dagster")
     sub = p.add_subparsers(dest="command", required=True)
 
+    c = sub.add_parser("config", help="every setting the product reads from the environment (secrets masked)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_config)
     d = sub.add_parser("demo", help="run the whole pipeline on the bundled demo data and print a summary")
     d.add_argument("--suppliers", default="suppliers.yaml")
     d.add_argument("--quiet", action="store_true")

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from dropship_core import config
 from dropship_core.suppliers.factory_remote import connector_for
+from dropship_core.suppliers.inbox_cursor import read_inbox
 from dropship_core.webhook import create_app as create_webhook_app
 
 # empty: DATABASE_URL, else the embedded Postgres (dropship_core.db.database_url)
@@ -29,7 +30,7 @@ class WebhookResource(dg.ConfigurableResource):
     tolerance_s: float = 300.0
 
     def _connect(self) -> psycopg.Connection:
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"autocommit": True}
         if self.db_schema:
             kw["options"] = f"-c search_path={self.db_schema}"
         return psycopg.connect(self._url(), **kw)
@@ -45,12 +46,11 @@ class WebhookResource(dg.ConfigurableResource):
                                   max_body_bytes=self.max_body_bytes, tolerance_s=self.tolerance_s,
                                   schema=self.db_schema)
 
-    def events_after(self, after_id: int, limit: int) -> list[tuple[int, str, str, str | None]]:
-        """(id, supplier_key, event_type, supplier_item_id) of inbox rows after `after_id`, by id."""
+    def events_since(self, cursor: str | None, limit: int) -> tuple[list[tuple[int, str, str, str | None]], str]:
+        """(id, supplier_key, event_type, supplier_item_id) of inbox rows not read under `cursor`
+        (commit order, see `inbox_cursor`), and the cursor after them."""
         with self._connect() as conn:
-            return conn.execute(
-                "SELECT id, supplier_key, event_type, supplier_item_id FROM webhook_inbox WHERE id > %s"
-                " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
+            return read_inbox(conn, cursor, limit, "id, supplier_key, event_type, supplier_item_id")
 
 
 __all__ = ["WebhookResource", "connector_for"]

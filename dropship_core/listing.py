@@ -138,3 +138,39 @@ def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, po
         "input_key": input_key,
     })
     return entry
+
+
+def _safe_text(v: Any, limit: int = 200) -> str:
+    return v[:limit] if isinstance(v, str) else ""
+
+
+def error_entry(market: str, raw: Any, previous: dict[str, Any] | None, input_key: str,
+                error: BaseException) -> dict[str, Any]:
+    """The market entry of a product whose stored data cannot be turned into a listing at all
+    (a wrong type, a missing field): blocked with the reason, its live listing (if any) taken off
+    sale by market_sync (state `soldout`), sync state kept."""
+    previous = previous or {}
+    raw = raw if isinstance(raw, dict) else {}
+    reason = f"invalid product data: {type(error).__name__}: {str(error)[:300]}"
+    listing = {
+        "title": _safe_text(raw.get("name")), "price": 0, "stock": 0, "options": [], "images": [],
+        "seller_code": f"{_safe_text(raw.get('supplier_key'))}:{_safe_text(raw.get('supplier_item_id'))}",
+        "state": "soldout", "cost": raw.get("cost") if isinstance(raw.get("cost"), int) else None,
+    }
+    entry = {k: previous[k] for k in SYNC_KEYS if k in previous}
+    entry.update({
+        "listing": listing, "listing_hash": listing_hash(listing), "listable": False,
+        "blocked_reasons": [reason], "diff": diff_listing(previous.get("listing"), listing),
+        "status": "blocked", "input_key": input_key, "invalid_data": reason,
+    })
+    return entry
+
+
+def market_entry_or_error(market: str, raw: Any, ai: dict[str, Any] | None, policy: MarketPolicy,
+                          previous: dict[str, Any] | None, input_key: str) -> dict[str, Any]:
+    """`market_entry`, or the blocked `error_entry` when the product's data breaks the builder:
+    one bad product never stops the rest of its partition."""
+    try:
+        return market_entry(market, raw, ai, policy, previous, input_key)
+    except Exception as e:  # noqa: BLE001 - per-product isolation: recorded as the listing's reason
+        return error_entry(market, raw, previous, input_key, e)

@@ -13,8 +13,10 @@ from typing import Any
 
 import psycopg
 
-from dropship_core.model import STATUSES, CanonicalProduct, Variant
+from dropship_core.model import CanonicalProduct, Variant
+from dropship_core.suppliers.excel import BadValue
 from dropship_core.suppliers.inbox_cursor import read_inbox
+from dropship_core.suppliers.validate import coerce_snapshot, product_problems
 from dropship_core.suppliers.base import FetchResult, Reject, SupplierError
 
 _PRODUCT_FIELDS = {f.name for f in fields(CanonicalProduct)} - {"supplier_key", "supplier_item_id", "raw"}
@@ -26,17 +28,17 @@ def product_from_event(supplier_key: str, event: dict[str, Any], source: str) ->
     if not isinstance(snap, dict):
         return Reject(f"{event.get('type')} for {item_id}: no product snapshot in data.product", event, source)
     try:
+        snap = coerce_snapshot(snap)
         kw = {k: v for k, v in snap.items() if k in _PRODUCT_FIELDS}
         kw["variants"] = [Variant(**v) for v in snap.get("variants") or []]
         p = CanonicalProduct(supplier_key=supplier_key, supplier_item_id=item_id, raw=event, **kw)
+    except BadValue as e:
+        return Reject(f"item {item_id}: {e}", event, source)
     except TypeError as e:
         return Reject(f"item {item_id}: product snapshot does not fit the canonical shape ({e})", event, source)
-    if not isinstance(p.name, str) or not p.name.strip():
-        return Reject(f"item {item_id}: empty name", event, source)
-    if not isinstance(p.cost, int) or isinstance(p.cost, bool) or p.cost <= 0:
-        return Reject(f"item {item_id}: cost {p.cost!r} is not a positive whole KRW amount", event, source)
-    if p.status not in STATUSES:
-        return Reject(f"item {item_id}: unknown status {p.status!r}", event, source)
+    problems = product_problems(p)
+    if problems:
+        return Reject(f"item {item_id}: " + "; ".join(problems), event, source)
     return p
 
 

@@ -37,6 +37,9 @@ _TABLE = [
     Setting("SENTRY_DSN", None, "where errors are reported", True),
     Setting("DROPSHIP_ALERT_WEBHOOK_URL", None, "a URL that receives run-failure alerts", True),
     Setting("WEBHOOK_SECRET", None, "HMAC secret of supplier webhook pushes", True),
+    Setting("DROPSHIP_FETCH_ALLOW_HOSTS", None,
+            "hosts (host or host:port, comma-separated) whose images may be fetched from non-public "
+            "addresses: local sandboxes only"),
     Setting("OWNERCLAN_USERNAME", None, "OwnerClan seller id"),
     Setting("OWNERCLAN_PASSWORD", None, "OwnerClan password", True),
     Setting("OWNERCLAN_AUTH_URL", None, "OwnerClan auth endpoint (unset: the real one)"),

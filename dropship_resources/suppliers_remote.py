@@ -14,6 +14,7 @@ from pydantic import Field
 from dropship_core import config
 from dropship_core.suppliers.factory_remote import connector_for
 from dropship_core.suppliers.inbox_cursor import read_inbox
+from dropship_core.webhook import ACTIVE_WEBHOOK_SUPPLIERS
 from dropship_core.webhook import create_app as create_webhook_app
 
 # empty: DATABASE_URL, else the embedded Postgres (dropship_core.db.database_url)
@@ -40,8 +41,9 @@ class WebhookResource(dg.ConfigurableResource):
 
         return self.database_url or database_url()
 
-    def app(self, suppliers: set[str] | None = None):
-        """The ASGI receiver app (serve it with uvicorn or `ServerThread`)."""
+    def app(self, suppliers: set[str] | str | None = ACTIVE_WEBHOOK_SUPPLIERS):
+        """The ASGI receiver app (serve it with uvicorn or `ServerThread`); by default it accepts
+        the enabled webhook accounts of suppliers.yaml."""
         return create_webhook_app(self._url(), self.secret or config.get("WEBHOOK_SECRET") or "", suppliers=suppliers,
                                   max_body_bytes=self.max_body_bytes, tolerance_s=self.tolerance_s,
                                   schema=self.db_schema)

@@ -161,7 +161,7 @@ def test_signed_delivery_to_run_request_end_to_end(pg, pg_schema, instance, webh
 
     body = json.dumps({"id": "evt-e2e", "type": "item.stock_changed", "item_id": "W000042",
                        "data": {"stock": 0}}).encode()
-    with ServerThread(webhook.app()) as srv, httpx.Client(base_url=srv.url) as http:
+    with ServerThread(webhook.app(suppliers={"ownerclan-main"})) as srv, httpx.Client(base_url=srv.url) as http:
         for _ in range(2):  # delivered twice
             ts = int(time.time())
             r = http.post("/webhooks/ownerclan-main", content=body,

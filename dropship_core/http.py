@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import httpx
 
 from dropship_core.secrets import QUERY_SECRET as _QUERY_SECRET
-from dropship_core.secrets import redact  # noqa: F401  (the one redaction helper, re-exported)
+from dropship_core.secrets import redact, redact_obj  # noqa: F401  (the one redaction helper, re-exported)
 
 log = logging.getLogger("dropship.http")
 T = TypeVar("T")

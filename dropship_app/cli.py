@@ -104,6 +104,15 @@ def cmd_import_excel(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     s = _store()
+    from dropship_app.suppliers_cli import import_guard
+
+    error, warning = import_guard(args.supplier, [p.supplier_item_id for p in fetched.products],
+                                  s.supplier_item_ids(args.supplier), new_supplier=args.new_supplier)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     run = RunInfo.cli("suppliers import-excel")
     res = s.ingest(args.supplier, fetched.products, run, complete=args.complete)
     res.quarantined = s.quarantine(args.supplier, fetched.rejects, run)
@@ -183,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     x = ssub.add_parser("import-excel", help="ingest one workbook for a supplier and print the counts")
     x.add_argument("file")
     x.add_argument("--supplier", required=True)
+    x.add_argument("--new-supplier", action="store_true",
+                   help="the supplier key is not in suppliers.yaml yet: create it from this file")
     x.add_argument("--complete", action="store_true", help="the file is the whole catalog: delist missing items")
     x.add_argument("--json", action="store_true")
     x.set_defaults(func=cmd_import_excel)

@@ -45,6 +45,9 @@ def cmd_store_stats(args) -> int:
         rows = [{"market": m, **v} for m, v in stats["markets"].items()]
         cols = ["market"] + sorted({k for v in stats["markets"].values() for k in v})
         print(table(rows, cols))
+        if any("pending" in v for v in stats["markets"].values()):
+            print("pending: built, not yet on the market; pending_soldout: of those, sold out at the "
+                  "supplier (listed only once back in stock)")
     return 0
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from dropship_core.suppliers.base import SupplierError
-from dropship_core.suppliers.factory_remote import REMOTE_KINDS, connector_for
+from dropship_core.suppliers.factory_remote import PING_SETTINGS, REMOTE_KINDS, connector_for
 from dropship_core.suppliers.registry import ConfigError, get_account, load_accounts
 
 # below this share of a file's codes already known for a non-empty supplier, the import is questioned
@@ -66,26 +66,57 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+PING_DEADLINE_S = 15.0
+
+
+def endpoint_of(connector) -> str:
+    """The URL (credentials hidden) a connector talks to, for error messages."""
+    from dropship_core.db import redact_url
+
+    st = getattr(connector, "s", None)
+    for name in ("api_url", "base_url", "auth_url"):
+        url = getattr(st, name, None)
+        if url:
+            return redact_url(str(url))
+    return "its endpoint"
+
+
 def cmd_ping(args: argparse.Namespace) -> int:
+    import threading
+
     try:
         account = get_account(args.key, args.config)
         if account.kind not in REMOTE_KINDS:
             print(f"{args.key}: kind {account.kind!r} has no remote API to ping", file=sys.stderr)
             return 2
-        connector = connector_for(account)
+        connector = connector_for(account, overrides=PING_SETTINGS if account.kind != "webhook" else None)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2
-    try:
-        message = connector.ping()
-    except SupplierError as e:
-        print(f"{args.key}: FAILED: {e}", file=sys.stderr)
+    where = endpoint_of(connector)
+    result: dict[str, object] = {}
+
+    def attempt() -> None:
+        try:
+            result["ok"] = connector.ping()
+        except SupplierError as e:
+            result["error"] = str(e)
+        except Exception as e:  # noqa: BLE001 - reported as one line naming the endpoint
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(PING_DEADLINE_S)
+    close = getattr(connector, "close", None)
+    if t.is_alive():
+        print(f"{args.key}: FAILED: no answer from {where} within {PING_DEADLINE_S:.0f} s", file=sys.stderr)
         return 1
-    finally:
-        close = getattr(connector, "close", None)
-        if close:
-            close()
-    print(f"{args.key}: OK: {message}")
+    if close:
+        close()
+    if "error" in result:
+        print(f"{args.key}: FAILED calling {where}: {result['error']}", file=sys.stderr)
+        return 1
+    print(f"{args.key}: OK: {result['ok']}")
     return 0
 
 

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from dropship_core import config
 from dropship_core.suppliers.factory_remote import connector_for
-from dropship_core.suppliers.inbox_cursor import read_inbox
+from dropship_core.suppliers.inbox_cursor import InboxCursor, read_inbox
 from dropship_core.webhook import ACTIVE_WEBHOOK_SUPPLIERS
 from dropship_core.webhook import create_app as create_webhook_app
 
@@ -48,11 +48,26 @@ class WebhookResource(dg.ConfigurableResource):
                                   max_body_bytes=self.max_body_bytes, tolerance_s=self.tolerance_s,
                                   schema=self.db_schema)
 
-    def events_since(self, cursor: str | None, limit: int) -> tuple[list[tuple[int, str, str, str | None]], str]:
+    def events_since(self, cursor: str | None, limit: int, *, skip_synced: bool = True,
+                     ) -> tuple[list[tuple[int, str, str, str | None]], str]:
         """(id, supplier_key, event_type, supplier_item_id) of inbox rows not read under `cursor`
-        (commit order, see `inbox_cursor`), and the cursor after them."""
+        (commit order, see `inbox_cursor`), and the cursor after them. With `skip_synced`, rows
+        the supplier's own sync already read (its stored cursor covers them: e.g. a sync the demo
+        or the CLI ran) are left out, so the sensor does not run them again."""
         with self._connect() as conn:
-            return read_inbox(conn, cursor, limit, "id, supplier_key, event_type, supplier_item_id")
+            rows, nxt = read_inbox(conn, cursor, limit, "id, supplier_key, event_type, supplier_item_id, "
+                                                        "tx::text::bigint")
+            synced = self._sync_cursors(conn, {r[1] for r in rows}) if skip_synced and rows else {}
+        kept = [r[:4] for r in rows if not (r[1] in synced and synced[r[1]].covers(r[0], r[4]))]
+        return kept, nxt
+
+    @staticmethod
+    def _sync_cursors(conn: psycopg.Connection, keys: set[str]) -> dict[str, InboxCursor]:
+        if not conn.execute("SELECT to_regclass('supplier_state') IS NOT NULL").fetchone()[0]:
+            return {}
+        rows = conn.execute("SELECT supplier_key, cursor FROM supplier_state WHERE supplier_key = ANY(%s)"
+                            " AND cursor IS NOT NULL", (sorted(keys),)).fetchall()
+        return {k: InboxCursor.decode(c) for k, c in rows}
 
 
 __all__ = ["WebhookResource", "connector_for"]

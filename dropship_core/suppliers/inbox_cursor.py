@@ -45,6 +45,10 @@ class InboxCursor:
         except (ValueError, TypeError, AttributeError):
             return cls()
 
+    def covers(self, inbox_id: int, tx: int) -> bool:
+        """Whether the row (inbox_id, tx) was read under this cursor."""
+        return inbox_id <= self.floor or tx < self.x or any(i == inbox_id for i, _ in self.done)
+
     def encode(self) -> str:
         d: dict[str, Any] = {"x": self.x, "done": [list(p) for p in sorted(self.done)]}
         if self.floor:

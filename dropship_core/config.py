@@ -37,6 +37,9 @@ _TABLE = [
     Setting("SENTRY_DSN", None, "where errors are reported", True),
     Setting("DROPSHIP_ALERT_WEBHOOK_URL", None, "a URL that receives run-failure alerts", True),
     Setting("WEBHOOK_SECRET", None, "HMAC secret of supplier webhook pushes", True),
+    Setting("DROPSHIP_ANALYTICS_START", None,
+            "first day of the analytics partitions (YYYY-MM-DD); unset: the day the data starts, "
+            "as recorded under DROPSHIP_HOME by the demo, else 2026-01-01"),
     Setting("DROPSHIP_FETCH_ALLOW_HOSTS", None,
             "hosts (host or host:port, comma-separated) whose images may be fetched from non-public "
             "addresses: local sandboxes only"),

@@ -24,6 +24,13 @@ class AdminMixin(StoreBase):
             return {r[0] for r in conn.execute(
                 "SELECT supplier_item_id FROM source_data WHERE supplier_key = %s", (supplier_key,)).fetchall()}
 
+    def first_event_day(self) -> str | None:
+        """The UTC day (YYYY-MM-DD) of the first event in the store, None when it is empty."""
+        with self.connect() as conn:
+            row = conn.execute("SELECT to_char(min(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+                               " FROM source_data_events").fetchone()
+        return row[0] if row else None
+
     def live_listing_count(self, supplier_key: str) -> int:
         """Listings of a supplier's products still on a marketplace (external id, not stopped)."""
         with self.connect() as conn:

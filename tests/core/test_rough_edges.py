@@ -115,3 +115,34 @@ def test_store_stats_says_which_pending_listings_are_sold_out(store):
                         'status', 'pending', 'listing', jsonb_build_object('state', raw_data ->> 'status')))""")
     m = store.stats()["markets"]["coupang"]
     assert m["pending"] == 2 and m["pending_soldout"] == 1
+
+
+def test_analytics_partitions_start_at_the_first_data(tmp_path, monkeypatch):
+    import importlib
+
+    import dbt_like_sql.dagster_assets as da
+
+    monkeypatch.setenv("DROPSHIP_HOME", str(tmp_path))
+    monkeypatch.delenv("DROPSHIP_ANALYTICS_START", raising=False)
+    assert da.analytics_start_date() == "2026-01-01"            # nothing recorded yet
+    assert da.record_analytics_start("2026-11-30") == "2026-11-30"
+    assert da.record_analytics_start("2026-11-01") is None        # written once
+    assert da.analytics_start_date() == "2026-11-30"
+    monkeypatch.setenv("DROPSHIP_ANALYTICS_START", "2026-06-01")
+    assert da.analytics_start_date() == "2026-06-01"
+    monkeypatch.delenv("DROPSHIP_ANALYTICS_START")
+    reloaded = importlib.reload(da)
+    try:
+        assert reloaded.analytics_daily_partitions.start.strftime("%Y-%m-%d") == "2026-11-30"
+    finally:
+        monkeypatch.setenv("DROPSHIP_ANALYTICS_START", "2026-01-01")
+        importlib.reload(da)
+
+
+def test_first_event_day(store):
+    from dropship_core.model import CanonicalProduct
+    from dropship_core.store import RunInfo
+
+    assert store.first_event_day() is None
+    store.ingest("k", [CanonicalProduct("k", "A1", "상품", 1000)], RunInfo("r", "a", "k"))
+    assert len(store.first_event_day()) == 10

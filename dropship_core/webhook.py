@@ -148,6 +148,24 @@ def validate_event(doc: Any) -> tuple[dict | None, str | None]:
     return doc, None
 
 
+async def read_capped(request: Request, max_body_bytes: int) -> tuple[bytes | None, int, str]:
+    """(body, 0, "") or (None, status, reason) when it is over the cap or its length is bad."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_body_bytes:
+                return None, 413, f"body larger than {max_body_bytes} bytes"
+        except ValueError:
+            return None, 400, "bad Content-Length"
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body_bytes:
+            return None, 413, f"body larger than {max_body_bytes} bytes"
+        chunks.append(chunk)
+    return b"".join(chunks), 0, ""
+
+
 def create_app(database_url: str | None = None, secret: str | None = None, *,
                secrets: dict[str, str] | None = None,
                suppliers: set[str] | str | None = ACTIVE_WEBHOOK_SUPPLIERS, suppliers_path: str | None = None,
@@ -186,20 +204,9 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
         supplier_key = request.path_params["supplier_key"]
         if not _KEY_RE.match(supplier_key) or not known(supplier_key):
             return refuse(404, "not an enabled webhook supplier")
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            try:
-                if int(declared) > max_body_bytes:
-                    return refuse(413, f"body larger than {max_body_bytes} bytes")
-            except ValueError:
-                return refuse(400, "bad Content-Length")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                return refuse(413, f"body larger than {max_body_bytes} bytes")
-            chunks.append(chunk)
-        body = b"".join(chunks)
+        body, status, why = await read_capped(request, max_body_bytes)
+        if body is None:
+            return refuse(status, why)
         key_secret = secret_for(supplier_key)
         if not key_secret:
             return refuse(401, "no secret configured for this supplier")

@@ -67,7 +67,9 @@ class WebhookResource(dg.ConfigurableResource):
             return {}
         rows = conn.execute("SELECT supplier_key, cursor FROM supplier_state WHERE supplier_key = ANY(%s)"
                             " AND cursor IS NOT NULL", (sorted(keys),)).fetchall()
-        return {k: InboxCursor.decode(c) for k, c in rows}
+        # only webhook accounts keep an inbox cursor; other kinds' cursors are left alone
+        parsed = {k: InboxCursor.parse_strict(c) for k, c in rows}
+        return {k: c for k, c in parsed.items() if c is not None}
 
 
 __all__ = ["WebhookResource", "connector_for"]

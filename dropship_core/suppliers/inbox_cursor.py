@@ -45,6 +45,18 @@ class InboxCursor:
         except (ValueError, TypeError, AttributeError):
             return cls()
 
+    @classmethod
+    def parse_strict(cls, text: str | None) -> "InboxCursor | None":
+        """The cursor if `text` is an inbox cursor in this format (not another connector's cursor
+        nor the former plain id), else None."""
+        try:
+            d = json.loads(text or "")
+        except ValueError:
+            return None
+        if not isinstance(d, dict) or set(d) - {"x", "done", "floor"} or "x" not in d:
+            return None
+        return cls.decode(text)
+
     def covers(self, inbox_id: int, tx: int) -> bool:
         """Whether the row (inbox_id, tx) was read under this cursor."""
         return inbox_id <= self.floor or tx < self.x or any(i == inbox_id for i, _ in self.done)

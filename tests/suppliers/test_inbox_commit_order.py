@@ -98,6 +98,8 @@ def test_sensor_skips_events_the_supplier_sync_already_read(pg, database_url, pg
     pg.execute("INSERT INTO supplier_state (supplier_key, cursor) VALUES ('push-acme', %s)", (synced.next_cursor,))
     fresh = _insert(pg, "push-acme", "n1", "N1")
     other = _insert(pg, "push-other", "o1", "O1")
+    # an API supplier's own cursor (not an inbox cursor) never hides its push events
+    pg.execute("""INSERT INTO supplier_state (supplier_key, cursor) VALUES ('push-other', '{"v":1,"since_ms":99999999999999,"seen":[]}')""")
     res = WebhookResource(secret="x", database_url=database_url, db_schema=pg_schema)
     rows, _ = res.events_since(None, 100)
     assert sorted(r[0] for r in rows) == [fresh, other] and not set(done) & {r[0] for r in rows}

@@ -141,13 +141,3 @@ def register_cli(subparsers, groups: dict | None = None) -> None:
     rm.add_argument("--config", default=None, help="path of suppliers.yaml")
     rm.set_defaults(func=cmd_remove)
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dropship")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from dropship_app import markets_cli as cli
+from dropship_app.cli import main as dropship_main
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.errors import MarketError
 from dropship_core.markets.esm import EsmClient
@@ -105,7 +105,7 @@ def test_no_secret_in_logs_exceptions_events(servers, market, caplog, capsys, mo
                        "ESM_SECRET_KEY": WRONG, "ESM_SITE_IDS": "G:gm"}}[market]
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    assert cli.main(["markets", "ping", market]) == 1
+    assert dropship_main(["markets", "ping", market]) == 1
     out = capsys.readouterr()
     seen += [out.out, out.err]
 

@@ -64,10 +64,15 @@ def _run(url, accounts, stack, quiet) -> int:
     t0 = time.monotonic()
     for key in keys:
         _report(launch("product_sync", key), f"product_sync[{key}]", failures, quiet)
+    if "naver_search" in stack.servers:
+        from dropship_sandbox.naver_search import seed_from_store
+
+        print(f"market search sandbox: {seed_from_store(stack.servers['naver_search'].url, url)} offers")
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
             _report(launch("publish_listings", pk), f"publish_listings[{market}|{key}]", failures, quiet)
+            _report(launch("market_evidence", pk), f"market_evidence[{market}|{key}]", failures, quiet)
     # the agents per market, then the analytics models and the seller's report
     for market in MARKETS:
         _report(launch("market_agents", market), f"market_agents[{market}]", failures, quiet)
@@ -106,7 +111,7 @@ def _run(url, accounts, stack, quiet) -> int:
         print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
     if report_path:
         print(f"\nanalytics report: {report_path}")
-    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
+    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + 2 * len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
           f"open the UI with `make dev` to see them.")
     if failures:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)

@@ -7,11 +7,12 @@ from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_sch
 from dropship_assets.agents import agent_conductor
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
-from dropship_resources.executor import configured_executor
+from dropship_assets.evidence import market_prices
 from dropship_assets.jobs import (
     agents_job,
     inventory_sync_job,
     listings_job,
+    market_evidence_job,
     price_optimization_job,
     product_sync_job,
     publish_job,
@@ -26,11 +27,13 @@ from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
 from dropship_sensors.supplier_registry import supplier_registry_sensor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
+from dropship_resources.executor import configured_executor
 
 defs = dg.Definitions(
-    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, agent_conductor,
+    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, market_prices,
+            agent_conductor,
             *build_sql_assets()],
-    jobs=[agents_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
+    jobs=[agents_job, market_evidence_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
           analytics_daily_job],
     schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
     sensors=[

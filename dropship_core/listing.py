@@ -91,6 +91,8 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
         reasons.append("no representative image")
     if not category.get("id"):
         reasons.append(f"no {market} category mapping")
+    elif category.get("held"):  # low-confidence or disagreeing category: held for review
+        reasons.append(category.get("held_reason") or f"{market} category held for review")
     # a word flagged in the supplier's name but cleaned out of the title does not block; one
     # that would reach the marketplace (title or description) does
     flagged = (ai.get("banned_words_by_market") or {}).get(market) or ai.get("banned_words") or []

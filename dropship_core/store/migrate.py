@@ -64,12 +64,13 @@ def apply_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | No
 def pending_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | None = None) -> list[str]:
     """Names of the migrations not yet applied to this database, in order."""
     files = files if files is not None else migration_files()
-    # the store's own schema (first on the search path), never a `schema_migrations` further
-    # along it (e.g. public's, when the store's schema is still empty)
-    with conn.transaction():
-        table = conn.execute("SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations')::text"
-                             ).fetchone()[0]
-        done = {r[0] for r in conn.execute(f"SELECT version FROM {table}").fetchall()} if table else set()
+    # Only the schema the store writes to counts: with a search_path such as `tenant,public`, a
+    # schema_migrations table in public must not make the tenant's schema look migrated.
+    table = conn.execute("SELECT to_regclass(format('%I.schema_migrations', current_schema()))").fetchone()[0]
+    if table is None:
+        done: set[str] = set()
+    else:
+        done = {r[0] for r in conn.execute(f"SELECT version FROM {table}").fetchall()}
     return [name for name, _ in files if name not in done]
 
 

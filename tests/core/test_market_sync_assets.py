@@ -121,45 +121,6 @@ def test_publish_update_stop_and_idempotent_rerun(world):
     assert len(events(world, {"published"})) == 9  # still exactly one create per product and market
 
 
-def test_conductor_records_decisions_and_applies_only_through_listings(world):
-    from dropship_assets.agents import agent_conductor
-
-    run_all(world)
-    r, inst = world["resources"], world["instance"]
-    # what the seller observed on the market: a competitor 5% cheaper on S1
-    s1 = r["store"].store.get_by_supplier_item("excel-sync", "S1")
-    live = s1["market_data"]["coupang"]["listing"]["price"]
-    r["store"].store.update_market_data(s1["id"], "coupang", {"competitor_price": int(live * 0.95)},
-                                        event_type="market_observed")
-    res = dg.materialize([agent_conductor], partition_key="coupang", resources={"store": r["store"]}, instance=inst,
-                         run_config={"ops": {"agent_conductor": {"config": {"approval_mode": "manual"}}}})
-    assert res.success
-    with r["store"].connect() as c:
-        kinds = dict(c.execute("SELECT kind, count(*) FROM agent_decisions GROUP BY 1").fetchall())
-        overrides = c.execute("SELECT count(*) FROM source_data WHERE market_data->'coupang' ? 'price_override'"
-                              ).fetchone()[0]
-        recs = c.execute("SELECT status, payload FROM agent_decisions WHERE kind = 'price_recommendation'").fetchall()
-    assert kinds.get("insight") == 1
-    # manual mode: nothing is applied without a person
-    assert overrides == 0
-    assert all(st in ("pending_approval", "needs_review", "superseded_by_pause", "recorded") for st, _ in recs)
-    res = dg.materialize([agent_conductor], partition_key="coupang", resources={"store": r["store"]}, instance=inst,
-                         run_config={"ops": {"agent_conductor": {"config": {"approval_mode": "auto"}}}})
-    assert res.success
-    with r["store"].connect() as c:
-        applied = c.execute("SELECT product_id, payload FROM agent_decisions WHERE status = 'applied'").fetchall()
-    assert len(applied) >= 1
-    after = run_all(world)
-    for pid, payload in applied:
-        row = r["store"].store.get(pid)
-        entry = row["market_data"]["coupang"]
-        # the guarded price reached the listing and went out as a price change, not a re-create
-        assert entry["listing"]["price"] == max(payload["new_price"], 0)
-        assert entry["listing"]["price"] > row["raw_data"]["cost"]
-    assert after["coupang"]["created"] == 0
-    assert after["coupang"]["updated"] + after["coupang"]["price_stock_only"] == len(applied)
-
-
 def test_metrics_endpoint_numbers(world):
     from dropship_core.metrics import render
 

@@ -32,6 +32,25 @@ def default_out() -> Path:
     return default_report_path()
 
 
+def format_number(key: str, value) -> str:
+    """A report figure as people read it: rates as percentages, money and counts grouped."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if key.endswith("_rate") or key.endswith("_share"):
+        return f"{value * 100:.1f}%"
+    if key.endswith("_usd") or key.endswith("_usd_30d"):
+        return f"${value:,.2f}"
+    if key.endswith("_krw"):
+        return f"{value:,.0f}원"
+    if key.endswith("_hours"):
+        return f"{value:,.1f} h"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
 def run_report(args: argparse.Namespace) -> int:
     if getattr(args, "format", "html") == "xlsx":
         from dropship_app.export_cli import report_xlsx
@@ -45,7 +64,7 @@ def run_report(args: argparse.Namespace) -> int:
         )
     print(f"wrote {out}")
     for key, value in numbers.items():
-        print(f"  {key}: {'-' if value is None else value}")
+        print(f"  {key}: {format_number(key, value)}")
     return 0
 
 

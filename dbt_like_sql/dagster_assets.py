@@ -26,9 +26,50 @@ from dbt_like_sql.loader import (
     run_data_test,
 )
 
+DEFAULT_ANALYTICS_START = "2026-01-01"
+START_FILE = "analytics_start"
+
+
+def _home() -> Path:
+    try:
+        from dropship_core.db import project_home
+    except ImportError:
+        home = os.environ.get("DROPSHIP_HOME")
+        return Path(home) if home else Path.cwd() / ".dropship"
+    return project_home()
+
+
+def analytics_start_date() -> str:
+    """The first daily partition: DROPSHIP_ANALYTICS_START, else the day the data starts
+    (`<project home>/analytics_start`, written once by `record_analytics_start`), else the
+    default. A catalog whose data began yesterday shows one partition, not hundreds missing."""
+    explicit = (os.environ.get("DROPSHIP_ANALYTICS_START") or "").strip()
+    if explicit:
+        return explicit
+    try:
+        day = (_home() / START_FILE).read_text(encoding="utf-8").strip()
+        datetime.strptime(day, "%Y-%m-%d")
+        return day
+    except (OSError, ValueError):
+        return DEFAULT_ANALYTICS_START
+
+
+def record_analytics_start(first_event_day: str | None) -> str | None:
+    """Write the first partition day once: the first event's day (UTC), at latest yesterday so the
+    day the data arrived is a complete partition. Returns the day written (None: already set)."""
+    path = _home() / START_FILE
+    if path.exists() or not first_event_day:
+        return None
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+    day = min(first_event_day, yesterday)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(day + "\n", encoding="utf-8")
+    return day
+
+
 # The analytics grain is a UTC day. No end offset: a day's partition is built once the day is over
 # (the schedule builds yesterday), and today's rows are picked up by the next day's run.
-analytics_daily_partitions = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+analytics_daily_partitions = dg.DailyPartitionsDefinition(start_date=analytics_start_date())
 
 KINDS = {"sql", "postgres"}
 GROUP = "analytics"

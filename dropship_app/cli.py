@@ -28,6 +28,7 @@ PLUGINS = [
     "dropship_app.ops_cli",
     "dropship_app.export_cli",
     "dropship_app.orders_cli",
+    "dropship_app.preview_cli",
 ]
 
 
@@ -48,6 +49,9 @@ def cmd_store_stats(args) -> int:
         rows = [{"market": m, **v} for m, v in stats["markets"].items()]
         cols = ["market"] + sorted({k for v in stats["markets"].values() for k in v})
         print(table(rows, cols))
+        if any("pending" in v for v in stats["markets"].values()):
+            print("pending: built, not yet on the market; pending_soldout: of those, sold out at the "
+                  "supplier (listed only once back in stock)")
     return 0
 
 
@@ -107,6 +111,15 @@ def cmd_import_excel(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     s = _store()
+    from dropship_app.suppliers_cli import import_guard
+
+    error, warning = import_guard(args.supplier, [p.supplier_item_id for p in fetched.products],
+                                  s.supplier_item_ids(args.supplier), new_supplier=args.new_supplier)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     run = RunInfo.cli("suppliers import-excel")
     res = s.ingest(args.supplier, fetched.products, run, complete=args.complete)
     res.quarantined = s.quarantine(args.supplier, fetched.rejects, run)
@@ -200,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     x = ssub.add_parser("import-excel", help="ingest one workbook for a supplier and print the counts")
     x.add_argument("file")
     x.add_argument("--supplier", required=True)
+    x.add_argument("--new-supplier", action="store_true",
+                   help="the supplier key is not in suppliers.yaml yet: create it from this file")
     x.add_argument("--complete", action="store_true", help="the file is the whole catalog: delist missing items")
     x.add_argument("--json", action="store_true")
     x.set_defaults(func=cmd_import_excel)

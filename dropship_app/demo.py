@@ -56,46 +56,34 @@ def _run(url, accounts, stack, quiet) -> int:
     if new_keys:
         instance.add_dynamic_partitions("supplier", new_keys)
 
-    sync_job = defs.resolve_job_def("product_sync")
-    listings_job = defs.resolve_job_def("publish_listings")
     quiet_logs = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+    def launch(job: str, pk):
+        return _launch(defs, job, instance, pk, quiet_logs)
+
     failures = []
     t0 = time.monotonic()
     for key in keys:
-        res = sync_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                          run_config=quiet_logs)
-        _report(res, f"product_sync[{key}]", failures, quiet)
-    metadata = defs.resolve_job_def("market_metadata")   # categories and rules from each market
-    for market in MARKETS:
-        res = metadata.execute_in_process(partition_key=market, instance=instance,
-                                          raise_on_error=False, run_config=quiet_logs)
-        _report(res, f"market_metadata[{market}]", failures, quiet)
+        _report(launch("product_sync", key), f"product_sync[{key}]", failures, quiet)
+    for market in MARKETS:   # categories and rules from each market
+        _report(launch("market_metadata", market), f"market_metadata[{market}]", failures, quiet)
     if "naver_search" in stack.servers:
         from dropship_sandbox.naver_search import seed_from_store
 
         print(f"market search sandbox: {seed_from_store(stack.servers['naver_search'].url, url)} offers")
-    evidence_job = defs.resolve_job_def("market_evidence")
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
-            res = listings_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
-                                          run_config=quiet_logs)
-            _report(res, f"publish_listings[{market}|{key}]", failures, quiet)
-            res = evidence_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
-                                                  run_config=quiet_logs)
-            _report(res, f"market_evidence[{market}|{key}]", failures, quiet)
+            _report(launch("publish_listings", pk), f"publish_listings[{market}|{key}]", failures, quiet)
+            _report(launch("market_evidence", pk), f"market_evidence[{market}|{key}]", failures, quiet)
     # the agents per market, then the analytics models and the seller's report
-    agents = defs.resolve_job_def("market_agents")
     for market in MARKETS:
-        res = agents.execute_in_process(partition_key=market, instance=instance, raise_on_error=False,
-                                        run_config=quiet_logs)
-        _report(res, f"market_agents[{market}]", failures, quiet)
+        _report(launch("market_agents", market), f"market_agents[{market}]", failures, quiet)
     from dropship_app.orders_demo import run_orders_demo
     orders_table = run_orders_demo(url, instance, lambda r, label: _report(r, label, failures, quiet))
     analytics = defs.resolve_job_def("analytics_daily")
     day = analytics.partitions_def.get_last_partition_key() if analytics.partitions_def else None
-    res = analytics.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
-                                       run_config=quiet_logs)
+    res = launch("analytics_daily", day)
     _report(res, f"analytics_daily[{day}]", failures, quiet)
     report_path = None
     try:
@@ -111,6 +99,14 @@ def _run(url, accounts, stack, quiet) -> int:
     except Exception as e:  # the report is a convenience; the runs above are what matter
         print(f"report not written: {type(e).__name__}: {e}", file=sys.stderr)
         report_path = None
+    try:
+        from dbt_like_sql.dagster_assets import record_analytics_start
+
+        day = record_analytics_start(Store(url).first_event_day())
+        if day:
+            print(f"analytics partitions start at {day}, the day the data starts")
+    except ImportError:
+        pass
     elapsed = time.monotonic() - t0
     print()
     print(summary(url, keys))
@@ -127,6 +123,19 @@ def _run(url, accounts, stack, quiet) -> int:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)
         return 1
     return 0
+
+
+def _launch(defs, job: str, instance, pk, run_config):
+    """A run the UI links to its job (workspace origin, see run_launch); without a
+    workspace.yaml here, a plain in-process run."""
+    from pathlib import Path
+
+    from dropship_app.run_launch import DEFAULT_WORKSPACE, launch_in_process
+
+    if Path(DEFAULT_WORKSPACE).exists():
+        return launch_in_process(job, instance, partition_key=pk, run_config=run_config)
+    return defs.resolve_job_def(job).execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
+                                                        run_config=run_config)
 
 
 def _report(res, label, failures, quiet):

@@ -13,7 +13,8 @@ def _engine(args):
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from dropship_app.workflows import OrchestrationEngine
 
-    return OrchestrationEngine(graphql_url=args.graphql or None)
+    return OrchestrationEngine(graphql_url=args.graphql or None,
+                               log_level="DEBUG" if getattr(args, "verbose", False) else "WARNING")
 
 
 def _split(v: str | None) -> list[str] | None:
@@ -71,6 +72,7 @@ def register_cli(sub, groups=None) -> None:
     p.add_argument("--tasks", help="market_management tasks: price_optimization,inventory_sync")
     p.add_argument("--graphql", help="launch through a running webserver, e.g. http://127.0.0.1:3000/graphql")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="print every run's engine events (DEBUG)")
     p.set_defaults(func=cmd_sync)
     p = sub.add_parser("status", help="status of a run or workflow: steps completed / total")
     p.add_argument("id")

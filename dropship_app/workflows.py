@@ -9,6 +9,7 @@ A workflow is one or more Dagster runs tagged `dropship/workflow=<id>`: they app
 any other run, and the status is read back from the instance (or the GraphQL API).
 """
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -75,10 +76,15 @@ def _pk_str(pk) -> str:
     return str(pk)
 
 
+_SHORT_ID = re.compile(r"^[0-9a-fA-F][0-9a-fA-F-]{3,34}$")
+
+
 class OrchestrationEngine:
     def __init__(self, instance: dg.DagsterInstance | None = None, graphql_url: str | None = None,
                  defs: dg.Definitions | None = None, resources: dict[str, Any] | None = None,
-                 location_name: str = "dropship"):
+                 location_name: str = "dropship", log_level: str = "WARNING"):
+        """`log_level`: what in-process runs print to the console (their events are stored
+        in the instance either way); WARNING keeps `dropship sync` to its summary."""
         if defs is None:
             from dropship_assets.definitions import defs as default_defs
 
@@ -87,6 +93,7 @@ class OrchestrationEngine:
         self.graphql_url = graphql_url
         self.location_name = location_name
         self.resources = resources
+        self.log_level = log_level
         if instance is None and graphql_url is None:
             from dropship_app.instance import local_instance
 
@@ -113,8 +120,10 @@ class OrchestrationEngine:
     def _execute_local(self, spec: RunSpec, wid: str) -> None:
         job = self.defs.resolve_job_def(spec.job)
         kw = {"resources": self.resources} if self.resources else {}
+        run_config = dict(spec.run_config or {})
+        run_config.setdefault("loggers", {"console": {"config": {"log_level": self.log_level}}})
         job.execute_in_process(
-            run_config=spec.run_config or None, partition_key=spec.partition_key, instance=self.instance,
+            run_config=run_config, partition_key=spec.partition_key, instance=self.instance,
             tags={WORKFLOW_TAG: wid}, raise_on_error=False, **kw)
 
     def _submit_graphql(self, spec: RunSpec, wid: str) -> str:
@@ -176,6 +185,8 @@ class OrchestrationEngine:
         if self.instance is not None:
             run = self.instance.get_run_by_id(ident) if len(ident) == 36 else None
             runs = [run] if run else list(self.instance.get_runs(filters=dg.RunsFilter(tags={WORKFLOW_TAG: ident})))
+            if not runs and _SHORT_ID.match(ident):
+                runs = self._runs_by_prefix(ident)
             out = []
             for r in runs:
                 stats = self.instance.get_run_step_stats(r.run_id)
@@ -198,6 +209,14 @@ class OrchestrationEngine:
                         "steps_completed": sum(1 for s in steps if s["status"] == "SUCCESS"),
                         "steps_total": max(len(steps), 1)})
         return out
+
+    def _runs_by_prefix(self, prefix: str, scan: int = 5000) -> list:
+        """The one run whose id starts with `prefix` (the 8 characters the UI and demo print)."""
+        found = [r for r in self.instance.get_runs(limit=scan) if r.run_id.startswith(prefix.lower())]
+        if len(found) > 1:
+            raise WorkflowError(f"run id prefix {prefix!r} matches {len(found)} runs "
+                                f"({', '.join(r.run_id for r in found[:3])}, ...): give more characters")
+        return found
 
     def _graphql(self, query: str, variables: dict | None = None) -> dict[str, Any]:
         r = httpx.post(self.graphql_url, json={"query": query, "variables": variables or {}}, timeout=30)

@@ -40,6 +40,26 @@ def _llm_enrich(client, llm: LLMResource, store: StoreResource, enricher: Offlin
     return docs, rows, errors, meta
 
 
+def _offline_enrich(enricher, pending: list[dict]) -> tuple[list, list[dict]]:
+    """ai_data per pending product (None where its data breaks the enricher) and the errors:
+    one bad product never stops the rest of the partition."""
+    if not pending:
+        return [], []
+    try:
+        return enricher.enrich_many([p["raw_data"] for p in pending]), []
+    except Exception:  # noqa: BLE001 - redo one by one to isolate the bad product(s)
+        pass
+    out, errors = [], []
+    for p in pending:
+        try:
+            out.append(enricher.enrich_many([p["raw_data"]])[0])
+        except Exception as e:  # noqa: BLE001 - recorded as an enrich_failed event with the reason
+            out.append(None)
+            errors.append({"id": p["id"], "error": f"invalid product data: {type(e).__name__}: {str(e)[:300]}",
+                           "kind": "invalid_data"})
+    return out, errors
+
+
 @dg.asset(
     partitions_def=supplier_partitions,
     deps=[source_products],
@@ -70,8 +90,9 @@ def enriched_products(context: dg.AssetExecutionContext, store: StoreResource, l
         provider, model = enricher.provider, enricher.model
         version = enricher_version(provider, model, enricher.prompt_version)
         pending = s.pending_enrichment(context.partition_key, version)
-        docs = enricher.enrich_many([p["raw_data"] for p in pending]) if pending else []
-        rows = [(p["id"], ai, f"{p['content_hash']}:{version}") for p, ai in zip(pending, docs)]
+        got, errors = _offline_enrich(enricher, pending)
+        docs = [ai for ai in got if ai is not None]
+        rows = [(p["id"], ai, f"{p['content_hash']}:{version}") for p, ai in zip(pending, got) if ai is not None]
     else:
         client = llm.get_client()
         provider, model = client.provider, client.model

@@ -8,7 +8,7 @@ import dagster as dg
 from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
-from dropship_core.listing import LISTING_RULES_VERSION, market_entry
+from dropship_core.listing import LISTING_RULES_VERSION, market_entry_or_error
 from dropship_core.markets.metadata import shipped
 from dropship_core.markets.names import TITLE_LIMITS
 from dropship_core.store.metadata_store import MetadataStore
@@ -35,6 +35,11 @@ def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
                           description="No listable product is priced at or below its cost."),
         dg.AssetCheckSpec("no_banned_words_listable", asset="market_listings",
                           description="Products with banned words are blocked, not listable."),
+        # blocking, at WARN: it reports the count, while the rest of the partition goes on to the
+        # market (the invalid products are blocked, their live listings stopped)
+        dg.AssetCheckSpec("no_invalid_product_data", asset="market_listings", blocking=True,
+                          description="Every product's stored data can be turned into a listing; "
+                                      "the ones that cannot are blocked with the reason."),
     ],
 )
 def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pricing: PricingResource):
@@ -52,9 +57,13 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     rows = s.listing_inputs(supplier, market, suffix)
     out = []
     reasons: Counter[str] = Counter()
+    invalid = []
     for r in rows:
-        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],
-                             metadata=md)
+        entry = market_entry_or_error(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],
+                                      metadata=md)
+        if entry.get("invalid_data"):
+            invalid.append({"id": r["id"], "reason": entry["blocked_reasons"][0]})
+            context.log.warning(f"product {r['id']}: {entry['blocked_reasons'][0]}")
         for why in entry["blocked_reasons"]:
             reasons[why.split(":")[0]] += 1
         out.append((r["id"], entry))
@@ -71,6 +80,7 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
             "changed": dg.MetadataValue.int(written),
             **{f"status_{k}": dg.MetadataValue.int(v) for k, v in sorted(counts.items()) if k},
             "blocked_reasons": dg.MetadataValue.json(dict(reasons)),
+            "invalid_product_data": dg.MetadataValue.int(len(invalid)),
             "preview": dg.MetadataValue.md(md_table(
                 ({"id": pid, "title": e["listing"]["title"], "price": e["listing"]["price"],
                   "stock": e["listing"]["stock"], "status": e["status"]} for pid, e in out),
@@ -83,3 +93,8 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
                               metadata={"listable_at_or_below_cost": under_cost})
     yield dg.AssetCheckResult(check_name="no_banned_words_listable", passed=banned == 0,
                               metadata={"listable_with_banned_words": banned})
+    n_invalid = s.invalid_listing_count(supplier, market)
+    yield dg.AssetCheckResult(check_name="no_invalid_product_data", passed=n_invalid == 0,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"invalid_products": n_invalid,
+                                        "examples": dg.MetadataValue.json(invalid[:20])})

@@ -10,6 +10,7 @@ from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_core.suppliers.base import FetchResult
 from dropship_core.suppliers.inbox import move_dropped
+from dropship_core.suppliers.validate import screen
 from dropship_resources.store import StoreResource
 
 
@@ -40,6 +41,8 @@ def source_products(
         res_counts = {"received": 0, "new": 0, "changed": 0, "unchanged": 0, "delisted": 0, "quarantined": 0}
         preview = "_source unchanged since the last successful ingest_"
     else:
+        # the same product rules for every source: what breaks them is quarantined with the reason
+        screen(fetched, source=f"{key}: product rules")
         res = s.ingest(key, fetched.products, run, complete=fetched.complete, deleted_ids=fetched.deleted_ids)
         res.quarantined = s.quarantine(key, fetched.rejects, run)
         s.save_supplier_state(

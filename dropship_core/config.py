@@ -41,6 +41,12 @@ _TABLE = [
     Setting("DROPSHIP_METRICS_CACHE_S", "15", "seconds /metrics reuses its last read of the store"),
     Setting("DROPSHIP_ALERT_WEBHOOK_URL", None, "a URL that receives run-failure alerts", True),
     Setting("WEBHOOK_SECRET", None, "HMAC secret of supplier webhook pushes", True),
+    Setting("DROPSHIP_ANALYTICS_START", None,
+            "first day of the analytics partitions (YYYY-MM-DD); unset: the day the data starts, "
+            "as recorded under DROPSHIP_HOME by the demo, else 2026-01-01"),
+    Setting("DROPSHIP_FETCH_ALLOW_HOSTS", None,
+            "hosts (host or host:port, comma-separated) whose images may be fetched from non-public "
+            "addresses: local sandboxes only"),
     Setting("OWNERCLAN_USERNAME", None, "OwnerClan seller id"),
     Setting("OWNERCLAN_PASSWORD", None, "OwnerClan password", True),
     Setting("OWNERCLAN_AUTH_URL", None, "OwnerClan auth endpoint (unset: the real one)"),

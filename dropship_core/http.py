@@ -33,7 +33,7 @@ import httpx
 
 from dropship_core import metrics as m
 from dropship_core.secrets import QUERY_SECRET as _QUERY_SECRET
-from dropship_core.secrets import redact  # noqa: F401  (the one redaction helper, re-exported)
+from dropship_core.secrets import redact, redact_obj  # noqa: F401  (the one redaction helper, re-exported)
 
 log = logging.getLogger("dropship.http")
 T = TypeVar("T")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from dropship_core.ai.text import sanitize_description
+from dropship_core.html_safety import formula_like, strip_formula_start
 from dropship_core.model import STATUS_ACTIVE, canonical_json
 from dropship_core.pricing import MarketPolicy, PolicyError, listed_stock, option_delta, quote
 from dropship_core.titles import clean_title, fit_title
@@ -29,13 +31,37 @@ def listing_hash(listing: dict[str, Any]) -> str:
     return hashlib.blake2b(canonical_json(listing).encode(), digest_size=12).hexdigest()
 
 
+# marketplace fields that sellers later open in spreadsheet exports
+FORMULA_FIELDS = ("title", "brand", "manufacturer", "model", "origin")
+
+
+def listing_description(ai: dict[str, Any], raw: dict[str, Any]) -> str:
+    """The description a listing carries: the enriched one (model-written or not) when the
+    product was enriched, else the supplier's, both through the same sanitiser. Never the raw
+    text: a description sanitised to nothing stays empty."""
+    if "description" in ai:
+        return sanitize_description(ai.get("description"))
+    return sanitize_description(raw.get("description"))
+
+
+def formula_warnings(listing: dict[str, Any], raw: dict[str, Any], ai: dict[str, Any] | None) -> list[str]:
+    """Fields whose source text looked like a spreadsheet formula (its leading characters were
+    removed from the listing)."""
+    ai = ai or {}
+    sources = {"title": [raw.get("name"), *((ai.get("titles") or {}).values())],
+               "brand": [raw.get("brand"), (ai.get("attributes") or {}).get("brand")],
+               "manufacturer": [raw.get("manufacturer")], "model": [raw.get("model")], "origin": [raw.get("origin")]}
+    return [f"{f}: formula-looking text neutralised ({str(v)[:40]!r})"
+            for f in FORMULA_FIELDS for v in sources[f] if formula_like(v)][:10]
+
+
 def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy,
                   price_override: int | None = None) -> tuple[dict[str, Any], list[str]]:
     ai = ai or {}
     reasons: list[str] = []
     category = (ai.get("categories") or {}).get(market) or {}
     title = (ai.get("titles") or {}).get(market) or fit_title(ai.get("clean_name") or clean_title(raw["name"]), market)
-    title = fit_title(title, market)
+    title = fit_title(strip_formula_start(title) or "", market)
     if not title:
         reasons.append("empty title after cleaning")
     try:
@@ -73,7 +99,7 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
     # a word flagged in the supplier's name but cleaned out of the title does not block; one
     # that would reach the marketplace (title or description) does
     flagged = (ai.get("banned_words_by_market") or {}).get(market) or ai.get("banned_words") or []
-    description = ai.get("description") or raw.get("description") or ""
+    description = listing_description(ai, raw)
     banned = [w for w in flagged if w in title or w in description]
     if banned:
         reasons.append("banned words: " + ", ".join(banned))
@@ -90,11 +116,11 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
         "adult": bool(raw.get("adult")),
         "shipping_fee": 0 if policy.free_shipping else (raw.get("shipping_fee") or 0),
         "return_fee": raw.get("return_fee") if raw.get("return_fee") is not None else (raw.get("shipping_fee") or 0),
-        "brand": (ai.get("attributes") or {}).get("brand") or raw.get("brand"),
-        "manufacturer": raw.get("manufacturer"),
-        "model": raw.get("model"),
-        "origin": raw.get("origin"),
-        "description": ai.get("description") or raw.get("description"),
+        "brand": strip_formula_start((ai.get("attributes") or {}).get("brand") or raw.get("brand")),
+        "manufacturer": strip_formula_start(raw.get("manufacturer")),
+        "model": strip_formula_start(raw.get("model")),
+        "origin": strip_formula_start(raw.get("origin")),
+        "description": description,
         "notice": raw.get("notice") or {},
         "seller_code": f"{raw['supplier_key']}:{raw['supplier_item_id']}",
         "state": raw.get("status") or STATUS_ACTIVE,
@@ -158,4 +184,44 @@ def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, po
         "status": status,
         "input_key": input_key,
     })
+    warnings = formula_warnings(listing, raw, ai)
+    if warnings:
+        entry["warnings"] = warnings
     return entry
+
+
+def _safe_text(v: Any, limit: int = 200) -> str:
+    return v[:limit] if isinstance(v, str) else ""
+
+
+def error_entry(market: str, raw: Any, previous: dict[str, Any] | None, input_key: str,
+                error: BaseException) -> dict[str, Any]:
+    """The market entry of a product whose stored data cannot be turned into a listing at all
+    (a wrong type, a missing field): blocked with the reason, its live listing (if any) taken off
+    sale by market_sync (state `soldout`), sync state kept."""
+    previous = previous or {}
+    raw = raw if isinstance(raw, dict) else {}
+    reason = f"invalid product data: {type(error).__name__}: {str(error)[:300]}"
+    listing = {
+        "title": _safe_text(raw.get("name")), "price": 0, "stock": 0, "options": [], "images": [],
+        "seller_code": f"{_safe_text(raw.get('supplier_key'))}:{_safe_text(raw.get('supplier_item_id'))}",
+        "state": "soldout", "cost": raw.get("cost") if isinstance(raw.get("cost"), int) else None,
+    }
+    entry = {k: previous[k] for k in SYNC_KEYS if k in previous}
+    entry.update({
+        "listing": listing, "listing_hash": listing_hash(listing), "listable": False,
+        "blocked_reasons": [reason], "diff": diff_listing(previous.get("listing"), listing),
+        "status": "blocked", "input_key": input_key, "invalid_data": reason,
+    })
+    return entry
+
+
+def market_entry_or_error(market: str, raw: Any, ai: dict[str, Any] | None, policy: MarketPolicy,
+                          previous: dict[str, Any] | None, input_key: str,
+                          metadata: "MarketMetadata | None" = None) -> dict[str, Any]:
+    """`market_entry`, or the blocked `error_entry` when the product's data breaks the builder:
+    one bad product never stops the rest of its partition."""
+    try:
+        return market_entry(market, raw, ai, policy, previous, input_key, metadata=metadata)
+    except Exception as e:  # noqa: BLE001 - per-product isolation: recorded as the listing's reason
+        return error_entry(market, raw, previous, input_key, e)

@@ -20,7 +20,7 @@ _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
 _AUTH_HEADER = re.compile(r"((?:authorization|x-api-key|api-key)[\"']?\s*[:=]\s*[\"']?)"
                           r"(?:(?:bearer|basic)\s+[^\s\"',]+|CEA\s[^\"'\r\n]*?signature=\w+"
                           r"|[^\s\"',]+)", re.IGNORECASE)
-_SIGNATURE = re.compile(r"((?:signature|client_secret_sign|access_token|client_secret)"
+_SIGNATURE = re.compile(r"((?:signature|client_secret_sign|access_token|client_secret|access[-_]key|secret[-_]key)"
                         r"[\"']?\s*[=:]\s*[\"']?)[^\"'&,\s}]+", re.IGNORECASE)
 QUERY_SECRET = re.compile(r"((?:aid|api_?key|apikey|token|password|secret)=)[^&\s\"']+",
                            re.IGNORECASE)
@@ -97,3 +97,24 @@ def redact_buyer(text: str) -> str:
     for pat in BUYER_PATTERNS:
         out = pat.sub("[buyer]", out)
     return out
+
+
+# names of fields whose whole value is a credential, wherever they appear in a stored document
+_SECRET_FIELD = re.compile(r"authorization|cookie|api[-_]?key|access[-_]?key|secret|token|password|"
+                           r"signature|client_secret_sign|credential", re.IGNORECASE)
+
+
+def redact_obj(obj, secrets: Iterable[str | None] = (), *, environ: dict[str, str] | None = None,
+               _depth: int = 0):
+    """A JSON-able copy of `obj` (an error body, an event payload) safe to store: values of
+    credential-named fields become ***, every string goes through `redact`."""
+    if _depth > 50:
+        return "***"
+    if isinstance(obj, dict):
+        return {k: ("***" if isinstance(k, str) and _SECRET_FIELD.search(k) and v not in (None, "")
+                    else redact_obj(v, secrets, environ=environ, _depth=_depth + 1)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [redact_obj(v, secrets, environ=environ, _depth=_depth + 1) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj, secrets, environ=environ)
+    return obj

@@ -6,8 +6,13 @@
     {"id": "evt-1", "type": "item.changed", "item_id": "W000010", "occurred_at": "...", "data": {...}}
 
 Answers: 202 accepted (also for a redelivery, which lands once: `duplicate: true`), 401 bad or
-missing signature / timestamp outside the window, 413 body too large, 400 malformed JSON or event,
-404 unknown supplier (when a list of suppliers is given). Accepted events are written to
+missing signature / timestamp outside the window, 413 body too large, 400 malformed JSON or event
+or a payload that cannot be stored (nested deeper than MAX_DEPTH, NaN/Infinity, NUL characters,
+unpaired surrogates: retrying would never help, so no 503), 404 for a key that is not an enabled
+`kind: webhook` supplier of suppliers.yaml (re-read every few seconds; or the `suppliers` given).
+Secrets: a supplier's own secret from the environment variable its account names
+(`secret_env:`) or WEBHOOK_SECRET_<KEY> (key upper-cased, '-' and '.' as '_'), else the
+shared WEBHOOK_SECRET. Accepted events are written to
 `webhook_inbox` in one transaction; the sync itself happens later (inbox sensor), so the sender
 gets its answer fast.
 """
@@ -65,6 +70,71 @@ def verify(secret: str, timestamp: str | None, signature: str | None, body: byte
     return None
 
 
+MAX_DEPTH = 32
+ACTIVE_WEBHOOK_SUPPLIERS = "suppliers.yaml"  # the default of create_app(suppliers=...)
+_REGISTRY_TTL_S = 5.0
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a storable number")
+
+
+def parse_storable(body: bytes) -> tuple[Any, str | None]:
+    """The JSON document of `body`, or why it cannot be stored as jsonb (None, reason)."""
+    try:
+        doc = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        return None, f"JSON nested deeper than {MAX_DEPTH} levels"
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        if "storable" in str(e):
+            return None, str(e)
+        return None, "body is not valid JSON"
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return None, f"JSON nested deeper than {MAX_DEPTH} levels"
+        if isinstance(v, dict):
+            stack.extend((k, depth) for k in v)
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
+        elif isinstance(v, str):
+            if "\x00" in v:
+                return None, "NUL character (\\u0000) cannot be stored"
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return None, "unpaired surrogate in a string cannot be stored"
+    return doc, None
+
+
+def _env_key(key: str) -> str:
+    return "WEBHOOK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", key.upper())
+
+
+class _Registry:
+    """Enabled webhook accounts of suppliers.yaml (key -> secret env name), re-read after a TTL."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.at = 0.0
+        self.accounts: dict[str, str | None] = {}
+
+    def get(self) -> dict[str, str | None]:
+        now = time.monotonic()
+        if now - self.at > _REGISTRY_TTL_S:
+            from dropship_core.suppliers.registry import ConfigError, load_accounts
+
+            try:
+                self.accounts = {a.key: a.setting("secret_env") for a in load_accounts(self.path)
+                                 if a.enabled and a.kind == "webhook"}
+            except (ConfigError, OSError):
+                self.accounts = {}
+            self.at = now
+        return self.accounts
+
+
 def validate_event(doc: Any) -> tuple[dict | None, str | None]:
     if not isinstance(doc, dict):
         return None, "event must be a JSON object"
@@ -82,12 +152,33 @@ def validate_event(doc: Any) -> tuple[dict | None, str | None]:
     return doc, None
 
 
+async def read_capped(request: Request, max_body_bytes: int) -> tuple[bytes | None, int, str]:
+    """(body, 0, "") or (None, status, reason) when it is over the cap or its length is bad."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_body_bytes:
+                return None, 413, f"body larger than {max_body_bytes} bytes"
+        except ValueError:
+            return None, 400, "bad Content-Length"
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body_bytes:
+            return None, 413, f"body larger than {max_body_bytes} bytes"
+        chunks.append(chunk)
+    return b"".join(chunks), 0, ""
+
+
 def create_app(database_url: str | None = None, secret: str | None = None, *,
-               secrets: dict[str, str] | None = None, suppliers: set[str] | None = None,
+               secrets: dict[str, str] | None = None,
+               suppliers: set[str] | str | None = ACTIVE_WEBHOOK_SUPPLIERS, suppliers_path: str | None = None,
                max_body_bytes: int = 256 * 1024, tolerance_s: float = 300,
                schema: str | None = None) -> Starlette:
     """`secret` defaults to WEBHOOK_SECRET; `secrets` may give one secret per supplier key.
-    `suppliers` limits which keys are accepted (others get 404). `schema` sets the search_path."""
+    `suppliers`: the keys accepted (others get 404); by default the enabled webhook accounts of
+    suppliers.yaml (`suppliers_path`, else DROPSHIP_SUPPLIERS); None accepts any well-formed key
+    (local sandboxes). `schema` sets the search_path."""
     database_url = database_url or os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     secret = secret if secret is not None else os.environ.get("WEBHOOK_SECRET", "")
     secrets = dict(secrets or {})
@@ -97,39 +188,40 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
     if schema:
         conn_kwargs["options"] = f"-c search_path={schema}"
 
+    registry = _Registry(suppliers_path) if suppliers == ACTIVE_WEBHOOK_SUPPLIERS else None
+
     def refuse(status: int, reason: str) -> JSONResponse:
         metrics.WEBHOOK_REFUSED.labels(REFUSAL_REASON.get(status, "other")).inc()
         return JSONResponse({"accepted": False, "error": reason}, status_code=status)
 
+    def known(key: str) -> bool:
+        if registry is not None:
+            return key in registry.get()
+        return suppliers is None or key in suppliers
+
+    def secret_for(key: str) -> str:
+        if key in secrets:
+            return secrets[key]
+        named = registry.get().get(key) if registry is not None else None
+        return (os.environ.get(named) if named else None) or os.environ.get(_env_key(key)) or secret
+
     async def receive(request: Request) -> Response:
         supplier_key = request.path_params["supplier_key"]
-        if not _KEY_RE.match(supplier_key) or (suppliers is not None and supplier_key not in suppliers):
-            return refuse(404, "unknown supplier")
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            try:
-                if int(declared) > max_body_bytes:
-                    return refuse(413, f"body larger than {max_body_bytes} bytes")
-            except ValueError:
-                return refuse(400, "bad Content-Length")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                return refuse(413, f"body larger than {max_body_bytes} bytes")
-            chunks.append(chunk)
-        body = b"".join(chunks)
-        key_secret = secrets.get(supplier_key, secret)
+        if not _KEY_RE.match(supplier_key) or not known(supplier_key):
+            return refuse(404, "not an enabled webhook supplier")
+        body, status, why = await read_capped(request, max_body_bytes)
+        if body is None:
+            return refuse(status, why)
+        key_secret = secret_for(supplier_key)
         if not key_secret:
             return refuse(401, "no secret configured for this supplier")
         ts = request.headers.get(TIMESTAMP_HEADER)
         why = verify(key_secret, ts, request.headers.get(SIGNATURE_HEADER), body, tolerance_s=tolerance_s)
         if why:
             return refuse(401, why)
-        try:
-            doc = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return refuse(400, "body is not valid JSON")
+        doc, why = parse_storable(body)
+        if why:
+            return refuse(400, why)
         event, why = validate_event(doc)
         if why:
             return refuse(400, why)
@@ -144,6 +236,9 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
                         (supplier_key, event["id"], event["type"], str(event["item_id"]),
                          json.dumps(event, ensure_ascii=False), int(ts or 0)))
                     row = await cur.fetchone()
+        except psycopg.DataError as e:
+            # the database refuses the payload itself: a permanent answer, never a retry
+            return refuse(400, f"payload cannot be stored ({type(e).__name__})")
         except psycopg.Error as e:
             # not accepted: the sender keeps the event and retries later
             metrics.WEBHOOK_REFUSED.labels("inbox_unavailable").inc()

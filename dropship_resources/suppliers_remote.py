@@ -13,6 +13,8 @@ from pydantic import Field
 
 from dropship_core import config
 from dropship_core.suppliers.factory_remote import connector_for
+from dropship_core.suppliers.inbox_cursor import InboxCursor, read_inbox
+from dropship_core.webhook import ACTIVE_WEBHOOK_SUPPLIERS
 from dropship_core.webhook import create_app as create_webhook_app
 
 # empty: DATABASE_URL, else the embedded Postgres (dropship_core.db.database_url)
@@ -29,7 +31,7 @@ class WebhookResource(dg.ConfigurableResource):
     tolerance_s: float = 300.0
 
     def _connect(self) -> psycopg.Connection:
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"autocommit": True}
         if self.db_schema:
             kw["options"] = f"-c search_path={self.db_schema}"
         return psycopg.connect(self._url(), **kw)
@@ -39,18 +41,35 @@ class WebhookResource(dg.ConfigurableResource):
 
         return self.database_url or database_url()
 
-    def app(self, suppliers: set[str] | None = None):
-        """The ASGI receiver app (serve it with uvicorn or `ServerThread`)."""
+    def app(self, suppliers: set[str] | str | None = ACTIVE_WEBHOOK_SUPPLIERS):
+        """The ASGI receiver app (serve it with uvicorn or `ServerThread`); by default it accepts
+        the enabled webhook accounts of suppliers.yaml."""
         return create_webhook_app(self._url(), self.secret or config.get("WEBHOOK_SECRET") or "", suppliers=suppliers,
                                   max_body_bytes=self.max_body_bytes, tolerance_s=self.tolerance_s,
                                   schema=self.db_schema)
 
-    def events_after(self, after_id: int, limit: int) -> list[tuple[int, str, str, str | None]]:
-        """(id, supplier_key, event_type, supplier_item_id) of inbox rows after `after_id`, by id."""
+    def events_since(self, cursor: str | None, limit: int, *, skip_synced: bool = True,
+                     ) -> tuple[list[tuple[int, str, str, str | None]], str]:
+        """(id, supplier_key, event_type, supplier_item_id) of inbox rows not read under `cursor`
+        (commit order, see `inbox_cursor`), and the cursor after them. With `skip_synced`, rows
+        the supplier's own sync already read (its stored cursor covers them: e.g. a sync the demo
+        or the CLI ran) are left out, so the sensor does not run them again."""
         with self._connect() as conn:
-            return conn.execute(
-                "SELECT id, supplier_key, event_type, supplier_item_id FROM webhook_inbox WHERE id > %s"
-                " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
+            rows, nxt = read_inbox(conn, cursor, limit, "id, supplier_key, event_type, supplier_item_id, "
+                                                        "tx::text::bigint")
+            synced = self._sync_cursors(conn, {r[1] for r in rows}) if skip_synced and rows else {}
+        kept = [r[:4] for r in rows if not (r[1] in synced and synced[r[1]].covers(r[0], r[4]))]
+        return kept, nxt
+
+    @staticmethod
+    def _sync_cursors(conn: psycopg.Connection, keys: set[str]) -> dict[str, InboxCursor]:
+        if not conn.execute("SELECT to_regclass('supplier_state') IS NOT NULL").fetchone()[0]:
+            return {}
+        rows = conn.execute("SELECT supplier_key, cursor FROM supplier_state WHERE supplier_key = ANY(%s)"
+                            " AND cursor IS NOT NULL", (sorted(keys),)).fetchall()
+        # only webhook accounts keep an inbox cursor; other kinds' cursors are left alone
+        parsed = {k: InboxCursor.parse_strict(c) for k, c in rows}
+        return {k: c for k, c in parsed.items() if c is not None}
 
 
 __all__ = ["WebhookResource", "connector_for"]

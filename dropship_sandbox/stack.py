@@ -72,7 +72,8 @@ def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_ite
     apps = {
         "ownerclan": ownerclan.create_app(count=ownerclan_items, **({} if rate_limits else {"rpm_limit": 0})),
         "domeggook": domeggook.create_app(count=domeggook_items, **({} if rate_limits else {"rpm_limit": 0})),
-        "webhook": webhook_app(database_url, WEBHOOK_SECRET),
+        # a local sandbox: any well-formed key (`dropship serve` accepts only suppliers.yaml webhook accounts)
+        "webhook": webhook_app(database_url, WEBHOOK_SECRET, suppliers=None),
     }
     try:
         for name, app in apps.items():

@@ -1,7 +1,8 @@
 """Webhook inbox sensor: new supplier push events -> incremental sync runs of the affected
 `supplier` partitions.
 
-The cursor is the last inbox id handed out. Each tick reads at most `batch_size` new events and
+The cursor follows commit order (`dropship_core.suppliers.inbox_cursor`), so an event whose
+transaction commits after a later one is still handed out. Each tick reads at most `batch_size` new events and
 asks for one run per supplier, keyed `webhook:<supplier>:<last inbox id>`, so a tick evaluated
 twice never starts a second run for the same events.
 """
@@ -23,13 +24,13 @@ def build_webhook_inbox_sensor(job_name: str = "product_sync", *, name: str = "w
                description="Turns supplier webhook events in the inbox into incremental syncs of their "
                            "supplier partitions (batched; run keys make each event batch run once).")
     def _sensor(context: dg.SensorEvaluationContext, webhook: WebhookResource):
-        after = int(context.cursor or 0)
-        rows = webhook.events_after(after, batch_size)
+        rows, next_cursor = webhook.events_since(context.cursor, batch_size)
         if not rows:
-            return dg.SkipReason(f"no webhook events after inbox id {after}")
+            # the horizon may still advance: keep the new cursor so the done-list stays short
+            return dg.SensorResult(skip_reason="no webhook events since the last tick", cursor=next_cursor)
         known = set(context.instance.get_dynamic_partitions(supplier_partitions.name))
         by_supplier: dict[str, list[tuple]] = {}
-        for row in rows:
+        for row in sorted(rows):
             by_supplier.setdefault(row[1], []).append(row)
         requests = []
         for supplier_key, events in sorted(by_supplier.items()):
@@ -45,6 +46,6 @@ def build_webhook_inbox_sensor(job_name: str = "product_sync", *, name: str = "w
                       "dropship/inbox_first_id": str(first_id), "dropship/inbox_last_id": str(last_id),
                       "dropship/events": str(len(events)),
                       "dropship/items": str(len({e[3] for e in events}))}))
-        return dg.SensorResult(run_requests=requests, cursor=str(rows[-1][0]))
+        return dg.SensorResult(run_requests=requests, cursor=next_cursor)
 
     return _sensor

@@ -13,6 +13,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
+# analytics partitions from a fixed day in tests, whatever a demo recorded under .dropship/
+os.environ.setdefault("DROPSHIP_ANALYTICS_START", "2026-01-01")
 warnings.filterwarnings("ignore", message=".*is currently in beta.*")
 warnings.filterwarnings("ignore", message=".*is currently in preview.*")
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+import nh3
 import yaml
 
 from dropship_core.markets.names import TITLE_LIMITS
@@ -144,11 +145,19 @@ _BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|p|div|li|tr|h[1-6])\b[^>]*
 _TAG = re.compile(r"<[^>]+>")
 
 
+_NH3_KEEP = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
 def sanitize_description(text: str | None) -> str:
-    """Plain text from supplier HTML: scripts/styles dropped, tags removed, entities decoded."""
+    """Plain text from supplier (or model-written) HTML: first the allow-list sanitiser (`nh3`:
+    only line-breaking tags survive, scripts and styles go with their content, comments go), then
+    the line breaks kept, the remaining tags removed and entities decoded."""
     if not text:
         return ""
-    t = _SCRIPT.sub(" ", text)
+    if not isinstance(text, str):
+        text = str(text)
+    t = nh3.clean(text, tags=_NH3_KEEP, attributes={}, strip_comments=True, link_rel=None)
+    t = _SCRIPT.sub(" ", t)
     t = re.sub(r"<(script|style)\b[^>]*>.*", " ", t, flags=re.I | re.S)  # unclosed script
     t = _COMMENT.sub(" ", t)
     t = _BLOCK.sub("\n", t)

@@ -7,6 +7,8 @@ import html
 import json
 from typing import Any
 
+from dropship_core.html_safety import clean_html, description_html
+
 UNTRACKED_STOCK = 999          # a listing with stock None (supplier does not track it)
 
 # fields whose change is a price/stock update, not a content update
@@ -77,13 +79,11 @@ def digest(obj: Any) -> str:
 
 
 def detail_html(listing: dict) -> str:
+    """The listing's detail HTML, through the allow-list sanitiser (never raw supplier markup)."""
     desc = listing.get("description") or listing.get("title") or ""
-    if "<" in desc and ">" in desc:
-        body = desc
-    else:
-        body = "".join(f"<p>{html.escape(line)}</p>" for line in desc.splitlines() if line.strip())
-    imgs = "".join(f'<img src="{html.escape(u, quote=True)}"/>' for u in listing.get("images") or [])
-    return body + imgs
+    imgs = "".join(f'<img src="{html.escape(u, quote=True)}"/>' for u in listing.get("images") or []
+                   if isinstance(u, str))
+    return clean_html(description_html(desc) + imgs)
 
 
 def tags_of(listing: dict, max_n: int = 10, max_len: int = 10) -> list[str]:

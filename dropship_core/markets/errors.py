@@ -1,12 +1,16 @@
 """Errors raised by the marketplace clients.
 
 They carry what the marketplace answered (status, parsed body, trace id) so an operator can act
-on it, and never what we sent: request headers and token bodies hold credentials.
+on it, and never what we sent: request headers and token bodies hold credentials. A server that
+echoes the request back would put them in its answer, so message, body and field errors are
+redacted here (`dropship_core.http.redact`), before anything stores them.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from dropship_core.http import redact, redact_obj
 
 
 class MarketError(Exception):
@@ -17,15 +21,15 @@ class MarketError(Exception):
                  path: str | None = None, trace_id: str | None = None, retryable: bool = False,
                  invalid_inputs: list[dict] | None = None):
         self.market = market
-        self.message = message
+        self.message = message = redact(message)
         self.status = status
-        self.code = code
-        self.response = response
+        self.code = redact(code) if isinstance(code, str) else code
+        self.response = redact_obj(response)
         self.method = method
         self.path = path
         self.trace_id = trace_id
         self.retryable = retryable
-        self.invalid_inputs = invalid_inputs or []
+        self.invalid_inputs = redact_obj(invalid_inputs or [])
         where = f" {method} {path}" if method else ""
         head = f"{market}{where}: HTTP {status}" if status is not None else f"{market}{where}"
         tail = f" [{code}]" if code else ""

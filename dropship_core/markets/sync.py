@@ -43,6 +43,7 @@ from dropship_core.markets import builders as b
 from dropship_core.markets.adapter import adapter_for
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
 from dropship_core.markets.names import MARKET_EVENT_TYPES
+from dropship_core.secrets import redact
 
 log = logging.getLogger("dropship.markets.sync")
 
@@ -138,7 +139,7 @@ def sync_listing(client, market: str, entry: dict, record: Record, *, seller=Non
         return _failed(run, exc.to_dict())
     except Exception as exc:  # one item must never break the batch
         log.exception("sync of %s on %s failed", run.code, market)
-        return _failed(run, {"market": market, "message": f"{type(exc).__name__}: {exc}",
+        return _failed(run, {"market": market, "message": redact(f"{type(exc).__name__}: {exc}"),
                              "retryable": True}, outcome_unknown=True)
 
 

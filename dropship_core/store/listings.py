@@ -138,6 +138,13 @@ class ListingsMixin(StoreBase):
             )
 
     # -- what market_listings checks ---------------------------------------------------------
+    def invalid_listing_count(self, supplier_key: str, market: str) -> int:
+        """Products of a supplier whose stored data could not be turned into a `market` listing."""
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT count(*) FROM source_data WHERE supplier_key = %s"
+                " AND (market_data -> %s) ? 'invalid_data'", (supplier_key, market)).fetchone()[0]
+
     def listing_status_counts(self, supplier_key: str, market: str) -> dict[str | None, int]:
         """How many of a supplier's products have each listing status on `market`."""
         with self.connect() as conn:

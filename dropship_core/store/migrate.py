@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 
 MIGRATIONS_PACKAGE = "dropship_core.store"
+# the session setting that lets a transaction change source_data_events (migration 010)
+EVENTS_REWRITE = "dropship.events_rewrite"
 
 
 class MigrationError(RuntimeError):
@@ -33,6 +35,8 @@ def apply_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | No
     with conn.transaction():
         # Two processes migrating at once (the UI and a CLI command) serialise on this lock.
         conn.execute("SELECT pg_advisory_xact_lock(4242001)")
+        # migrations may rewrite history on purpose (migration 010 guards it otherwise)
+        conn.execute(f"SET LOCAL {EVENTS_REWRITE} = 'on'")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version TEXT PRIMARY KEY, checksum TEXT NOT NULL,"

@@ -62,9 +62,17 @@ class QueriesMixin(StoreBase):
                 "SELECT m.key, m.value ->> 'status', count(*) FROM source_data, jsonb_each(market_data) m"
                 " GROUP BY 1, 2 ORDER BY 1, 2"
             ).fetchall()
+            # pending listings of products the supplier sold out or delisted: never sent to the
+            # market while sold out (market_sync only creates what can be sold)
+            not_sellable = dict(conn.execute(
+                "SELECT m.key, count(*) FROM source_data, jsonb_each(market_data) m"
+                " WHERE m.value ->> 'status' = 'pending'"
+                " AND m.value -> 'listing' ->> 'state' IN ('soldout', 'deleted') GROUP BY 1").fetchall())
         market_stats: dict[str, dict[str, int]] = {}
         for m, st, n in markets:
             market_stats.setdefault(m, {})[st or "unknown"] = n
+        for m, n in not_sellable.items():
+            market_stats.setdefault(m, {})["pending_soldout"] = n
         return {
             "products": {"total": sum(products.values()), **products},
             "suppliers": [

@@ -78,6 +78,9 @@ def rebuild(conn: psycopg.Connection, *, apply: bool = False) -> RebuildReport:
     cols = ("supplier_key", "supplier_item_id") + _COLUMNS + ("market_data",)
     cmp = " OR ".join(f"l.{c} IS DISTINCT FROM r.{c}" for c in cols)
     with conn.transaction():
+        if apply:
+            # excepted by design from the append-only guard on source_data_events (migration 010)
+            conn.execute("SET LOCAL dropship.events_rewrite = 'on'")
         conn.execute("LOCK TABLE source_data IN SHARE ROW EXCLUSIVE MODE")
         conn.execute(_sql())
         live = conn.execute("SELECT count(*) FROM source_data").fetchone()[0]

@@ -12,6 +12,7 @@ rebuilt (`rebuild`) and compared with the live table.
 - `queries`:    read-only views (products, events, stats, partition checks, summaries)
 - `agents`:     the conductor's listing rows and decisions, run-failure alerts
 - `metrics`:    Prometheus totals flushed by runs, store-derived gauges, ingest measured
+- `admin`:      whole-supplier operations (codes on record, remove / purge)
 - `base`:       the connection, the schema check and `migrate()`
 
 Hot paths (`ingest`, `set_ai_data`, `set_market_entries`) compare content hashes first, COPY
@@ -24,6 +25,7 @@ schema, and a store whose database lacks a migration says so at its first connec
 
 from __future__ import annotations
 
+from dropship_core.store.admin import AdminMixin
 from dropship_core.store.agents import AgentsMixin
 from dropship_core.store.base import IngestResult, RunInfo, SchemaNotMigrated, StoreBase
 from dropship_core.store.enrichment import EnrichmentMixin
@@ -35,5 +37,6 @@ from dropship_core.store.queries import QueriesMixin
 __all__ = ["IngestResult", "RunInfo", "SchemaNotMigrated", "Store"]
 
 
-class Store(MetricsMixin, IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin, StoreBase):
+class Store(MetricsMixin, IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin, AdminMixin,
+            StoreBase):
     """Postgres holding source_data, its events, quarantine, agent decisions and alerts."""

@@ -63,9 +63,16 @@ def _secret(account: SupplierAccount, env: Mapping[str, str], setting: str, defa
     return value
 
 
-def connector_for(account: SupplierAccount, env: Mapping[str, str] | None = None) -> SupplierConnector:
-    """The connector for a remote account. Raises ConfigError for other kinds or missing settings."""
+# a ping answers fast or names what it could not reach: one short attempt per call
+PING_SETTINGS = {"timeout_s": 5.0, "max_retries": 0, "backoff_base_s": 0.2, "max_backoff_s": 0.5}
+
+
+def connector_for(account: SupplierAccount, env: Mapping[str, str] | None = None, *,
+                  overrides: Mapping[str, object] | None = None) -> SupplierConnector:
+    """The connector for a remote account. Raises ConfigError for other kinds or missing settings.
+    `overrides` replace settings of the API connectors (e.g. PING_SETTINGS)."""
     env = os.environ if env is None else env
+    overrides = dict(overrides or {})
     if account.kind == "ownerclan":
         username = account.setting("username") or env.get(str(account.setting("username_env",
                                                                                "OWNERCLAN_USERNAME")), "")
@@ -76,11 +83,12 @@ def connector_for(account: SupplierAccount, env: Mapping[str, str] | None = None
             password=_secret(account, env, "password_env", "OWNERCLAN_PASSWORD"),
             auth_url=env.get("OWNERCLAN_AUTH_URL") or PRODUCTION_AUTH_URL,
             api_url=env.get("OWNERCLAN_API_URL") or PRODUCTION_API_URL)
-        return OwnerClanConnector(account.key, apply_account_settings(account, base))
+        return OwnerClanConnector(account.key, dataclasses.replace(apply_account_settings(account, base),
+                                                                   **overrides))
     if account.kind == "domeggook":
         base = DomeggookSettings(api_key=_secret(account, env, "api_key_env", "DOMEGGOOK_API_KEY"),
                                  base_url=env.get("DOMEGGOOK_BASE_URL") or PRODUCTION_BASE_URL)
-        settings = apply_account_settings(account, base)
+        settings = dataclasses.replace(apply_account_settings(account, base), **overrides)
         filters = dict(settings.list_params)
         for name, param in (("seller_id", "id"), ("category", "ca"), ("keyword", "kw")):
             if account.setting(name):

@@ -2,7 +2,8 @@
 
 Each `item.changed` / `item.stock_changed` event must carry the product snapshot in
 `data.product` (the canonical fields: name, cost, stock, variants, ...); `item.deleted` needs only
-`item_id`. The cursor is the last inbox id read, so a run that fails is simply read again.
+`item_id`. The cursor (`inbox_cursor`) follows commit order, so an event whose transaction commits
+after a later one is still read; a run that fails is simply read again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 
 import psycopg
 
-from dropship_core.model import STATUSES, CanonicalProduct, Variant
+from dropship_core.model import CanonicalProduct, Variant
+from dropship_core.suppliers.excel import BadValue
+from dropship_core.suppliers.inbox_cursor import read_inbox
+from dropship_core.suppliers.validate import coerce_snapshot, product_problems
 from dropship_core.suppliers.base import FetchResult, Reject, SupplierError
 
 _PRODUCT_FIELDS = {f.name for f in fields(CanonicalProduct)} - {"supplier_key", "supplier_item_id", "raw"}
@@ -24,17 +28,17 @@ def product_from_event(supplier_key: str, event: dict[str, Any], source: str) ->
     if not isinstance(snap, dict):
         return Reject(f"{event.get('type')} for {item_id}: no product snapshot in data.product", event, source)
     try:
+        snap = coerce_snapshot(snap)
         kw = {k: v for k, v in snap.items() if k in _PRODUCT_FIELDS}
         kw["variants"] = [Variant(**v) for v in snap.get("variants") or []]
         p = CanonicalProduct(supplier_key=supplier_key, supplier_item_id=item_id, raw=event, **kw)
+    except BadValue as e:
+        return Reject(f"item {item_id}: {e}", event, source)
     except TypeError as e:
         return Reject(f"item {item_id}: product snapshot does not fit the canonical shape ({e})", event, source)
-    if not isinstance(p.name, str) or not p.name.strip():
-        return Reject(f"item {item_id}: empty name", event, source)
-    if not isinstance(p.cost, int) or isinstance(p.cost, bool) or p.cost <= 0:
-        return Reject(f"item {item_id}: cost {p.cost!r} is not a positive whole KRW amount", event, source)
-    if p.status not in STATUSES:
-        return Reject(f"item {item_id}: unknown status {p.status!r}", event, source)
+    problems = product_problems(p)
+    if problems:
+        return Reject(f"item {item_id}: " + "; ".join(problems), event, source)
     return p
 
 
@@ -47,7 +51,7 @@ class WebhookInboxConnector:
         self.batch_size = batch_size
 
     def _connect(self) -> psycopg.Connection:
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"autocommit": True}
         if self.schema:
             kw["options"] = f"-c search_path={self.schema}"
         try:
@@ -57,15 +61,10 @@ class WebhookInboxConnector:
                                 f"({type(e).__name__})") from None
 
     def fetch(self, mode: str, cursor: str | None) -> FetchResult:
-        try:
-            last = int(cursor) if cursor else 0
-        except ValueError:
-            last = 0
         with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, event_type, supplier_item_id, payload FROM webhook_inbox"
-                " WHERE supplier_key = %s AND id > %s ORDER BY id LIMIT %s",
-                (self.supplier_key, last, self.batch_size)).fetchall()
+            rows, next_cursor = read_inbox(conn, cursor, self.batch_size,
+                                           "id, event_type, supplier_item_id, payload", self.supplier_key)
+        rows.sort(key=lambda r: r[0])  # within a batch the latest event (highest id) for an item wins
         products: dict[str, CanonicalProduct] = {}
         deleted: dict[str, None] = {}
         rejects: list[Reject] = []
@@ -81,7 +80,6 @@ class WebhookInboxConnector:
             else:
                 deleted.pop(item_id, None)
                 products[item_id] = r  # the latest event for an item wins
-        next_cursor = str(rows[-1][0]) if rows else (str(last) if last else None)
         return FetchResult(products=list(products.values()), rejects=rejects, deleted_ids=list(deleted),
                            next_cursor=next_cursor, complete=False,
                            stats={"mode": "inbox", "events": len(rows), "more": len(rows) == self.batch_size})

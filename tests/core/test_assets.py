@@ -110,7 +110,8 @@ def test_checks_run_and_pass_on_demo_data(setup):
     pk = dg.MultiPartitionKey({"market": "gmarket", "supplier": "excel-acme"})
     res = dg.materialize([market_listings], partition_key=pk, resources=resources, instance=instance)
     checks = {e.asset_check_key.name: e.passed for e in res.get_asset_check_evaluations()}
-    assert checks == {"titles_within_limit": True, "prices_above_cost": True, "no_banned_words_listable": True}
+    assert checks == {"titles_within_limit": True, "prices_above_cost": True, "no_banned_words_listable": True,
+                      "no_invalid_product_data": True}
 
 
 def test_definitions_load():

@@ -201,7 +201,7 @@ def test_coupang_rejection_carries_response(sandboxes):
     assert ei.value.response["code"] == "ERROR" and ei.value.retryable is False
 
 
-def test_naver_images_uploaded_to_cdn_first(make_sandboxes):
+def test_naver_images_uploaded_to_cdn_first(make_sandboxes, monkeypatch):
     """Supplier images are fetched (from a loopback image host) and uploaded to Naver once."""
     import dataclasses
 
@@ -221,6 +221,8 @@ def test_naver_images_uploaded_to_cdn_first(make_sandboxes):
         return Response(data, media_type="image/webp" if name.endswith(".webp") else "image/png")
 
     host = ServerThread(Starlette(routes=[Route("/img/{name}", img)])).start()
+    # a loopback image host is refused unless allow-listed (tests/core/test_safe_fetch.py)
+    monkeypatch.setenv("DROPSHIP_FETCH_ALLOW_HOSTS", host.url.split("//")[1])
     try:
         sb = make_sandboxes(require_cdn=True)
         seller = dataclasses.replace(SANDBOX_SELLER, naver_upload_images=True)

@@ -76,7 +76,6 @@ def test_inbox_events_become_one_run_per_supplier_partition(pg, instance, webhoo
     assert oc.tags["dropship/events"] == "3" and oc.tags["dropship/items"] == "2"
     assert oc.tags["dropship/inbox_first_id"] == str(ids[0]) and oc.tags["dropship/sync_mode"] == "incremental"
     assert reqs["domeggook-a"].run_key == f"webhook:domeggook-a:{ids[1]}"
-    assert data.cursor == str(ids[4])
 
     # evaluating the same tick again asks for the same runs (same run keys: Dagster starts them once)
     again = _tick(sensor, instance, None, webhook)
@@ -88,7 +87,7 @@ def test_inbox_events_become_one_run_per_supplier_partition(pg, instance, webhoo
     more = _add_events(pg, [("domeggook-a", "e6", "402")])
     nxt = _tick(sensor, instance, data.cursor, webhook)
     assert [(r.partition_key, r.run_key) for r in nxt.run_requests] == [("domeggook-a", f"webhook:domeggook-a:{more[0]}")]
-    assert nxt.cursor == str(more[0])
+    assert _tick(sensor, instance, nxt.cursor, webhook).run_requests == []
 
     # the requested partition runs the job
     result = defs.resolve_job_def("supplier_sync").execute_in_process(
@@ -108,7 +107,7 @@ def test_inbox_sensor_batches(pg, instance, webhook):
         cursor = data.cursor
     assert seen == [f"webhook:ownerclan-main:{ids[1]}", f"webhook:ownerclan-main:{ids[3]}",
                     f"webhook:ownerclan-main:{ids[4]}"]
-    assert cursor == str(ids[4])
+    assert _tick(sensor, instance, cursor, webhook).run_requests == []
 
 
 def _write(path, accounts):
@@ -162,7 +161,7 @@ def test_signed_delivery_to_run_request_end_to_end(pg, pg_schema, instance, webh
 
     body = json.dumps({"id": "evt-e2e", "type": "item.stock_changed", "item_id": "W000042",
                        "data": {"stock": 0}}).encode()
-    with ServerThread(webhook.app()) as srv, httpx.Client(base_url=srv.url) as http:
+    with ServerThread(webhook.app(suppliers={"ownerclan-main"})) as srv, httpx.Client(base_url=srv.url) as http:
         for _ in range(2):  # delivered twice
             ts = int(time.time())
             r = http.post("/webhooks/ownerclan-main", content=body,

@@ -17,7 +17,8 @@ SECRET = "whsec-test-0123456789abcdef"
 
 @pytest.fixture
 def receiver(pg, pg_schema, database_url):
-    app = create_app(database_url, SECRET, schema=pg_schema, max_body_bytes=4096)
+    app = create_app(database_url, SECRET, schema=pg_schema, max_body_bytes=4096,
+                     suppliers={"ownerclan-main", "domeggook-a"})
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         yield http
 
@@ -142,7 +143,7 @@ def test_verify_pure():
 
 
 def test_inbox_down_is_503_so_the_sender_retries():
-    app = create_app("postgresql://postgres@127.0.0.1:1/none", SECRET)
+    app = create_app("postgresql://postgres@127.0.0.1:1/none", SECRET, suppliers=None)
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url) as http:
         r = _send(http, json.dumps(_event()).encode())
     assert r.status_code == 503 and r.headers["retry-after"] == "30" and SECRET not in r.text

@@ -11,6 +11,7 @@ from dropship_core.markets.smartstore import rules
 from dropship_core.markets.smartstore.body import (build_smartstore_option_stock,
                                                    build_smartstore_product)
 from dropship_core.markets.smartstore.client import NAVER_CDN_PREFIX, SmartStoreClient
+from dropship_core.safe_fetch import UnsafeURL
 
 
 class SmartStoreAdapter:
@@ -93,6 +94,8 @@ def _images(run) -> list[str]:
         for u in todo:
             try:
                 files.append(run.client.fetch_image(u))
+            except UnsafeURL as exc:  # the URL itself is refused: retrying changes nothing
+                raise MarketError(SMARTSTORE, f"image refused: {exc}", retryable=False) from None
             except Exception as exc:
                 raise MarketError(SMARTSTORE, f"could not fetch image {u}: {type(exc).__name__}",
                                   retryable=True) from None

@@ -18,6 +18,7 @@ from dropship_core.markets.errors import MarketAuthError, MarketError
 from dropship_core.markets.http import MarketHttp
 from dropship_core.markets.names import SMARTSTORE
 from dropship_core.markets.settings import DEFAULT_BASE_URLS, Secret, SellerSettings
+from dropship_core.safe_fetch import fetch_public
 
 BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 TOKEN_REFRESH_MARGIN_S = 30 * 60   # re-issue only once less than 30 min remain
@@ -226,12 +227,11 @@ class SmartStoreClient(BaseClient):
         return urls
 
     def fetch_image(self, url: str) -> tuple[str, bytes, str]:
-        """Download a supplier image (no credentials sent) to upload it to Naver."""
-        with httpx.Client(timeout=self.image_fetch_timeout, follow_redirects=True) as c:
-            r = c.get(url)
-            r.raise_for_status()
+        """Download a supplier image (no credentials sent) to upload it to Naver: public http(s)
+        addresses only, size-capped, within the timeout (`dropship_core.safe_fetch`)."""
+        got = fetch_public(url, timeout_s=self.image_fetch_timeout)
         name = url.rsplit("/", 1)[-1].split("?")[0] or "image.jpg"
-        return (name, r.content, r.headers.get("content-type", "application/octet-stream"))
+        return (name, got.content, got.content_type)
 
     # -- metadata (market-metadata.md section 1) ------------------------------------------
 

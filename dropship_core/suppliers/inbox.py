@@ -104,3 +104,13 @@ def move_dropped(path: Path, outcome: str, reason: str | None = None) -> Path:
     if reason is not None:
         target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     return target
+
+
+def claimed_files(inbox: str | Path) -> list[tuple[str, Path]]:
+    """Files held in `processing/<run id>/`: (run id, path), oldest first. A file stays there only
+    while its run reads it, or after that run crashed."""
+    root = Path(inbox) / PROCESSING
+    if not root.is_dir():
+        return []
+    out = [(d.name, p) for d in root.iterdir() if d.is_dir() for p in d.iterdir() if p.is_file()]
+    return sorted(out, key=lambda t: (t[1].stat().st_mtime_ns, t[1].name))

@@ -128,3 +128,14 @@ def test_two_runs_for_one_dropped_file_ingest_it_once(drop_world):
     assert not (inbox / "processing").exists() or list((inbox / "processing").iterdir()) == []
     with resources["store"].connect() as c:
         assert c.execute("SELECT count(*) FROM source_data_events").fetchone()[0] == 200
+
+
+def test_drop_sensor_reports_a_file_held_by_a_run_that_did_not_finish_it(drop_world):
+    from dropship_sensors.excel_drop import excel_drop_sensor
+
+    resources, instance, inbox, f = drop_world
+    held = claim_dropped(f, "3f0c0b7e-dead-4bee-8000-000000000000")
+    ctx = dg.build_sensor_context(instance=instance, resources={"suppliers": resources["suppliers"]})
+    res = excel_drop_sensor(ctx)
+    assert isinstance(res, dg.SkipReason)
+    assert f"daon.xlsx held by run {held.parent.name} (unknown); re-execute that run" in res.skip_message

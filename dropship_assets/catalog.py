@@ -1,6 +1,7 @@
 """supplier_catalog: what each supplier account offers right now, landed raw in the store."""
 
 
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -87,6 +88,7 @@ def supplier_catalog(
     run = run_info(context)
     state = s.supplier_state(key) or {}
     unchanged: dict = {}
+    t0 = time.perf_counter()
     if config.file_path:
         result = _fetch_dropped(context, account, config.file_path)
         if result is None:
@@ -105,11 +107,13 @@ def supplier_catalog(
             cursor = state.get("cursor") if config.sync_mode == SYNC_INCREMENTAL else None
             result = connector.fetch(config.sync_mode, cursor)
     result.stats.update(unchanged, sync_mode=config.sync_mode)
+    t1 = time.perf_counter()
     landing_id = s.land_fetch(
         key, run, products=result.products, rejects=result.rejects, deleted_ids=result.deleted_ids,
         next_cursor=result.next_cursor, complete=result.complete, unchanged=bool(unchanged),
         sync_mode=config.sync_mode, stats=result.stats,
     )
+    t2 = time.perf_counter()
     if result.stats.get("claimed_as"):
         # landed in the store: the file's work is done whatever happens to the rest of the run
         moved = move_dropped(Path(result.stats["claimed_as"]), "processed")
@@ -126,6 +130,8 @@ def supplier_catalog(
             "complete_catalog": result.complete,
             "source_unchanged": bool(unchanged),
             "landings_pruned": dg.MetadataValue.int(pruned),
+            "fetch_seconds": dg.MetadataValue.float(round(t1 - t0, 3)),
+            "landing_seconds": dg.MetadataValue.float(round(t2 - t1, 3)),
             **{k: dg.MetadataValue.int(v) for k, v in kept.items()},
             "details": dg.MetadataValue.json({k: v for k, v in result.stats.items()
                                               if k not in ("source_digest", "claimed_as")}),

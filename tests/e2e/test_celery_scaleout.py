@@ -230,7 +230,8 @@ def materializations(instance, run_ids: list[str]) -> Counter:
             if de and de.event_type_value == "ASSET_MATERIALIZATION":
                 m = de.event_specific_data.materialization
                 # previews show store row ids, which depend on which supplier's ingest ran first
-                md = {k: v.value for k, v in m.metadata.items() if k not in ("landing_id", "preview")}
+                md = {k: v.value for k, v in m.metadata.items()
+                      if k not in ("landing_id", "preview") and not k.endswith("_seconds")}
                 out[json.dumps([m.asset_key.to_user_string(), m.partition, _strip(md)], sort_keys=True,
                                ensure_ascii=False, default=str)] += 1
     return out

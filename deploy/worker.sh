@@ -8,7 +8,7 @@
 set -eu
 : "${DROPSHIP_CELERY_BROKER:?set DROPSHIP_CELERY_BROKER}"
 : "${DAGSTER_HOME:?set DAGSTER_HOME (a directory holding deploy/dagster.production.yaml as dagster.yaml)}"
-cfg="$(mktemp -d)/celery.yaml"
+cfg="$DAGSTER_HOME/celery.yaml"
 umask 077
 printf 'execution:\n  config:\n    broker: "%s"\n    backend: "%s"\n' \
   "$DROPSHIP_CELERY_BROKER" "${DROPSHIP_CELERY_BACKEND:-$DROPSHIP_CELERY_BROKER}" > "$cfg"

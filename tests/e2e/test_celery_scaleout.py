@@ -125,17 +125,15 @@ def world(base_url, public_tmp):
 
 
 def start_worker(i: int, world: dict) -> tuple[subprocess.Popen, Path]:
-    """One worker in its own working directory with its own DAGSTER_HOME."""
+    """One worker as production starts it (deploy/worker.sh), in its own working directory with
+    its own DAGSTER_HOME."""
     wd = world["tmp"] / f"worker{i}"
     home = dagster_home(wd / "dagster_home", world["runs_url"])
-    cfg = wd / "celery.yaml"
-    cfg.write_text(f"execution:\n  config:\n    broker: {world['broker']}\n    backend: {world['broker']}\n")
     log = wd / "worker.log"
-    env = world["env_for"]("b", home, DROPSHIP_EXECUTOR="celery")
-    proc = subprocess.Popen(
-        [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(cfg),
-         "-n", f"dropship-w{i}@%h", "--", "--concurrency=1", "--prefetch-multiplier=1"],
-        env=env, cwd=wd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    env = world["env_for"]("b", home, DROPSHIP_EXECUTOR="celery", DROPSHIP_WORKER_NAME=f"dropship-w{i}",
+                           DROPSHIP_WORKER_CONCURRENCY="1")
+    proc = subprocess.Popen(["sh", str(ROOT / "deploy" / "worker.sh")], env=env, cwd=wd, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
 
 

@@ -2,7 +2,7 @@
 
 `supplier_catalog` lands what a connector returned (products, rejected records, deleted ids, the
 next cursor) in `supplier_landing` + `supplier_landing_rows`, tagged with the run that fetched it;
-`source_products` reads the landing back and ingests it. Steps therefore share nothing but the
+`source_products` reads the pending landings back, oldest first, and ingests them. Steps therefore share nothing but the
 database: no step output is pickled to a worker's disk for another step to load.
 
 Landings are append-only; `prune_landings` drops old ones by retention (a count and an age per
@@ -87,42 +87,51 @@ class LandingMixin(StoreBase):
                         seq += 1
         return landing_id
 
-    def landing_to_ingest(self, supplier_key: str, run_id: str | None) -> Landing | None:
-        """The landing `source_products` should ingest: the one this run landed, else the newest
-        of the partition when it has not been ingested yet; None when there is nothing new."""
+    def pending_landings(self, supplier_key: str, run_id: str | None) -> list[Landing]:
+        """The landings `source_products` should ingest, oldest first, headers only (`load_landing`
+        reads the records): this run's newest landing (again, when a retried step already took
+        it) and every landing before it not ingested yet; with no landing of this run, every
+        landing not ingested yet. An older landing a failed run left behind is thus applied
+        before a newer one, never skipped."""
         with self.connect(row_factory=dict_row) as conn:
-            head = conn.execute(
-                f"SELECT {_HEADER} FROM supplier_landing WHERE supplier_key = %s AND run_id = %s"
-                " ORDER BY id DESC LIMIT 1",
+            own = conn.execute(
+                "SELECT max(id) AS id FROM supplier_landing WHERE supplier_key = %s AND run_id = %s",
                 (supplier_key, run_id),
-            ).fetchone() if run_id else None
-            if head is None:
-                head = conn.execute(
-                    f"SELECT {_HEADER} FROM supplier_landing WHERE supplier_key = %s ORDER BY id DESC LIMIT 1",
-                    (supplier_key,),
-                ).fetchone()
-                if head is None or head["ingested_run_id"] is not None:
-                    return None
-            landing = Landing(**head)
-            if landing.unchanged:
-                return landing
-            with conn.cursor(row_factory=tuple_row) as cur:
-                # the JSON text straight into orjson: no per-value adaptation by the driver
-                cur.execute("SELECT kind, item::text FROM supplier_landing_rows WHERE landing_id = %s ORDER BY seq",
-                            (landing.id,))
-                for kind, text in cur:
-                    d = orjson.loads(text)
-                    if kind == "p":
-                        landing.products.append(d)
-                    else:
-                        landing.rejects.append(Reject(reason=d["reason"], raw=d["raw"], source=d.get("source", "")))
+            ).fetchone()["id"] if run_id else None
+            rows = conn.execute(
+                f"SELECT {_HEADER} FROM supplier_landing WHERE supplier_key = %(sk)s"
+                " AND ((ingested_run_id IS NULL AND (%(own)s::bigint IS NULL OR id < %(own)s)) OR id = %(own)s)"
+                " ORDER BY id",
+                {"sk": supplier_key, "own": own},
+            ).fetchall()
+        return [Landing(**r) for r in rows]
+
+    def load_landing(self, landing: Landing) -> Landing:
+        """Fill in a landing's products and rejected records (in the order they were fetched)."""
+        landing.products, landing.rejects = [], []
+        if landing.unchanged:
+            return landing
+        with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            # the JSON text straight into orjson: no per-value adaptation by the driver
+            cur.execute("SELECT kind, item::text FROM supplier_landing_rows WHERE landing_id = %s ORDER BY seq",
+                        (landing.id,))
+            for kind, text in cur:
+                d = orjson.loads(text)
+                if kind == "p":
+                    landing.products.append(d)
+                else:
+                    landing.rejects.append(Reject(reason=d["reason"], raw=d["raw"], source=d.get("source", "")))
         return landing
 
-    def mark_landing_ingested(self, landing_id: int, run: RunInfo) -> None:
+    def mark_landing_ingested(self, landing_id: int, run: RunInfo, error: str | None = None) -> None:
+        """Record that a run took this landing; with `error`, that it could not be ingested (kept in
+        `stats.ingest_error`, so a bad fetch is on record and does not block the next ones)."""
         with self.connect() as conn:
             conn.execute(
-                "UPDATE supplier_landing SET ingested_at = now(), ingested_run_id = %s WHERE id = %s",
-                (run.run_id or "", landing_id),
+                "UPDATE supplier_landing SET ingested_at = now(), ingested_run_id = %s,"
+                " stats = CASE WHEN %s::text IS NULL THEN stats ELSE stats || jsonb_build_object('ingest_error', %s::text)"
+                " END WHERE id = %s",
+                (run.run_id or "", error, error, landing_id),
             )
 
     def prune_landings(self, supplier_key: str, keep: int, max_age_days: float) -> int:

@@ -27,17 +27,21 @@ def test_landing_is_append_only_per_run_and_read_back_whole(store):
                          next_cursor="c1", complete=True, sync_mode="full", stats={"pages": 1})
     b = store.land_fetch("sup", RunInfo("run-b"), products=[product(1, 1200)], sync_mode="incremental")
     assert b > a
-    own = store.landing_to_ingest("sup", "run-a")
+    # run-a's step sees only its own landing; a run that landed nothing takes every pending one
+    (own,) = store.pending_landings("sup", "run-a")
+    store.load_landing(own)
     assert own.id == a and own.complete and own.next_cursor == "c1" and own.deleted_ids == ["I7"]
     assert [p["supplier_item_id"] for p in own.products] == ["I1", "I2"]
     assert own.products[0] == product(1).to_dict()
     assert own.rejects == [Reject("cost missing", {"row": 9}, "x.xlsx!S:9")]
-    # a run that landed nothing takes the newest landing, once
-    newest = store.landing_to_ingest("sup", "run-other")
-    assert newest.id == b and newest.products[0]["cost"] == 1200
-    store.mark_landing_ingested(b, RunInfo("run-other"))
-    assert store.landing_to_ingest("sup", "run-other") is None
-    assert store.landing_to_ingest("sup", "run-a").id == a  # its own landing stays readable (retries)
+    assert [x.id for x in store.pending_landings("sup", "run-other")] == [a, b]
+    # run-b takes the older landing run-a left un-ingested first, then its own
+    assert [x.id for x in store.pending_landings("sup", "run-b")] == [a, b]
+    store.mark_landing_ingested(a, RunInfo("run-b"))
+    store.mark_landing_ingested(b, RunInfo("run-b"))
+    assert store.pending_landings("sup", "run-other") == []
+    assert [x.id for x in store.pending_landings("sup", "run-b")] == [b]  # a retried step reads its own again
+    assert store.load_landing(store.pending_landings("sup", "run-b")[0]).products[0]["cost"] == 1200
     with pytest.raises(ValueError, match="belongs to sup"):
         store.land_fetch("other", RunInfo("run-c"), products=[product(3)])
     assert store.landing_counts("other") == {"landings_kept": 0, "landed_records_kept": 0}
@@ -122,7 +126,7 @@ def test_two_runs_for_one_dropped_file_ingest_it_once(drop_world):
     assert first["supplier_catalog"]["products"] == 200 and first["source_products"]["new"] == 200
     assert second["supplier_catalog"]["source_unchanged"] is True
     assert second["supplier_catalog"]["details"]["drop_claimed_elsewhere"] is True
-    assert second["source_products"]["received"] == 0
+    assert second["source_products"]["received"] == 0 and second["source_products"]["landings_ingested"] == 0
     (moved,) = (inbox / "processed").iterdir()
     assert moved.name.endswith("-daon.xlsx") and not f.exists()
     assert not (inbox / "processing").exists() or list((inbox / "processing").iterdir()) == []
@@ -139,3 +143,39 @@ def test_drop_sensor_reports_a_file_held_by_a_run_that_did_not_finish_it(drop_wo
     res = excel_drop_sensor(ctx)
     assert isinstance(res, dg.SkipReason)
     assert f"daon.xlsx held by run {held.parent.name} (unknown); re-execute that run" in res.skip_message
+
+
+def test_a_landing_left_by_a_failed_run_is_ingested_before_the_next_one(drop_world, demo_dir):
+    resources, instance, inbox, f = drop_world
+    s = resources["store"].store
+    # a run landed a dropped update and died before source_products
+    s.land_fetch("excel-drop", RunInfo("crashed"), products=[
+        CanonicalProduct("excel-drop", "ONLY-IN-DROP", "드롭 파일 상품", 5000, stock=3)], sync_mode="full")
+    cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
+    res = dg.materialize([supplier_catalog, source_products], partition_key="excel-drop", resources=resources,
+                         instance=instance, run_config=cfg)
+    assert res.success
+    md = next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == "source_products")
+    assert md["landings_ingested"].value == 2 and md["new"].value == 201
+    assert s.get_by_supplier_item("excel-drop", "ONLY-IN-DROP")["status"] == "active"
+    assert s.pending_landings("excel-drop", "later-run") == []
+
+
+def test_an_older_landing_that_cannot_be_ingested_is_on_record_and_blocks_nothing(drop_world):
+    resources, instance, inbox, f = drop_world
+    s = resources["store"].store
+    dup = CanonicalProduct("excel-drop", "TWICE", "두 번 온 상품", 5000)
+    bad = s.land_fetch("excel-drop", RunInfo("bad-fetch"), products=[dup, dup], sync_mode="full")
+    cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
+    res = dg.materialize([supplier_catalog, source_products], partition_key="excel-drop", resources=resources,
+                         instance=instance, run_config=cfg)
+    assert res.success
+    md = next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == "source_products")
+    assert md["landings_ingested"].value == 1 and md["new"].value == 200
+    with s.connect() as c:
+        err, by = c.execute("SELECT stats->>'ingest_error', ingested_run_id FROM supplier_landing WHERE id = %s",
+                            (bad,)).fetchone()
+    assert "duplicate supplier_item_id 'TWICE'" in err and by == res.run_id
+    assert s.get_by_supplier_item("excel-drop", "TWICE") is None

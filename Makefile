@@ -29,6 +29,7 @@ test: install
 ## make bench: benchmarks that print result tables
 bench: install
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_landing.py
 	$(BIN)/python bench/bench_ownerclan.py
 	$(BIN)/python bench/bench_listings.py
 	$(BIN)/python bench/bench_classifier.py

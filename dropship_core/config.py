@@ -31,6 +31,8 @@ _TABLE = [
     Setting("DROPSHIP_EXECUTOR", None, "unset (in-process) | celery"),
     Setting("DROPSHIP_CELERY_BROKER", "redis://127.0.0.1:6379/0", "Celery broker", True),
     Setting("DROPSHIP_CELERY_BACKEND", None, "Celery result backend (default: the broker)", True),
+    Setting("DROPSHIP_LANDING_KEEP", "3", "raw landings kept per supplier partition (newest first)"),
+    Setting("DROPSHIP_LANDING_MAX_AGE_DAYS", "7", "raw landings older than this are pruned (the newest stays)"),
     Setting("DROPSHIP_INCREMENTAL_SYNC_CRON", "0 * * * *", "incremental supplier sync (Asia/Seoul)"),
     Setting("DROPSHIP_FULL_SYNC_CRON", "30 3 * * *", "full supplier sync (Asia/Seoul)"),
     Setting("DROPSHIP_INVENTORY_SYNC_CRON", "*/15 * * * *", "stock push to the markets (Asia/Seoul)"),

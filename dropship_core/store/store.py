@@ -6,6 +6,7 @@ rebuilt (`rebuild`) and compared with the live table.
 
 `Store` is one facade over the parts, each in its own module by concern:
 
+- `landing`:    the raw landing: each supplier fetch as fetched, read back by the ingest step
 - `ingest`:     supplier catalogs in, quarantine, supplier sync state
 - `enrichment`: stale AI data out, new AI data in
 - `listings`:   per-market listing entries, what market_listings checks and market_sync pushes
@@ -30,13 +31,14 @@ from dropship_core.store.agents import AgentsMixin
 from dropship_core.store.base import IngestResult, RunInfo, SchemaNotMigrated, StoreBase
 from dropship_core.store.enrichment import EnrichmentMixin
 from dropship_core.store.ingest import IngestMixin
+from dropship_core.store.landing import Landing, LandingMixin
 from dropship_core.store.listings import ListingsMixin
 from dropship_core.store.metrics import MetricsMixin
 from dropship_core.store.queries import QueriesMixin
 
-__all__ = ["IngestResult", "RunInfo", "SchemaNotMigrated", "Store"]
+__all__ = ["IngestResult", "Landing", "RunInfo", "SchemaNotMigrated", "Store"]
 
 
-class Store(MetricsMixin, IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin, AdminMixin,
-            StoreBase):
+class Store(MetricsMixin, LandingMixin, IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin,
+            AdminMixin, StoreBase):
     """Postgres holding source_data, its events, quarantine, agent decisions and alerts."""

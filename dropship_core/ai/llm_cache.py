@@ -248,51 +248,40 @@ def offline_fn_from_enricher(enrich_many: Callable[[list[Any]], list[dict[str, A
     return fn
 
 
-def enrich_batch(
-    products_with_hashes: Iterable[tuple[dict[str, Any], str]],
-    client: LLMClient,
-    cache: LLMCache | None,
-    *,
-    candidates_fn: Callable[[dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None,
-    prompt_version: str = PROMPT_VERSION,
-    fallback: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
-    cache_offline: bool = False,
-    max_workers: int = 1,
-) -> EnrichBatchReport:
-    """Enrich (product, content_hash) pairs; outcomes come back in input order.
+class _Batch:
+    """One enrich_batch call: the cache lookups, the requests (serial or in a thread pool), the
+    spend cap, and the report in input order."""
 
-    candidates_fn(product) -> {market: [{"id", "path", ...}, ...]}: top-k categories per market.
-    fallback(products) -> [ai_data]: e.g. `OfflineEnricher().enrich_many`, applied in one call to
-        the products that failed or were skipped; its answers are not cached, so the next run
-        tries the model again.
-    max_workers: requests in flight at once. When the spend cap is reached no new request
-        starts; those in flight finish and are kept.
-    """
-    items = list(products_with_hashes)
-    report = EnrichBatchReport()
-    use_cache = cache is not None and (client.provider != "offline" or cache_offline)
-    hits = cache.get_many([h for _, h in items], prompt_version, client.model) if use_cache else {}
-    if use_cache:
-        hit_n = sum(1 for _, h in items if h in hits)
-        metrics.LLM_CACHE.labels("hit").inc(hit_n)
-        metrics.LLM_CACHE.labels("miss").inc(len(items) - hit_n)
-    outcomes: list[EnrichOutcome | None] = [None] * len(items)
-    first_index: dict[str, int] = {}  # the same hash twice in one batch is asked once
-    work: list[int] = []
-    for i, (_product, h) in enumerate(items):
-        if h in hits:
-            e = hits[h]
-            outcomes[i] = EnrichOutcome(h, STATUS_CACHED, _stamp(e.result, e.provider, client.model, prompt_version))
-            report.cache_hits += 1
-            report.saved_cost_usd += e.cost_usd
-        elif h not in first_index:
-            first_index[h] = i
-            work.append(i)
+    def __init__(self, items, client: LLMClient, cache: LLMCache | None, candidates_fn, prompt_version: str,
+                 cache_offline: bool):
+        self.items, self.client, self.cache = items, client, cache
+        self.candidates_fn, self.prompt_version = candidates_fn, prompt_version
+        self.report = EnrichBatchReport()
+        self.use_cache = cache is not None and (client.provider != "offline" or cache_offline)
+        hits = cache.get_many([h for _, h in items], prompt_version, client.model) if self.use_cache else {}
+        if self.use_cache:
+            hit_n = sum(1 for _, h in items if h in hits)
+            metrics.LLM_CACHE.labels("hit").inc(hit_n)
+            metrics.LLM_CACHE.labels("miss").inc(len(items) - hit_n)
+        self.outcomes: list[EnrichOutcome | None] = [None] * len(items)
+        self.first_index: dict[str, int] = {}  # the same hash twice in one batch is asked once
+        self.work: list[int] = []
+        for i, (_product, h) in enumerate(items):
+            if h in hits:
+                e = hits[h]
+                self.outcomes[i] = EnrichOutcome(h, STATUS_CACHED, _stamp(e.result, e.provider, client.model,
+                                                                          prompt_version))
+                self.report.cache_hits += 1
+                self.report.saved_cost_usd += e.cost_usd
+            elif h not in self.first_index:
+                self.first_index[h] = i
+                self.work.append(i)
 
-    def one(i: int) -> EnrichOutcome:
-        product, h = items[i]
+    def one(self, i: int) -> EnrichOutcome:
+        product, h = self.items[i]
+        client = self.client
         try:
-            candidates = candidates_fn(product) if candidates_fn else {}
+            candidates = self.candidates_fn(product) if self.candidates_fn else {}
         except Exception as e:  # a classifier failure is this product's problem only
             return EnrichOutcome(h, STATUS_ERROR, None, f"candidates: {type(e).__name__}: {e}"[:500], "candidates")
         if isinstance(candidates, list):
@@ -314,43 +303,46 @@ def enrich_batch(
         offline = client.provider == "offline"
         provider = res.data.get("provider", client.provider) if offline else client.provider
         model = res.data.get("model", client.model) if offline else client.model
-        return EnrichOutcome(h, STATUS_ENRICHED, _stamp(data, provider, model, prompt_version), **usage)
+        return EnrichOutcome(h, STATUS_ENRICHED, _stamp(data, provider, model, self.prompt_version), **usage)
 
-    def settle(i: int, out: EnrichOutcome) -> None:
+    def settle(self, i: int, out: EnrichOutcome) -> None:
         # in the calling thread: the cache connection and the report are not shared across threads
-        outcomes[i] = out
-        report.llm_requests += out.requests
-        report.input_tokens += out.input_tokens
-        report.output_tokens += out.output_tokens
-        report.cost_usd += out.cost_usd
-        if out.status == STATUS_ENRICHED and use_cache:
+        self.outcomes[i] = out
+        r = self.report
+        r.llm_requests += out.requests
+        r.input_tokens += out.input_tokens
+        r.output_tokens += out.output_tokens
+        r.cost_usd += out.cost_usd
+        if out.status == STATUS_ENRICHED and self.use_cache:
             data = {k: v for k, v in out.ai_data.items() if k not in ("provider", "model", "prompt_version")}
-            cache.put(out.content_hash, prompt_version, client.model, client.provider, data, out.input_tokens,
-                      out.output_tokens, out.cost_usd)
+            self.cache.put(out.content_hash, self.prompt_version, self.client.model, self.client.provider, data,
+                           out.input_tokens, out.output_tokens, out.cost_usd)
 
-    def capped(i: int, e: SpendCapReached) -> None:
-        report.spend_cap_reached, report.spend_cap_message = True, str(e)
-        outcomes[i] = EnrichOutcome(items[i][1], STATUS_SKIPPED, None, str(e), "spend_cap")
+    def capped(self, i: int, e: SpendCapReached) -> None:
+        self.report.spend_cap_reached, self.report.spend_cap_message = True, str(e)
+        self.outcomes[i] = EnrichOutcome(self.items[i][1], STATUS_SKIPPED, None, str(e), "spend_cap")
 
-    if max_workers <= 1:
-        for n, i in enumerate(work):
+    def run_serial(self) -> None:
+        for n, i in enumerate(self.work):
             try:
-                settle(i, one(i))
+                self.settle(i, self.one(i))
             except SpendCapReached as e:
-                for j in work[n:]:
-                    capped(j, e)
+                for j in self.work[n:]:
+                    self.capped(j, e)
                 break
-    else:
+
+    def run_pool(self, max_workers: int) -> None:
+        """When the spend cap is reached no new request starts; those in flight finish and are kept."""
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-        pending_work = list(work)
+        pending_work = list(self.work)
         running: dict[Any, int] = {}
         stop: SpendCapReached | None = None
         with ThreadPoolExecutor(max_workers=max_workers) as pool:
             while pending_work or running:
                 while pending_work and len(running) < max_workers and stop is None:
                     i = pending_work.pop(0)
-                    running[pool.submit(one, i)] = i
+                    running[pool.submit(self.one, i)] = i
                 if not running:
                     break
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -360,29 +352,59 @@ def enrich_batch(
                         out = f.result()
                     except SpendCapReached as e:
                         stop = stop or e
-                        capped(i, e)
+                        self.capped(i, e)
                         continue
-                    settle(i, out)
+                    self.settle(i, out)
                 if stop is not None:
                     for j in pending_work:
-                        capped(j, stop)
+                        self.capped(j, stop)
                     pending_work = []
 
-    for i, (_product, h) in enumerate(items):
-        if outcomes[i] is None:  # a repeated hash: the first occurrence's outcome
-            prev = outcomes[first_index[h]]
-            outcomes[i] = EnrichOutcome(h, prev.status, prev.ai_data, prev.error, prev.error_kind)
+    def finish(self, fallback) -> EnrichBatchReport:
+        outcomes = self.outcomes
+        for i, (_product, h) in enumerate(self.items):
+            if outcomes[i] is None:  # a repeated hash: the first occurrence's outcome
+                prev = outcomes[self.first_index[h]]
+                outcomes[i] = EnrichOutcome(h, prev.status, prev.ai_data, prev.error, prev.error_kind)
+        report = self.report
+        if fallback is not None:
+            todo = [i for i, o in enumerate(outcomes) if o.status in (STATUS_ERROR, STATUS_SKIPPED)]
+            if todo:
+                answers = fallback([self.items[i][0] for i in todo])
+                for i, ai in zip(todo, answers):
+                    outcomes[i].ai_data = ai
+                    outcomes[i].fallback_used = True
+                report.fallbacks = len(todo)
+        report.outcomes = outcomes  # type: ignore[assignment]
+        report.enriched = sum(o.status == STATUS_ENRICHED for o in outcomes)
+        report.errors = sum(o.status == STATUS_ERROR for o in outcomes)
+        report.skipped = sum(o.status == STATUS_SKIPPED for o in outcomes)
+        return report
 
-    if fallback is not None:
-        todo = [i for i, o in enumerate(outcomes) if o.status in (STATUS_ERROR, STATUS_SKIPPED)]
-        if todo:
-            answers = fallback([items[i][0] for i in todo])
-            for i, ai in zip(todo, answers):
-                outcomes[i].ai_data = ai
-                outcomes[i].fallback_used = True
-            report.fallbacks = len(todo)
-    report.outcomes = outcomes  # type: ignore[assignment]
-    report.enriched = sum(o.status == STATUS_ENRICHED for o in outcomes)
-    report.errors = sum(o.status == STATUS_ERROR for o in outcomes)
-    report.skipped = sum(o.status == STATUS_SKIPPED for o in outcomes)
-    return report
+
+def enrich_batch(
+    products_with_hashes: Iterable[tuple[dict[str, Any], str]],
+    client: LLMClient,
+    cache: LLMCache | None,
+    *,
+    candidates_fn: Callable[[dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None,
+    prompt_version: str = PROMPT_VERSION,
+    fallback: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    cache_offline: bool = False,
+    max_workers: int = 1,
+) -> EnrichBatchReport:
+    """Enrich (product, content_hash) pairs; outcomes come back in input order.
+
+    candidates_fn(product) -> {market: [{"id", "path", ...}, ...]}: top-k categories per market.
+    fallback(products) -> [ai_data]: e.g. `OfflineEnricher().enrich_many`, applied in one call to
+        the products that failed or were skipped; its answers are not cached, so the next run
+        tries the model again.
+    max_workers: requests in flight at once. When the spend cap is reached no new request
+        starts; those in flight finish and are kept.
+    """
+    batch = _Batch(list(products_with_hashes), client, cache, candidates_fn, prompt_version, cache_offline)
+    if max_workers <= 1:
+        batch.run_serial()
+    else:
+        batch.run_pool(max_workers)
+    return batch.finish(fallback)

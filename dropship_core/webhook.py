@@ -170,6 +170,27 @@ async def read_capped(request: Request, max_body_bytes: int) -> tuple[bytes | No
     return b"".join(chunks), 0, ""
 
 
+async def _insert_event(database_url: str, conn_kwargs: dict[str, Any], supplier_key: str, event: dict,
+                        ts: str | None) -> tuple[tuple | None, tuple[str, int, str] | None]:
+    """Store one event in the inbox: (the new row, or None for a duplicate; None) on success, else
+    (None, (metric reason, status, error)). A payload the database refuses is permanent (400);
+    an unavailable database is not (503, the sender keeps the event and retries)."""
+    try:
+        async with await psycopg.AsyncConnection.connect(database_url, **conn_kwargs) as conn:
+            async with conn.transaction():
+                cur = await conn.execute(
+                    "INSERT INTO webhook_inbox (supplier_key, event_id, event_type, supplier_item_id,"
+                    " payload, signed_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
+                    " ON CONFLICT (supplier_key, event_id) DO NOTHING RETURNING id",
+                    (supplier_key, event["id"], event["type"], str(event["item_id"]),
+                     json.dumps(event, ensure_ascii=False), int(ts or 0)))
+                return await cur.fetchone(), None
+    except psycopg.DataError as e:
+        return None, (REFUSAL_REASON.get(400, "other"), 400, f"payload cannot be stored ({type(e).__name__})")
+    except psycopg.Error as e:
+        return None, ("inbox_unavailable", 503, f"inbox unavailable ({type(e).__name__})")
+
+
 def create_app(database_url: str | None = None, secret: str | None = None, *,
                secrets: dict[str, str] | None = None,
                suppliers: set[str] | str | None = ACTIVE_WEBHOOK_SUPPLIERS, suppliers_path: str | None = None,
@@ -179,7 +200,10 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
     `suppliers`: the keys accepted (others get 404); by default the enabled webhook accounts of
     suppliers.yaml (`suppliers_path`, else DROPSHIP_SUPPLIERS); None accepts any well-formed key
     (local sandboxes). `schema` sets the search_path."""
-    database_url = database_url or os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    if not database_url:
+        from dropship_core.db import database_url as store_url
+
+        database_url = store_url()
     secret = secret if secret is not None else os.environ.get("WEBHOOK_SECRET", "")
     secrets = dict(secrets or {})
     if not secret and not secrets:
@@ -226,24 +250,11 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
         if why:
             return refuse(400, why)
         assert event is not None
-        try:
-            async with await psycopg.AsyncConnection.connect(database_url, **conn_kwargs) as conn:
-                async with conn.transaction():
-                    cur = await conn.execute(
-                        "INSERT INTO webhook_inbox (supplier_key, event_id, event_type, supplier_item_id,"
-                        " payload, signed_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
-                        " ON CONFLICT (supplier_key, event_id) DO NOTHING RETURNING id",
-                        (supplier_key, event["id"], event["type"], str(event["item_id"]),
-                         json.dumps(event, ensure_ascii=False), int(ts or 0)))
-                    row = await cur.fetchone()
-        except psycopg.DataError as e:
-            # the database refuses the payload itself: a permanent answer, never a retry
-            return refuse(400, f"payload cannot be stored ({type(e).__name__})")
-        except psycopg.Error as e:
-            # not accepted: the sender keeps the event and retries later
-            metrics.WEBHOOK_REFUSED.labels("inbox_unavailable").inc()
-            return JSONResponse({"accepted": False, "error": f"inbox unavailable ({type(e).__name__})"},
-                                status_code=503, headers={"Retry-After": "30"})
+        row, failure = await _insert_event(database_url, conn_kwargs, supplier_key, event, ts)
+        if failure is not None:
+            metrics.WEBHOOK_REFUSED.labels(failure[0]).inc()
+            return JSONResponse({"accepted": False, "error": failure[2]}, status_code=failure[1],
+                                headers={"Retry-After": "30"} if failure[1] == 503 else None)
         metrics.WEBHOOK_ACCEPTED.labels("true" if row is None else "false").inc()
         return JSONResponse({"accepted": True, "duplicate": row is None, "inbox_id": row[0] if row else None},
                             status_code=202)

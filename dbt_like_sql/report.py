@@ -288,14 +288,12 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#9ca3af}f
 """
 
 
-def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> str:
-    n = data["numbers"]
-
+def _kpis(n: dict[str, Any]) -> str:
     def kpi(label: str, value: Any, unit: str = "", bad: bool = False) -> str:
         text = "–" if value is None else _fmt(float(value), unit)
         return f'<div class="kpi{" bad" if bad and value else ""}"><b>{_esc(text)}</b><span>{_esc(label)}</span></div>'
 
-    kpis = "".join([
+    return "".join([
         kpi("products", n["products"]), kpi("active", n["active"]), kpi("sold out", n["sold_out"], bad=True),
         kpi("open quarantine", n["quarantined_open"], bad=True), kpi("gross margin rate", n["margin_rate"], "%"),
         kpi("gross margin at list price", n["gross_margin_krw"], "₩"),
@@ -305,6 +303,9 @@ def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> st
         kpi("listing rejections", n["listing_rejections"], bad=True),
         kpi("LLM spend, 30 days", n["llm_spend_usd_30d"], "$"),
     ])
+
+
+def _charts(data: dict[str, Any]) -> dict[str, str]:
     mm = data["margin_market"]
     margin_chart = bar_chart(
         [r[0] for r in mm],
@@ -339,6 +340,15 @@ def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> st
         [r[0].isoformat() if isinstance(r[0], date) else str(r[0]) for r in sp],
         [("cost USD", [_num(r[1]) for r in sp], PALETTE[4])], unit="$", label_every=max(1, len(sp) // 8),
     )
+    return {"margin_chart": margin_chart, "margin_abs": margin_abs, "price_chart": price_chart,
+            "stock_chart": stock_chart, "lag_chart": lag_chart, "rej_chart": rej_chart, "spend_chart": spend_chart}
+
+
+def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> str:
+    kpis = _kpis(data["numbers"])
+    ch = _charts(data)
+    margin_chart, margin_abs, price_chart = ch["margin_chart"], ch["margin_abs"], ch["price_chart"]
+    stock_chart, lag_chart, rej_chart, spend_chart = ch["stock_chart"], ch["lag_chart"], ch["rej_chart"], ch["spend_chart"]
     health_table = _table(
         ["supplier", "products", "active", "sold out", "deleted", "quarantined", "no name", "no cost", "no images",
          "no category", "enriched", "completeness", "last sync"],

@@ -61,12 +61,18 @@ def _run(url, accounts, stack, quiet) -> int:
     def launch(job: str, pk):
         return _launch(defs, job, instance, pk, quiet_logs)
 
-    failures = []
+    failures: list[str] = []
+    ran: list[str] = []
+
+    def run(job: str, pk, label: str):
+        ran.append(label)
+        _report(launch(job, pk), label, failures, quiet)
+
     t0 = time.monotonic()
     for key in keys:
-        _report(launch("product_sync", key), f"product_sync[{key}]", failures, quiet)
+        run("product_sync", key, f"product_sync[{key}]")
     for market in MARKETS:   # categories and rules from each market
-        _report(launch("market_metadata", market), f"market_metadata[{market}]", failures, quiet)
+        run("market_metadata", market, f"market_metadata[{market}]")
     if "naver_search" in stack.servers:
         from dropship_sandbox.naver_search import seed_from_store
 
@@ -74,17 +80,32 @@ def _run(url, accounts, stack, quiet) -> int:
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
-            _report(launch("publish_listings", pk), f"publish_listings[{market}|{key}]", failures, quiet)
-            _report(launch("market_evidence", pk), f"market_evidence[{market}|{key}]", failures, quiet)
-    # the agents per market, then the analytics models and the seller's report
+            run("publish_listings", pk, f"publish_listings[{market}|{key}]")
+            run("market_evidence", pk, f"market_evidence[{market}|{key}]")
+    # the agents per market, the orders, then the analytics models and the seller's report
     for market in MARKETS:
-        _report(launch("market_agents", market), f"market_agents[{market}]", failures, quiet)
+        run("market_agents", market, f"market_agents[{market}]")
     from dropship_app.orders_demo import run_orders_demo
-    orders_table = run_orders_demo(url, instance, lambda r, label: _report(r, label, failures, quiet))
+
+    def order_run(res, label):
+        ran.append(label)
+        _report(res, label, failures, quiet)
+
+    orders_table = run_orders_demo(url, instance, order_run)
     analytics = defs.resolve_job_def("analytics_daily")
     day = analytics.partitions_def.get_last_partition_key() if analytics.partitions_def else None
-    res = launch("analytics_daily", day)
-    _report(res, f"analytics_daily[{day}]", failures, quiet)
+    run("analytics_daily", day, f"analytics_daily[{day}]")
+    report_path = _write_report(url)
+    elapsed = time.monotonic() - t0
+    _print_outcome(url, keys, orders_table, report_path, f"{len(ran)} runs in {elapsed:.1f}s")
+    if failures:
+        print("FAILED runs: " + ", ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_report(url: str):
+    """The seller's HTML report, and the first day of data for the analytics partitions."""
     report_path = None
     try:
         import psycopg
@@ -99,15 +120,15 @@ def _run(url, accounts, stack, quiet) -> int:
     except Exception as e:  # the report is a convenience; the runs above are what matter
         print(f"report not written: {type(e).__name__}: {e}", file=sys.stderr)
         report_path = None
-    try:
-        from dbt_like_sql.dagster_assets import record_analytics_start
+    from dbt_like_sql.dagster_assets import record_analytics_start
 
-        day = record_analytics_start(Store(url).first_event_day())
-        if day:
-            print(f"analytics partitions start at {day}, the day the data starts")
-    except ImportError:
-        pass
-    elapsed = time.monotonic() - t0
+    day = record_analytics_start(Store(url).first_event_day())
+    if day:
+        print(f"analytics partitions start at {day}, the day the data starts")
+    return report_path
+
+
+def _print_outcome(url: str, keys: list[str], orders_table: str, report_path, runs_line: str) -> None:
     print()
     print(summary(url, keys))
     dec = Store(url).agent_decision_counts()
@@ -117,12 +138,7 @@ def _run(url, accounts, stack, quiet) -> int:
     print(f"\nOrders by market:\n{orders_table}")
     if report_path:
         print(f"\nanalytics report: {report_path}")
-    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + 2 * len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
-          f"open the UI with `make dev` to see them.")
-    if failures:
-        print("FAILED runs: " + ", ".join(failures), file=sys.stderr)
-        return 1
-    return 0
+    print(f"\n{len(keys)} supplier(s), {runs_line}; open the UI with `make dev` to see them.")
 
 
 def _launch(defs, job: str, instance, pk, run_config):

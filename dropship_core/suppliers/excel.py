@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct, Variant
+from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct, Variant, canonical_bytes
 from dropship_core.suppliers.base import SYNC_FULL, FetchResult, Reject, SupplierError
 
 READER_VERSION = "excel-2"
@@ -286,11 +286,44 @@ class ExcelCatalog:
         return f"{self.path.name}: {len(sheets)} sheet(s) with a header"
 
     def fetch(self, mode: str = SYNC_FULL, cursor: str | None = None) -> FetchResult:
+        """The workbook's products (as CanonicalProduct) and rejects."""
+        result = self.fetch_dicts()
+        result.products = [CanonicalProduct.from_dict(d) for d in result.products]
+        return result
+
+    def fetch_dicts(self) -> FetchResult:
+        """Like fetch(), with products as canonical dicts; per-cell work is done column-wise."""
+        from dropship_core.suppliers.excel_fetch import fetch_columnar
+
+        result = self.fetch_prepared(serialise=False)
+        result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]
+        return result
+
+    def fetch_prepared(self, serialise: bool = True) -> FetchResult:
+        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status)."""
+        from dropship_core.suppliers.excel_fetch import JsonProduct, fetch_columnar
+
         sheets, notes = read_workbook(self.path)
+        result = self._result(sheets, notes)
+        products = fetch_columnar(self, sheets, result)
+        if serialise:
+            products = [(p.item_id, p.text.encode(), p.status) if p.__class__ is JsonProduct
+                        else (p["supplier_item_id"], canonical_bytes(p), p["status"]) for p in products]
+        result.products = products
+        return result
+
+    def _result(self, sheets: list[SheetRows], notes: list[str]) -> FetchResult:
         result = FetchResult(complete=True, next_cursor=None)
         result.stats["sheets"] = [s.sheet for s in sheets]
         result.stats["skipped_sheets"] = notes
         result.stats["unknown_columns"] = sorted({c for s in sheets for c in s.unknown_columns})
+        return result
+
+    def fetch_rows(self) -> FetchResult:
+        """The row-by-row reader: the reference the column-wise reader is tested against, and the
+        path taken by every row the column-wise reader does not vouch for."""
+        sheets, notes = read_workbook(self.path)
+        result = self._result(sheets, notes)
         by_sku: dict[str, CanonicalProduct] = {}
         first_row: dict[str, str] = {}
         rows_seen = 0

@@ -1,0 +1,175 @@
+"""Products of a workbook from its column-wise normalisation (see excel_columns).
+
+The walk over rows keeps the row reader's order-dependent rules (continuation rows under a merged
+code, one row per option, duplicate codes across sheets, row numbers in reasons) but does no
+per-cell parsing for rows normalised column-wise; rows that were not are handed to the row reader.
+Products come out as dicts in the canonical shape (`CanonicalProduct.to_dict()`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT
+from dropship_core.suppliers.base import FetchResult, Reject
+from dropship_core.suppliers.excel_columns import normalise, product_json, typed_columns
+
+if TYPE_CHECKING:
+    from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
+
+_COLUMNS = ("supplier_sku", "name", "cost", "stock", "shipping_fee", "consumer_price", "sale_price", "return_fee",
+            "brand", "manufacturer", "model", "origin", "category", "description", "image", "extra_images",
+            "keywords", "tax", "adult", "status", "has_option", "fast", "nonempty")
+
+
+class JsonProduct:
+    """A product whose canonical JSON was built column-wise (no options, nothing to merge yet)."""
+
+    __slots__ = ("item_id", "name", "text", "status")
+
+    def __init__(self, item_id: str, name: str, text: str, status: str):
+        self.item_id, self.name, self.text, self.status = item_id, name, text, status
+
+    def to_dict(self) -> dict[str, Any]:
+        return orjson.loads(self.text)
+
+
+def _variant_dicts(variants) -> list[dict[str, Any]]:
+    return [{"sku": v.sku, "options": dict(v.options), "price_delta": v.price_delta, "stock": v.stock}
+            for v in variants]
+
+
+def _fast_product(cat: "ExcelCatalog", c: dict[str, list], k: int, sku: str, sheet: "SheetRows",
+                  row: list[Any]) -> dict[str, Any]:
+    from dropship_core.suppliers.excel import _option_variants, _row_dict
+
+    stock = c["stock"][k]
+    shipping = c["shipping_fee"][k]
+    image = c["image"][k]
+    images = ([image] if image else []) + c["extra_images"][k]
+    raw = {}
+    for f, i in sheet.columns.items():
+        v = row[i] if i < len(row) else None
+        if v is not None and v != "":
+            raw[f] = v
+    variants: list[Any] = []
+    if c["has_option"][k]:
+        variants = _option_variants(sku, _row_dict(sheet, row), stock)
+        if len(variants) > 1 and stock is not None and all(v.stock is None for v in variants):
+            pass  # one stock figure for several options: it is the product's
+        elif variants:
+            stock = None
+    return {
+        "supplier_key": cat.supplier_key, "supplier_item_id": sku, "name": c["name"][k], "cost": c["cost"][k],
+        "consumer_price": c["consumer_price"][k], "suggested_price": c["sale_price"][k],
+        "shipping_fee": shipping if shipping is not None else cat.default_shipping_fee,
+        "return_fee": c["return_fee"][k], "stock": stock, "brand": c["brand"][k],
+        "manufacturer": c["manufacturer"][k], "model": c["model"][k], "origin": c["origin"][k],
+        "tax_type": c["tax"][k], "adult": c["adult"][k], "images": images, "category_path": c["category"][k],
+        "description": c["description"][k], "keywords": c["keywords"][k], "notice": {},
+        "variants": _variant_dicts(variants), "status": c["status"][k], "raw": raw,
+    }
+
+
+def _add_option_row(product: dict[str, Any], sku: str, rec: dict[str, Any], row: list[Any], first: str) -> None:
+    """One row per option, the product code repeated: the row reader's rule, on the dict."""
+    from dropship_core.suppliers.excel import BadValue, _option_variants, _raw_dict, parse_number
+
+    row_stock = parse_number(rec.get("stock"), "재고")
+    variants = _option_variants(sku, rec, row_stock)
+    existing = {tuple(sorted(v["options"].items())) for v in product["variants"]}
+    for v in variants:
+        if tuple(sorted(v.options.items())) in existing:
+            raise BadValue(f"duplicate option {v.options} for supplier code {sku} (first at {first})")
+        v.sku = f"{sku}-{len(product['variants']) + 1}"
+        product["variants"].extend(_variant_dicts([v]))
+    product["raw"].setdefault("option_rows", []).append(_raw_dict(None, row))
+
+
+def _name(product: Any) -> str:
+    return product.name if product.__class__ is JsonProduct else product["name"]
+
+
+def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
+                result: FetchResult) -> int:
+    from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text
+
+    typed = typed_columns(sheet.rows, sheet.columns, max(map(len, sheet.rows), default=0))
+    frame = normalise(typed)
+    js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee).to_list()
+    stock_col = frame.get_column("stock").to_list()
+    c = {name: frame.get_column(name).to_list() for name in _COLUMNS}
+    fast, nonempty, has_option = c["fast"], c["nonempty"], c["has_option"]
+    skus, names = c["supplier_sku"], c["name"]
+    rows_seen = 0
+    result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + sum(
+        1 for k in range(len(fast)) if fast[k] and nonempty[k])
+    last_sku: str | None = None
+    prefix = f"{cat.path.name}!{sheet.sheet}:row "
+    base = sheet.header_row + 2  # 1-based, as Excel shows it
+    for k, row in enumerate(sheet.rows):
+        if not nonempty[k]:
+            last_sku = None
+            continue
+        rows_seen += 1
+        rec = None
+        try:
+            if fast[k]:
+                sku, name, opt = skus[k], names[k], has_option[k]
+            else:
+                rec = _row_dict(sheet, row)
+                sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
+                opt = rec.get("option_value") not in (None, "")
+            if sku is None and name is None and last_sku and opt:
+                sku = last_sku  # continuation row under a merged product cell
+            if not sku:
+                raise BadValue("missing supplier code (상품코드)")
+            if "/" in sku or "," in sku:
+                sku = sku.replace("/", "-").replace(",", "-")
+            product = by_sku.get(sku)
+            if product.__class__ is JsonProduct and opt and (name is None or name == product.name):
+                product = by_sku[sku] = product.to_dict()
+            if product is not None and (name is None or name == _name(product)) and opt:
+                _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
+                                first_row[sku])
+                last_sku = sku
+                continue
+            if product is not None:
+                raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
+            if js[k] is not None:
+                status = "soldout" if c["status"][k] == "soldout" or stock_col[k] == 0 else "active"
+                product = JsonProduct(sku, name, js[k], status)
+            elif fast[k]:
+                product = _fast_product(cat, c, k, sku, sheet, row)
+            else:
+                product = cat._product(sku, name, rec, row).to_dict()
+            by_sku[sku] = product
+            first_row[sku] = f"{prefix}{base + k}"
+            last_sku = sku
+        except BadValue as e:
+            line = base + k
+            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line},
+                                         source=f"{prefix}{line}"))
+    return rows_seen
+
+
+def fetch_columnar(cat: "ExcelCatalog", sheets: list["SheetRows"], result: FetchResult) -> list[Any]:
+    """Walk every sheet; return the products as canonical dicts or JsonProducts (rejects land in
+    `result`)."""
+    by_sku: dict[str, dict[str, Any]] = {}
+    first_row: dict[str, str] = {}
+    rows_seen = 0
+    for sheet in sheets:
+        rows_seen += _walk_sheet(cat, sheet, by_sku, first_row, result)
+    for p in by_sku.values():
+        if p.__class__ is JsonProduct:
+            continue
+        if p["variants"] and p["stock"] is None:
+            tracked = [v["stock"] for v in p["variants"] if v["stock"] is not None]
+            p["stock"] = sum(tracked) if tracked else None
+        if p["stock"] == 0 and p["status"] == STATUS_ACTIVE:
+            p["status"] = STATUS_SOLDOUT
+    result.stats["rows"] = rows_seen
+    return list(by_sku.values())

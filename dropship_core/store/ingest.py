@@ -8,13 +8,16 @@ transaction on one connection.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from typing import Any, Iterable, Sequence
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from dropship_core import config
 from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_bytes, canonical_json
+from dropship_core.suppliers.base import Reject
 from dropship_core.store.base import _DIFF_SQL, IngestResult, RunInfo, StoreBase
 
 
@@ -62,12 +65,13 @@ class IngestMixin(StoreBase):
         deleted_ids: Iterable[str] = (),
     ) -> IngestResult:
         """`ingest` for products already serialised: (supplier_item_id, canonical JSON bytes,
-        status), as the Excel reader gives them. Hashes are compared with the stored ones in one
+        status, ...) rows, as the Excel reader gives them. Hashes are compared with the stored ones in one
         read, and everything lands in ONE transaction: a killed import leaves nothing half-visible."""
         res = IngestResult(received=len(rows))
         hashed: list[tuple[str, bytes, str, str]] = []
         seen: set[str] = set()
-        for item_id, data, status in rows:
+        for row in rows:
+            item_id, data, status = row[0], row[1], row[2]
             if item_id in seen:
                 raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
             seen.add(item_id)
@@ -210,13 +214,26 @@ class IngestMixin(StoreBase):
         return len(out)
 
     # -- quarantine ------------------------------------------------------------------------
-    def quarantine(self, supplier_key: str, rejects: Sequence[Any], run: RunInfo) -> int:
-        """Record rejected records with their reason. The same record seen again is not duplicated."""
+    def quarantine(self, supplier_key: str, rejects: Sequence[Any], run: RunInfo, *,
+                   max_rows: int | None = None) -> int:
+        """Record rejected records with their reason. The same record seen again is not duplicated.
+        At most `max_rows` (DROPSHIP_QUARANTINE_MAX_PER_FILE) are stored for one batch; the rest
+        are counted, by reason, in one summary row. Returns how many were rejected in all."""
         if not rejects:
             return 0
+        limit = int(config.get("DROPSHIP_QUARANTINE_MAX_PER_FILE")) if max_rows is None else max_rows
+        kept = list(rejects[:limit])
+        if len(rejects) > limit:
+            reasons = Counter(r.reason.split(":")[0] for r in rejects[limit:])
+            kept.append(Reject(
+                reason=f"{len(rejects) - limit} more rejected records not stored (limit {limit} per file)",
+                raw={"not_stored": len(rejects) - limit, "by_reason": dict(reasons.most_common(20)),
+                     "first_source": rejects[limit].source},
+                source=rejects[limit].source.split(":row")[0] + ":summary"))
         rows = []
-        for r in rejects:
-            raw_text = canonical_json(r.raw)
+        for r in kept:
+            # the store cannot hold NUL: shown as U+FFFD in the kept record
+            raw_text = canonical_json(r.raw).replace("\\u0000", "\\ufffd")
             h = hashlib.blake2b(f"{r.source}\x00{r.reason}\x00{raw_text}".encode(), digest_size=16).hexdigest()
             rows.append((supplier_key, r.source, r.reason, raw_text, h, run.run_id, run.asset_key, run.partition_key))
         with self.connect() as conn, conn.transaction():
@@ -230,7 +247,7 @@ class IngestMixin(StoreBase):
                     """,
                     rows,
                 )
-        return len(rows)
+        return len(rejects)
 
     def quarantined(self, supplier_key: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         with self.connect(row_factory=dict_row) as conn:

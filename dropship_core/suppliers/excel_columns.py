@@ -24,6 +24,7 @@ NUMBER_FIELDS = ("cost", "stock", "shipping_fee", "consumer_price", "sale_price"
 # control characters Python's str.strip() or orjson treat differently from polars: such rows go
 # the row reader's way (tab, newline and carriage return are fine)
 _ODD_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _PLAIN_NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
 _NUM_CLEAN = r"(?i)[,\s원₩￦]|KRW"
 _LIST_SEP = r"[,\n;|]"
@@ -35,22 +36,29 @@ def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) ->
     cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row."""
     n = len(body)
     cols: dict[str, Any] = {}
-    filled = []
+    filled, ctrl = [], []
+    mapped = set(columns.values())
     rect = all(len(r) == width for r in body)
     for i in range(width):
         col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
-        filled.append(pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean))
+        s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
+        f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
+        present = pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+        filled.append(present)
+        if i not in mapped:
+            # a control character anywhere makes the row a reject (the row reader says which)
+            ctrl.append(s.str.contains(_CONTROL).fill_null(False))
         for field, idx in columns.items():
-            if idx != i:
-                continue
-            cols[f"s_{field}"] = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
-            cols[f"f_{field}"] = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
-            cols[f"o_{field}"] = pl.Series(
-                [v is not None and v.__class__ is not str and v.__class__ is not float for v in col], dtype=pl.Boolean)
+            if idx == i:
+                cols[f"s_{field}"], cols[f"f_{field}"] = s, f
+                # any other cell type (bool, date, int, ...): present, neither text nor number
+                cols[f"o_{field}"] = present & s.is_null() & f.is_null()
     frame = pl.DataFrame(cols, height=n)
     if not filled:
-        return frame.with_columns(nonempty=pl.lit(False))
-    return frame.with_columns(nonempty=pl.DataFrame(filled).select(pl.any_horizontal(pl.all())).to_series())
+        return frame.with_columns(nonempty=pl.lit(False), control=pl.lit(False))
+    return frame.with_columns(
+        nonempty=pl.DataFrame(filled).select(pl.any_horizontal(pl.all())).to_series(),
+        control=pl.DataFrame(ctrl).select(pl.any_horizontal(pl.all())).to_series() if ctrl else pl.lit(False))
 
 
 def _present(df: pl.DataFrame, field: str) -> bool:
@@ -136,7 +144,7 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
         exprs["has_option"] = pl.lit(False)
     texts = [pl.col(c) for c in df.columns if c.startswith("s_")]
     odd = pl.concat_str(texts, separator="", ignore_nulls=True).str.contains(_ODD_CONTROL) if texts else pl.lit(False)
-    fast = ~odd.fill_null(False)
+    fast = ~odd.fill_null(False) & ~pl.col("control")
     for ok in oks:
         fast = fast & ok
     fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)

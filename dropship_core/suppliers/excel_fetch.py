@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import polars as pl
 
 from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT
 from dropship_core.suppliers.base import FetchResult, Reject
@@ -19,21 +20,35 @@ from dropship_core.suppliers.excel_columns import normalise, product_json, typed
 if TYPE_CHECKING:
     from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
 
-_COLUMNS = ("supplier_sku", "name", "cost", "stock", "shipping_fee", "consumer_price", "sale_price", "return_fee",
-            "brand", "manufacturer", "model", "origin", "category", "description", "image", "extra_images",
-            "keywords", "tax", "adult", "status", "has_option", "fast", "nonempty")
 
+class JsonProduct(tuple):
+    """A product whose canonical JSON was built column-wise (no options, nothing merged into it):
+    (supplier_item_id, JSON bytes, status, name); its first three are what `ingest_prepared` takes."""
 
-class JsonProduct:
-    """A product whose canonical JSON was built column-wise (no options, nothing to merge yet)."""
+    __slots__ = ()
 
-    __slots__ = ("item_id", "name", "text", "status")
+    @property
+    def item_id(self) -> str:
+        return self[0]
 
-    def __init__(self, item_id: str, name: str, text: str, status: str):
-        self.item_id, self.name, self.text, self.status = item_id, name, text, status
+    @property
+    def name(self) -> str:
+        return self[3]
 
     def to_dict(self) -> dict[str, Any]:
-        return orjson.loads(self.text)
+        return orjson.loads(self[1])
+
+
+class _Columns(dict):
+    """Columns of the normalised frame as Python lists, converted when first used."""
+
+    def __init__(self, frame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> list:
+        self[name] = values = self.frame.get_column(name).to_list()
+        return values
 
 
 def _variant_dicts(variants) -> list[dict[str, Any]]:
@@ -89,23 +104,23 @@ def _add_option_row(product: dict[str, Any], sku: str, rec: dict[str, Any], row:
 
 
 def _name(product: Any) -> str:
-    return product.name if product.__class__ is JsonProduct else product["name"]
+    return product[3] if product.__class__ is JsonProduct else product["name"]
 
 
 def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
                 result: FetchResult) -> int:
-    from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text
+    from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text, refuse_control_characters
 
     typed = typed_columns(sheet.rows, sheet.columns, max(map(len, sheet.rows), default=0))
     frame = normalise(typed)
-    js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee).to_list()
-    stock_col = frame.get_column("stock").to_list()
-    c = {name: frame.get_column(name).to_list() for name in _COLUMNS}
+    js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee).cast(pl.Binary).to_list()
+    sold = frame.select((pl.col("status") == "soldout") | (pl.col("stock") == 0)).to_series().to_list()
+    c = _Columns(frame)
     fast, nonempty, has_option = c["fast"], c["nonempty"], c["has_option"]
     skus, names = c["supplier_sku"], c["name"]
     rows_seen = 0
-    result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + sum(
-        1 for k in range(len(fast)) if fast[k] and nonempty[k])
+    result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
+        frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
     last_sku: str | None = None
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2  # 1-based, as Excel shows it
@@ -119,6 +134,7 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
             if fast[k]:
                 sku, name, opt = skus[k], names[k], has_option[k]
             else:
+                refuse_control_characters(row)
                 rec = _row_dict(sheet, row)
                 sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
                 opt = rec.get("option_value") not in (None, "")
@@ -129,7 +145,7 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
             if "/" in sku or "," in sku:
                 sku = sku.replace("/", "-").replace(",", "-")
             product = by_sku.get(sku)
-            if product.__class__ is JsonProduct and opt and (name is None or name == product.name):
+            if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
                 product = by_sku[sku] = product.to_dict()
             if product is not None and (name is None or name == _name(product)) and opt:
                 _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
@@ -139,8 +155,7 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
             if product is not None:
                 raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
             if js[k] is not None:
-                status = "soldout" if c["status"][k] == "soldout" or stock_col[k] == 0 else "active"
-                product = JsonProduct(sku, name, js[k], status)
+                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name))
             elif fast[k]:
                 product = _fast_product(cat, c, k, sku, sheet, row)
             else:

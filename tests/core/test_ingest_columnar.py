@@ -30,7 +30,7 @@ def assert_same(path, key="k"):
     assert outcome(cat.fetch_dicts()) == ref
     assert outcome(cat.fetch()) == ref
     prepared = cat.fetch_prepared()
-    assert [data for _, data, _ in prepared.products] == ref[0]
+    assert [row[1] for row in prepared.products] == ref[0]
     return prepared
 
 

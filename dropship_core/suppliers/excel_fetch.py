@@ -107,24 +107,40 @@ def _name(product: Any) -> str:
     return product[3] if product.__class__ is JsonProduct else product["name"]
 
 
+# rows normalised per pass: bounds the column-wise intermediates; walked rows are released
+CHUNK_ROWS = 100_000
+
+
 def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
                 result: FetchResult) -> int:
+    width = max(map(len, sheet.rows), default=0)
+    state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
+    for lo in range(0, len(sheet.rows), CHUNK_ROWS):
+        rows = sheet.rows[lo:lo + CHUNK_ROWS]
+        typed = typed_columns(rows, sheet.columns, width)
+        frame = normalise(typed)
+        js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee)
+        del typed
+        sold = frame.select((pl.col("status") == "soldout") | (pl.col("stock") == 0)).to_series().to_list()
+        result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
+            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
+        _walk_rows(cat, sheet, rows, lo, _Columns(frame), js.cast(pl.Binary).to_list(), sold, by_sku, first_row,
+                   result, state)
+        del rows
+        sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+    return state["rows_seen"]
+
+
+def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, state) -> None:
     from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text, refuse_control_characters
 
-    typed = typed_columns(sheet.rows, sheet.columns, max(map(len, sheet.rows), default=0))
-    frame = normalise(typed)
-    js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee).cast(pl.Binary).to_list()
-    sold = frame.select((pl.col("status") == "soldout") | (pl.col("stock") == 0)).to_series().to_list()
-    c = _Columns(frame)
     fast, nonempty, has_option = c["fast"], c["nonempty"], c["has_option"]
     skus, names = c["supplier_sku"], c["name"]
+    last_sku: str | None = state["last_sku"]
     rows_seen = 0
-    result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
-        frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
-    last_sku: str | None = None
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
-    base = sheet.header_row + 2  # 1-based, as Excel shows it
-    for k, row in enumerate(sheet.rows):
+    base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
+    for k, row in enumerate(rows):
         if not nonempty[k]:
             last_sku = None
             continue
@@ -167,7 +183,9 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
             line = base + k
             result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line},
                                          source=f"{prefix}{line}"))
-    return rows_seen
+    state["last_sku"] = last_sku
+    state["rows_seen"] += rows_seen
+
 
 
 def fetch_columnar(cat: "ExcelCatalog", sheets: list["SheetRows"], result: FetchResult) -> list[Any]:

@@ -68,7 +68,11 @@ MESSY = [
 ]
 
 
-def test_messy_rows_read_the_same_as_the_row_reader(tmp_path):
+@pytest.mark.parametrize("chunk", [100_000, 3])
+def test_messy_rows_read_the_same_as_the_row_reader(tmp_path, monkeypatch, chunk):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)
     wb = Workbook()
     ws = wb.active
     ws.title = "목록"
@@ -88,7 +92,11 @@ def test_messy_rows_read_the_same_as_the_row_reader(tmp_path):
     assert_same(csv)
 
 
-def test_option_rows_and_lists_at_volume(tmp_path):
+@pytest.mark.parametrize("chunk", [100_000, 7])
+def test_option_rows_and_lists_at_volume(tmp_path, monkeypatch, chunk):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)  # chunk boundaries inside option groups
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("s")
     ws.append(["상품코드", "상품명", "공급가", "재고", "옵션명", "옵션값", "옵션가"])

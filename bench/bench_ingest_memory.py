@@ -58,7 +58,7 @@ def main() -> None:
             raise SystemExit(out.stderr)
         products, new, t_read, t_all = out.stdout.split()
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"\n| workbook | products stored | read + normalise s | end to end s | peak RSS MB |")
+        print("\n| workbook | products stored | read + normalise s | end to end s | peak RSS MB |")
         print("|---|---:|---:|---:|---:|")
         print(f"| {args.rows:,} rows, {wb.stat().st_size / 1e6:.0f} MB | {int(new):,} | {t_read} | {t_all} |"
               f" {peak_mb:,.0f} |")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct, Variant, canonical_bytes
-from dropship_core.suppliers.base import SYNC_FULL, FetchResult, Reject, SupplierError
+from dropship_core.suppliers.base import SYNC_FULL, FetchResult, SupplierError
 
 READER_VERSION = "excel-2"
 
@@ -329,7 +329,6 @@ class ExcelCatalog:
 
     def fetch_dicts(self) -> FetchResult:
         """Like fetch(), with products as canonical dicts; per-cell work is done column-wise."""
-        from dropship_core.suppliers.excel_fetch import fetch_columnar
 
         result = self.fetch_prepared(serialise=False)
         result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]

@@ -3,7 +3,7 @@ the two can be compared on any workbook."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct
 from dropship_core.suppliers.base import FetchResult, Reject

@@ -4,8 +4,6 @@ abort, or an unbounded quarantine."""
 import os
 import resource
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 

@@ -262,7 +262,13 @@ def _row_dict(sheet: SheetRows, row: list[Any]) -> dict[str, Any]:
     return {k: (row[i] if i < len(row) else None) for k, i in sheet.columns.items()}
 
 
+_PLAIN = (str, float, int, bool)
+
+
 def _raw_dict(header: list[Any] | None, row: list[Any]) -> dict[str, Any]:
+    if header is None:  # the common case, kept cheap: one pass, keys by position
+        return {f"col{i + 1}": (v if v.__class__ in _PLAIN else str(v))
+                for i, v in enumerate(row) if v is not None and v != ""}
     out: dict[str, Any] = {}
     for i, v in enumerate(row):
         if v in (None, ""):

@@ -115,15 +115,12 @@ def _split(text: pl.Expr) -> pl.Expr:
 def normalise(df: pl.DataFrame) -> pl.DataFrame:
     """The product fields of every row, computed column-wise, and the `fast` flag."""
     exprs: dict[str, pl.Expr] = {}
-    oks: list[pl.Expr] = []
+    ok_of: dict[str, pl.Expr] = {}
     for field in TEXT_FIELDS + LIST_FIELDS:
-        v, ok = _text(df, field)
-        exprs[field] = v
-        oks.append(ok)
+        exprs[field], ok_of[field] = _text(df, field)
     for field in NUMBER_FIELDS:
-        v, ok = _number(df, field)
-        exprs[field] = v
-        oks.append(ok)
+        exprs[field], ok_of[field] = _number(df, field)
+    oks = list(ok_of.values())
     sku = exprs["supplier_sku"]
     exprs["supplier_sku"] = sku.str.replace_all("/", "-", literal=True).str.replace_all(",", "-", literal=True)
     for field in LIST_FIELDS:
@@ -150,7 +147,25 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
     fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)
     exprs["fast"] = fast.fill_null(False)
     exprs["nonempty"] = pl.col("nonempty")
+    exprs.update(_single_option(df, exprs, ok_of, ~odd.fill_null(False) & ~pl.col("control")))
     return df.select(**exprs)
+
+
+def _single_option(df: pl.DataFrame, exprs: dict[str, pl.Expr], ok_of: dict[str, pl.Expr],
+                   clean: pl.Expr) -> dict[str, pl.Expr]:
+    """One option in the row (one name, one value: the one-row-per-option layout): its name,
+    value, price delta and stock, and `simple_option` where these are exactly the row reader's."""
+    val, val_ok = _text(df, "option_value")
+    price, price_ok = _number(df, "option_price", allow_negative=True)
+    stock, stock_ok = _number(df, "option_stock")
+    name = exprs["option_name"]
+    single = val.is_not_null() & ~val.str.contains(_LIST_SEP) & (name.is_null() | ~name.str.contains(r"[/|,]"))
+    simple = (exprs["has_option"] & single & val_ok & price_ok & stock_ok & clean & ok_of["option_name"]
+              & ok_of["stock"] & ok_of["supplier_sku"] & ok_of["name"])
+    slug = val.str.replace_all(r"[^0-9A-Za-z가-힣]+", "").str.slice(0, 20)
+    return {"simple_option": simple.fill_null(False), "option_key": name.fill_null("옵션"), "option_value": val,
+            "option_delta": price.fill_null(0), "option_stock": stock,
+            "option_slug": pl.when(slug == "").then(pl.lit("opt")).otherwise(slug)}
 
 
 def _enc(text: pl.Expr) -> pl.Expr:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT
+from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, Variant
 from dropship_core.suppliers.base import FetchResult, Reject
 from dropship_core.suppliers.excel_columns import normalise, product_json, typed_columns
 
@@ -70,12 +70,16 @@ def _fast_product(cat: "ExcelCatalog", c: dict[str, list], k: int, sku: str, she
         if v is not None and v != "":
             raw[f] = v
     variants: list[Any] = []
-    if c["has_option"][k]:
+    if c["simple_option"][k]:
+        ostock = c["option_stock"][k]
+        variants = [Variant(f"{sku}-{c['option_slug'][k]}", {c["option_key"][k]: c["option_value"][k]},
+                            c["option_delta"][k], stock if ostock is None else ostock)]
+    elif c["has_option"][k]:
         variants = _option_variants(sku, _row_dict(sheet, row), stock)
-        if len(variants) > 1 and stock is not None and all(v.stock is None for v in variants):
-            pass  # one stock figure for several options: it is the product's
-        elif variants:
-            stock = None
+    if len(variants) > 1 and stock is not None and all(v.stock is None for v in variants):
+        pass  # one stock figure for several options: it is the product's
+    elif variants:
+        stock = None
     return {
         "supplier_key": cat.supplier_key, "supplier_item_id": sku, "name": c["name"][k], "cost": c["cost"][k],
         "consumer_price": c["consumer_price"][k], "suggested_price": c["sale_price"][k],
@@ -101,6 +105,21 @@ def _add_option_row(product: dict[str, Any], sku: str, rec: dict[str, Any], row:
         v.sku = f"{sku}-{len(product['variants']) + 1}"
         product["variants"].extend(_variant_dicts([v]))
     product["raw"].setdefault("option_rows", []).append(_raw_dict(None, row))
+
+
+def _add_simple_option(product: dict[str, Any], sku: str, c, k: int, row: list[Any]) -> bool:
+    """The one-option row normalised column-wise; False (nothing done) when its option is already
+    there, so the row reader's path raises its exact reason."""
+    from dropship_core.suppliers.excel import _raw_dict
+
+    opts = {c["option_key"][k]: c["option_value"][k]}
+    if any(v["options"] == opts for v in product["variants"]):
+        return False
+    stock = c["option_stock"][k]
+    product["variants"].append({"sku": f"{sku}-{len(product['variants']) + 1}", "options": opts,
+                                "price_delta": c["option_delta"][k], "stock": c["stock"][k] if stock is None else stock})
+    product["raw"].setdefault("option_rows", []).append(_raw_dict(None, row))
+    return True
 
 
 def _name(product: Any) -> str:
@@ -134,7 +153,7 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
 def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, state) -> None:
     from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text, refuse_control_characters
 
-    fast, nonempty, has_option = c["fast"], c["nonempty"], c["has_option"]
+    fast, nonempty, has_option, simple = c["fast"], c["nonempty"], c["has_option"], c["simple_option"]
     skus, names = c["supplier_sku"], c["name"]
     last_sku: str | None = state["last_sku"]
     rows_seen = 0
@@ -147,7 +166,7 @@ def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, sta
         rows_seen += 1
         rec = None
         try:
-            if fast[k]:
+            if fast[k] or simple[k]:
                 sku, name, opt = skus[k], names[k], has_option[k]
             else:
                 refuse_control_characters(row)
@@ -164,8 +183,9 @@ def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, sta
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
                 product = by_sku[sku] = product.to_dict()
             if product is not None and (name is None or name == _name(product)) and opt:
-                _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
-                                first_row[sku])
+                if not (simple[k] and _add_simple_option(product, sku, c, k, row)):
+                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
+                                    first_row[sku])
                 last_sku = sku
                 continue
             if product is not None:
@@ -175,6 +195,7 @@ def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, sta
             elif fast[k]:
                 product = _fast_product(cat, c, k, sku, sheet, row)
             else:
+                rec = rec if rec is not None else _row_dict(sheet, row)
                 product = cat._product(sku, name, rec, row).to_dict()
             by_sku[sku] = product
             first_row[sku] = f"{prefix}{base + k}"

@@ -35,7 +35,7 @@ _TABLE = [
     Setting("DROPSHIP_FULL_SYNC_CRON", "30 3 * * *", "full supplier sync (Asia/Seoul)"),
     Setting("DROPSHIP_INVENTORY_SYNC_CRON", "*/15 * * * *", "stock push to the markets (Asia/Seoul)"),
     Setting("DROPSHIP_EXCEL_MAX_ROWS", "1000000", "rows per supplier workbook or CSV; a larger file is refused"),
-    Setting("DROPSHIP_EXCEL_MAX_CELLS", "40000000", "cells a worksheet may span (rows x columns), checked before reading"),
+    Setting("DROPSHIP_EXCEL_MAX_CELLS", "20000000", "cells a worksheet may span (rows x columns), checked before reading"),
     Setting("DROPSHIP_EXCEL_MAX_UNZIPPED_MB", "1024", "uncompressed size of a workbook (zip bombs are refused)"),
     Setting("DROPSHIP_QUARANTINE_MAX_PER_FILE", "1000", "rejected rows stored per file; the rest are counted"),
     Setting("SENTRY_DSN", None, "where errors are reported", True),

@@ -49,6 +49,21 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
+def _max_single_letter(buf: bytes) -> int:
+    """The rightmost one-letter column (A..Z) referenced in buf, by searching from Z down (each a
+    C-speed find); any other attribute order counts as all 26."""
+    if buf.count(b"<c ") != buf.count(b'<c r="'):
+        return 26
+    for code in range(ord("Z"), ord("A") - 1, -1):
+        prefix = b'<c r="' + bytes([code])
+        i = buf.find(prefix)
+        while i != -1:
+            if buf[i + 7:i + 8].isdigit():
+                return code - 64
+            i = buf.find(prefix, i + 1)
+    return 1
+
+
 def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, tag: bytes) -> list[bytes]:
     """Matches of `fast` when every `tag` in buf starts with its reference, else of `general`."""
     if buf.count(tag) == buf.count(tag + b'r="'):
@@ -59,7 +74,7 @@ def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, tag: bytes) -> list
 def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
     """(rows, columns) spanned by the cells of one worksheet, streamed through in chunks."""
     lo_row = hi_row = None
-    hi_col, tail = 26, b""  # single-letter columns are not scanned: count them all
+    hi_col, tail = 1, b""
     with zf.open(info) as f:
         while True:
             chunk = f.read(_CHUNK)
@@ -73,6 +88,8 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
             wide = _scan(buf, _WIDE_FAST, _WIDE_ANY, b"<c ")
             if wide:
                 hi_col = max(hi_col, max(_col_number(c) for c in set(wide)))
+            elif hi_col < 26:
+                hi_col = max(hi_col, _max_single_letter(buf))
             if not chunk:
                 break
     if lo_row is None:

@@ -49,19 +49,21 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _max_single_letter(buf: bytes) -> int:
-    """The rightmost one-letter column (A..Z) referenced in buf, by searching from Z down (each a
-    C-speed find); any other attribute order counts as all 26."""
+_BEYOND = {n: re.compile(b'<c r="[' + bytes([65 + n]) + b'-Z]\\d') for n in range(1, 26)}
+
+
+def _max_single_letter(buf: bytes, current: int) -> int:
+    """The rightmost one-letter column (A..Z) referenced in buf, at least `current`: one search
+    for anything beyond the current maximum, repeated only when found. Any other attribute
+    order counts as all 26."""
     if buf.count(b"<c ") != buf.count(b'<c r="'):
         return 26
-    for code in range(ord("Z"), ord("A") - 1, -1):
-        prefix = b'<c r="' + bytes([code])
-        i = buf.find(prefix)
-        while i != -1:
-            if buf[i + 7:i + 8].isdigit():
-                return code - 64
-            i = buf.find(prefix, i + 1)
-    return 1
+    while current < 26:
+        m = _BEYOND[current].search(buf)
+        if m is None:
+            break
+        current = m.group()[6] - 64
+    return current
 
 
 def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, tag: bytes) -> list[bytes]:
@@ -89,7 +91,7 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
             if wide:
                 hi_col = max(hi_col, max(_col_number(c) for c in set(wide)))
             elif hi_col < 26:
-                hi_col = max(hi_col, _max_single_letter(buf))
+                hi_col = _max_single_letter(buf, hi_col)
             if not chunk:
                 break
     if lo_row is None:

@@ -59,6 +59,19 @@ def run_cycle(job, reqs, instance, resources) -> tuple[float, int]:
     return time.perf_counter() - t, len(reqs)
 
 
+def change_stock(store: Store, keys: list[str], per: int, products: int, share: float) -> list[int]:
+    """A share of the products: stock changes at the supplier, synced in (ingest + enrichment)."""
+    rng = random.Random(1)
+    changed = rng.sample(range(products), max(1, int(products * share)))
+    by_sup: dict[str, list[int]] = {}
+    for n in changed:
+        by_sup.setdefault(keys[n // per % len(keys)], []).append(n % per)
+    for k, items in by_sup.items():
+        store.ingest(k, [product(k, i, 7) for i in items], RunInfo("bench-change"))
+        enrich(store, k)
+    return changed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--suppliers", type=int, default=100)
@@ -67,12 +80,12 @@ def main() -> None:
     ap.add_argument("--sample-single", type=int, default=5)
     args = ap.parse_args()
 
+    import contextlib
+
     import dagster as dg
     import httpx
 
     from dropship_sandbox.market_common import start_market_sandboxes
-
-    import contextlib
 
     stack = contextlib.ExitStack()
     servers, env = start_market_sandboxes(0, rate_limits=False)
@@ -115,15 +128,7 @@ def main() -> None:
         run_cycle(defs.resolve_job_def("publish_listings"), reqs, instance, resources)
         t_publish = time.perf_counter() - t
 
-        # 1% of the products: stock changes at the supplier, synced in (ingest + enrichment)
-        rng = random.Random(1)
-        changed = rng.sample(range(args.products), max(1, int(args.products * args.changed)))
-        by_sup: dict[str, list[int]] = {}
-        for n in changed:
-            by_sup.setdefault(keys[n // per % len(keys)], []).append(n % per)
-        for k, items in by_sup.items():
-            store.ingest(k, [product(k, i, 7) for i in items], RunInfo("bench-change"))
-            enrich(store, k)
+        changed = change_stock(store, keys, per, args.products, args.changed)
         calls_before = sum(httpx.get(f"{s.url}/__calls").json().get("total", 0) for s in servers)
 
         inventory = defs.resolve_job_def("inventory_sync")

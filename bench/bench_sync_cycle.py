@@ -72,6 +72,23 @@ def change_stock(store: Store, keys: list[str], per: int, products: int, share: 
     return changed
 
 
+def report(args, products: int, changed: int, publish_runs: int, t: dict, runs: int, calls: int, live: int) -> None:
+    parts = args.suppliers * 3
+    print(f"\nInventory cycle: {args.suppliers} suppliers x 3 markets = {parts} partitions, "
+          f"{products:,} products, {changed:,} changed ({args.changed:.0%}); "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    print("| measure | value |")
+    print("|---|---:|")
+    print(f"| setup: store + enrich {products:,} products (s) | {t['setup']:.1f} |")
+    print(f"| setup: first publish, {publish_runs} runs (s) | {t['publish']:.1f} |")
+    print(f"| inventory cycle end to end (s) | {t['cycle']:.1f} |")
+    print(f"| Dagster runs in the cycle | {runs} |")
+    print(f"| marketplace API calls in the cycle | {calls:,} |")
+    print(f"| listings live after the cycle | {live:,} |")
+    print(f"| previous shape: one run per partition, measured per run (s) | {t['per_run']:.2f} |")
+    print(f"| previous shape: {parts} runs, extrapolated (s) | {t['per_run'] * parts:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--suppliers", type=int, default=100)
@@ -143,20 +160,8 @@ def main() -> None:
             pk = dg.MultiPartitionKey({"market": "coupang", "supplier": k})
             assert inventory.execute_in_process(instance=instance, resources=resources, partition_key=pk).success
         per_run = (time.perf_counter() - t) / len(sample)
-        parts = len(keys) * 3
-        print(f"\nInventory cycle: {args.suppliers} suppliers x 3 markets = {parts} partitions, "
-              f"{per * len(keys):,} products, {len(changed):,} changed ({args.changed:.0%}); "
-              f"load average {os.getloadavg()[0]:.1f}\n")
-        print("| measure | value |")
-        print("|---|---:|")
-        print(f"| setup: store + enrich {per * len(keys):,} products (s) | {t_setup:.1f} |")
-        print(f"| setup: first publish, {len(reqs)} runs (s) | {t_publish:.1f} |")
-        print(f"| inventory cycle end to end (s) | {t_cycle:.1f} |")
-        print(f"| Dagster runs in the cycle | {runs} |")
-        print(f"| marketplace API calls in the cycle | {calls:,} |")
-        print(f"| listings live after the cycle | {live:,} |")
-        print(f"| previous shape: one run per partition, measured per run (s) | {per_run:.2f} |")
-        print(f"| previous shape: {parts} runs, extrapolated (s) | {per_run * parts:.0f} |")
+        report(args, len(keys) * per, len(changed), len(reqs),
+               {"setup": t_setup, "publish": t_publish, "cycle": t_cycle, "per_run": per_run}, runs, calls, live)
         assert contiguous_ranges(keys, set(keys)) == [(keys[0], keys[-1])]
     finally:
         stack.close()

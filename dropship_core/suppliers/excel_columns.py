@@ -38,7 +38,7 @@ def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) ->
     cols: dict[str, Any] = {}
     filled, ctrl = [], []
     mapped = set(columns.values())
-    rect = all(len(r) == width for r in body)
+    rect = not body or min(map(len, body)) == width
     for i in range(width):
         col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
         s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)

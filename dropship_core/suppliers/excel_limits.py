@@ -54,10 +54,8 @@ _BEYOND = {n: re.compile(b'<c r="[' + bytes([65 + n]) + b'-Z]\\d') for n in rang
 
 def _max_single_letter(buf: bytes, current: int) -> int:
     """The rightmost one-letter column (A..Z) referenced in buf, at least `current`: one search
-    for anything beyond the current maximum, repeated only when found. Any other attribute
-    order counts as all 26."""
-    if buf.count(b"<c ") != buf.count(b'<c r="'):
-        return 26
+    for anything beyond the current maximum, repeated only when found (cells whose reference is
+    not their first attribute are counted by the caller)."""
     while current < 26:
         m = _BEYOND[current].search(buf)
         if m is None:
@@ -87,11 +85,12 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
             if rows:
                 lo_row = min(rows) if lo_row is None else min(lo_row, min(rows))
                 hi_row = max(rows) if hi_row is None else max(hi_row, max(rows))
-            wide = _scan(buf, _WIDE_FAST, _WIDE_ANY, b"<c ")
+            regular = buf.count(b"<c ") == buf.count(b'<c r="')
+            wide = (_WIDE_FAST if regular else _WIDE_ANY).findall(buf)
             if wide:
                 hi_col = max(hi_col, max(_col_number(c) for c in set(wide)))
             elif hi_col < 26:
-                hi_col = _max_single_letter(buf, hi_col)
+                hi_col = _max_single_letter(buf, hi_col) if regular else 26
             if not chunk:
                 break
     if lo_row is None:

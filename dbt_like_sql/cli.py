@@ -33,6 +33,11 @@ def default_out() -> Path:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    if getattr(args, "format", "html") == "xlsx":
+        from dropship_app.export_cli import report_xlsx
+
+        out = Path(args.out) if args.out else default_out().with_suffix(".xlsx")
+        return report_xlsx(out, args.schema, args.mode, _database_url(args.database_url))
     out = Path(args.out) if args.out else default_out()
     with psycopg.connect(_database_url(args.database_url)) as conn:
         numbers = write_report(
@@ -52,6 +57,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
     p.add_argument("--mode", choices=("auto", "materialized", "live"), default="auto",
                    help="read built marts, compute live from the store, or pick (default)")
     p.add_argument("--database-url", help="the store (default DATABASE_URL, else the embedded Postgres)")
+    p.add_argument("--format", choices=("html", "xlsx"), default="html",
+                   help="html: the page; xlsx: the report's tables as a workbook, one sheet each")
     p.set_defaults(func=run_report)
     return p
 

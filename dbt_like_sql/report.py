@@ -260,6 +260,9 @@ def collect(conn: psycopg.Connection, schema: str) -> dict[str, Any]:
             "negative_margin_listings", "stockout_risk_products", "max_supplier_sync_age_hours",
             "listing_rejections", "llm_spend_usd_30d"]
     data["numbers"] = {k: (None if v is None else (int(v) if isinstance(v, int) else float(v))) for k, v in zip(keys, totals)}
+    data["briefs"] = _q(conn, "SELECT DISTINCT ON (market) market, day, provider, text FROM agent_briefs"
+                              " ORDER BY market, day DESC") if conn.execute(
+        "SELECT to_regclass('agent_briefs') IS NOT NULL").fetchone()[0] else []
     return data
 
 
@@ -343,6 +346,8 @@ def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> st
         [list(r[:6]) + [f"{_num(r[6]) * 100:.1f}%" if r[6] is not None else "", r[7]] for r in data["margin_category"]],
     )
     stock_table = _table(["supplier", "item", "name", "stock", "units/day", "days of cover", "risk"], data["stock_top"])
+    briefs = "".join(f'<p><b>{_esc(m)}</b> · {_esc(d)} · {_esc(p)}<br>{_esc(t)}</p>' for m, d, p, t in data.get("briefs", []))
+    briefs = f'<section class="wide" id="daily-brief"><h2>Daily brief per market</h2>{briefs}</section>' if briefs else ""
     return f"""<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Dropship analytics</title><style>{CSS}</style></head>
@@ -360,6 +365,7 @@ def render_html(data: dict[str, Any], generated_at: datetime, source: str) -> st
 <section class="wide" id="catalog-health"><h2>Catalog health per supplier</h2>{health_table}</section>
 <section class="wide" id="margin-by-category"><h2>Margin by market and category</h2>{cat_table}</section>
 <section class="wide" id="stock-top"><h2>Out of stock or at high risk</h2>{stock_table}</section>
+{briefs}
 </main>
 <footer>Gross margin = listing price − supplier cost, before marketplace fees and shipping. Days are UTC.</footer>
 </body></html>

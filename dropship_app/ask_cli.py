@@ -28,6 +28,31 @@ def default_memory(env: dict[str, str] | None = None) -> MemoryBackends:
     return memory_from_env(dict(e))
 
 
+def _supplier_names() -> dict[str, str]:
+    """Display names from suppliers.yaml (DROPSHIP_SUPPLIERS), when it can be read."""
+    try:
+        from dropship_core.suppliers.registry import load_accounts
+
+        return {a.key: getattr(a, "name", "") or "" for a in load_accounts(os.environ.get("DROPSHIP_SUPPLIERS")
+                                                                            or "suppliers.yaml")}
+    except Exception:  # no file, or not readable here: keys still match
+        return {}
+
+
+def _evidence() -> dict[str, dict[Any, dict[str, Any]]] | None:
+    """market_prices per market from the store (DATABASE_URL), when there is one to read."""
+    if not os.environ.get("DATABASE_URL"):
+        return None
+    try:
+        from dropship_core.evidence.store import EvidenceStore
+        from dropship_core.markets.names import MARKETS
+
+        ev = EvidenceStore(os.environ["DATABASE_URL"])
+        return {m: ev.market_prices(m) for m in MARKETS}
+    except Exception:  # no store, or one without migration 410: answer without market evidence
+        return None
+
+
 def register_cli(subparsers: argparse._SubParsersAction, rows_provider: RowsProvider | None = None,
                  memory_provider: Callable[[], MemoryBackends] | None = None,
                  client_provider: Callable[[], Any] | None = None) -> argparse.ArgumentParser:
@@ -48,7 +73,8 @@ def run_ask(args: argparse.Namespace, rows_provider: RowsProvider | None = None,
     memory = memory_provider() if memory_provider else default_memory()
     client = client_provider() if client_provider else (
         client_from_env() if os.environ.get("LLM_PROVIDER", "offline") != "offline" else None)
-    res = answer(args.question, rows, memory, args.context, args.agent, client)
+    res = answer(args.question, rows, memory, args.context, args.agent, client, supplier_names=_supplier_names(),
+                 evidence=_evidence() if rows_provider is not None else None)
     if args.json:
         json.dump({"answer": res.text, "intent": res.intent, "context": res.context_id, "agent": res.agent,
                    "provider": res.provider, "facts": res.facts}, out, ensure_ascii=False, indent=2, default=str)

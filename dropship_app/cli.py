@@ -23,8 +23,10 @@ PLUGINS = [
     "dropship_app.markets_cli",
     "dropship_app.enrich_cli",
     "dropship_app.ask_cli",
+    "dropship_app.listings_cli",
     "dbt_like_sql.cli",
     "dropship_app.ops_cli",
+    "dropship_app.export_cli",
 ]
 
 
@@ -181,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dropship" / "dagster"))
+    from dropship_core.error_reporting import init_sentry
+
+    init_sentry("cli")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -11,4 +11,19 @@ def open_store(migrate: bool = True):
     store = Store(database_url())
     if migrate:
         store.migrate()
+    _flush_metrics_at_exit(store)
     return store
+
+
+_FLUSHING: list = []
+
+
+def _flush_metrics_at_exit(store) -> None:
+    """What a command measured (API calls, rows ingested) reaches /metrics when it ends."""
+    import atexit
+
+    from dropship_core import metrics
+
+    if not _FLUSHING:
+        atexit.register(lambda: metrics.flush(_FLUSHING[0]))
+    _FLUSHING[:] = [store]

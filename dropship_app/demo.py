@@ -15,6 +15,7 @@ import dagster as dg
 from dropship_app.table import table
 from dropship_core.db import database_url, is_embedded, redact_url
 from dropship_core.markets.names import MARKETS
+from dropship_core.markets.report import listability
 from dropship_sandbox.stack import WEBHOOK_SECRET, start_stack
 from dropship_core.store import Store
 from dropship_core.suppliers.registry import load_accounts
@@ -64,12 +65,25 @@ def _run(url, accounts, stack, quiet) -> int:
         res = sync_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
         _report(res, f"product_sync[{key}]", failures, quiet)
+    metadata = defs.resolve_job_def("market_metadata")   # categories and rules from each market
+    for market in MARKETS:
+        res = metadata.execute_in_process(partition_key=market, instance=instance,
+                                          raise_on_error=False, run_config=quiet_logs)
+        _report(res, f"market_metadata[{market}]", failures, quiet)
+    if "naver_search" in stack.servers:
+        from dropship_sandbox.naver_search import seed_from_store
+
+        print(f"market search sandbox: {seed_from_store(stack.servers['naver_search'].url, url)} offers")
+    evidence_job = defs.resolve_job_def("market_evidence")
     for market in MARKETS:
         for key in keys:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
             res = listings_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
                                           run_config=quiet_logs)
             _report(res, f"publish_listings[{market}|{key}]", failures, quiet)
+            res = evidence_job.execute_in_process(partition_key=pk, instance=instance, raise_on_error=False,
+                                                  run_config=quiet_logs)
+            _report(res, f"market_evidence[{market}|{key}]", failures, quiet)
     # the agents per market, then the analytics models and the seller's report
     agents = defs.resolve_job_def("market_agents")
     for market in MARKETS:
@@ -104,7 +118,7 @@ def _run(url, accounts, stack, quiet) -> int:
         print(table([{"kind": k, "status": st, "count": n} for k, st, n in dec], ["kind", "status", "count"]))
     if report_path:
         print(f"\nanalytics report: {report_path}")
-    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
+    print(f"\n{len(keys)} supplier(s), {len(keys) * (1 + 2 * len(MARKETS)) + len(MARKETS) + 1} runs in {elapsed:.1f}s; "
           f"open the UI with `make dev` to see them.")
     if failures:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)
@@ -135,9 +149,13 @@ def summary(url: str, keys: list[str]) -> str:
         rows.append(row)
     reasons = store.blocked_reason_counts(6)
     q = [(r["supplier_key"], r["source"], r["reason"]) for r in store.quarantined(None, 12)]
+    with store.connect() as conn:
+        listable_rows = listability(conn)
     sync = conn_stats(url)
     out = ["Products, events and quarantine per supplier; listings per market (published/listable/total):",
            table(rows, ["supplier", "products", "active", "soldout", "deleted", "events", "quarantined", *MARKETS])]
+    out += ["", "Listable per market (active products; `dropship listings why SUPPLIER ITEM --market M`"
+            " explains one):", table(listable_rows, ["market", "listable", "percent", "top reasons"])]
     if reasons:
         out += ["", "Top reasons a product cannot be listed:",
                 table([{"market": m, "reason": r, "products": n} for m, r, n in reasons], ["market", "reason", "products"])]

@@ -2,6 +2,7 @@
 
     dropship enrich classify [--market smartstore|coupang] [--json] [--top K] < names.txt
     dropship enrich product [--markets smartstore,coupang,gmarket] < products.jsonl
+    dropship enrich map | review          (category_cli.py)
 
 `register_cli(subparsers)` adds the `enrich` command to the product CLI's argparse parser and sets
 `func` on the parsed namespace: the host calls `args.func(args)` (it returns the exit code). This
@@ -18,7 +19,7 @@ from typing import IO, Sequence
 
 def register_cli(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     enrich = subparsers.add_parser("enrich", help="offline product enrichment (no network)")
-    sub = enrich.add_subparsers(dest="enrich_command", metavar="{classify,product}")
+    sub = enrich.add_subparsers(dest="enrich_command", metavar="{classify,product,map,review}")
     sub.required = True
 
     c = sub.add_parser(
@@ -38,30 +39,16 @@ def register_cli(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentP
     )
     p.add_argument("--markets", default="smartstore,coupang,gmarket")
     p.set_defaults(func=_product)
+    from dropship_core.ai.category_cli import add_commands
+
+    add_commands(sub)
     return enrich
 
 
 def _classify(args: argparse.Namespace, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
-    from dropship_core.ai.classifier import default_classifier
+    from dropship_core.ai.category_cli import classify
 
-    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
-    clf = default_classifier(args.market)
-    for line in stdin:
-        name = line.strip()
-        if not name:
-            continue
-        preds = clf.top_k(name, max(1, args.top))
-        best = preds[0]
-        if args.json:
-            doc = {"name": name, "market": args.market, **best.as_dict()}
-            if args.top > 1:
-                doc["candidates"] = [p.as_dict() for p in preds]
-            stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-        else:
-            stdout.write(f"{best.category_id}\t{best.path}\t{best.confidence:.3f}\t{name}\n")
-            for p in preds[1:]:
-                stdout.write(f"  {p.category_id}\t{p.path}\t{p.confidence:.3f}\n")
-    return 0
+    return classify(args, stdin or sys.stdin, stdout or sys.stdout)
 
 
 def _product(args: argparse.Namespace, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:

@@ -79,57 +79,18 @@ def register_cli(sub, groups=None) -> None:
     p.set_defaults(func=cmd_status)
 
 
-def cmd_approve(args) -> int:
-    from dropship_app.common import open_store as _store
-
-    with _store().connect() as conn:
-        row = conn.execute(
-            "UPDATE agent_decisions SET status = %s, decided_at = now()"
-            " WHERE id = %s AND kind = 'price_recommendation' AND status = 'pending_approval'"
-            " RETURNING market, product_id, payload->>'new_price'",
-            ("rejected" if args.reject else "approved", args.id)).fetchone()
-    if row is None:
-        print(f"error: no pending price recommendation {args.id}")
-        return 2
-    verb = "rejected" if args.reject else "approved"
-    print(f"{verb}: product {row[1]} on {row[0]} at {row[2]}; "
-          + ("" if args.reject else "the next agents run applies it through the listing and price_optimization"))
-    return 0
-
-
-def cmd_pending(args) -> int:
-    from dropship_app.common import open_store as _store
-    from dropship_app.table import table
-
-    with _store().connect() as conn:
-        rows = conn.execute(
-            "SELECT id, market, product_id, payload->>'old_price', payload->>'new_price',"
-            " left(coalesce(payload->'reasons'->>0, ''), 70) FROM agent_decisions"
-            " WHERE status = 'pending_approval' ORDER BY id LIMIT %s", (args.limit,)).fetchall()
-    print(table([dict(zip(["id", "market", "product", "old", "new", "reason"], r)) for r in rows],
-                ["id", "market", "product", "old", "new", "reason"]))
-    return 0
-
-
 def cmd_serve(args) -> int:
     """The webhook receiver and /metrics on one port."""
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Mount, Route
 
     from dropship_app.common import open_store as _store
-    from dropship_core.metrics import render
-    from dropship_core.webhook import create_app
+    from dropship_app.serve_app import build_app
+    from dropship_core.error_reporting import init_sentry
 
-    store = _store()
-
-    async def metrics(request):
-        with store.connect() as conn:
-            return PlainTextResponse(render(conn), media_type="text/plain; version=0.0.4")
-
-    app = Starlette(routes=[Route("/metrics", metrics), Mount("/", create_app(store.database_url))])
-    print(f"webhooks: POST http://{args.host}:{args.port}/webhooks/<supplier>   metrics: /metrics")
+    init_sentry("webhook_server")
+    app = build_app(_store())
+    print(f"webhooks: POST http://{args.host}:{args.port}/webhooks/<supplier>   "
+          "metrics: /metrics (Authorization: Bearer $DROPSHIP_METRICS_TOKEN)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -156,13 +117,9 @@ def cmd_sandbox_serve(args) -> int:
 def register_ops(sub) -> None:
     ag = sub.add_parser("agents", help="the agents' price recommendations").add_subparsers(dest="agents_cmd",
                                                                                           required=True)
-    p = ag.add_parser("pending", help="price recommendations waiting for a person")
-    p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_pending)
-    p = ag.add_parser("approve", help="approve (or --reject) a pending price recommendation")
-    p.add_argument("id", type=int)
-    p.add_argument("--reject", action="store_true")
-    p.set_defaults(func=cmd_approve)
+    from dropship_app.agents_cli import register as register_agents
+
+    register_agents(ag)
     p = sub.add_parser("serve", help="the supplier webhook receiver and Prometheus /metrics")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8703)

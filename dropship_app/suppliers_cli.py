@@ -49,14 +49,3 @@ def register_cli(subparsers, groups: dict | None = None) -> None:
     ping.add_argument("key", help="the account key in suppliers.yaml")
     ping.add_argument("--config", default=None, help="path of suppliers.yaml (default: $DROPSHIP_SUPPLIERS or ./suppliers.yaml)")
     ping.set_defaults(func=cmd_ping)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dropship")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,7 +3,7 @@
     engine = OrchestrationEngine()                       # the local instance, runs in-process
     engine = OrchestrationEngine(graphql_url="http://127.0.0.1:3000/graphql")   # a running webserver
     wid = engine.execute_workflow("product_sync", {"suppliers": ["excel-acme"], "sync_mode": "full"})
-    engine.get_execution_status(wid)   # {"status": "SUCCESS", "steps_completed": 6, "steps_total": 6, ...}
+    engine.get_execution_status(wid)   # {"status": "SUCCESS", "steps_completed": 6, "total_steps": 6, ...}
 
 A workflow is one or more Dagster runs tagged `dropship/workflow=<id>`: they appear in the UI like
 any other run, and the status is read back from the instance (or the GraphQL API).
@@ -160,6 +160,7 @@ class OrchestrationEngine:
             "status": overall,
             "steps_completed": sum(r["steps_completed"] for r in runs),
             "steps_total": sum(r["steps_total"] for r in runs),
+            "total_steps": sum(r["steps_total"] for r in runs),  # the seed's name
             "runs": runs,
         }
 

@@ -7,16 +7,19 @@ from dbt_like_sql.dagster_assets import analytics_daily_job, analytics_daily_sch
 from dropship_assets.agents import agent_conductor
 from dropship_assets.catalog import supplier_catalog
 from dropship_assets.enrichment import enriched_products
-from dropship_resources.executor import configured_executor
+from dropship_assets.evidence import market_prices
 from dropship_assets.jobs import (
     agents_job,
     inventory_sync_job,
     listings_job,
+    market_evidence_job,
     price_optimization_job,
     product_sync_job,
     publish_job,
 )
 from dropship_assets.listings import market_listings
+from dropship_assets.market_metadata import (market_categories, market_category_rules,
+                                             market_metadata_job, market_metadata_schedule)
 from dropship_assets.products import source_products
 from dropship_assets.resources import RESOURCES
 from dropship_assets.sync import market_sync
@@ -26,13 +29,19 @@ from dropship_sensors.run_failure import run_failure_alerts
 from dropship_sensors.schedules import full_sync_schedule, incremental_sync_schedule, inventory_sync_schedule
 from dropship_sensors.supplier_registry import supplier_registry_sensor
 from dropship_sensors.webhook_inbox import build_webhook_inbox_sensor
+from dropship_resources.executor import configured_executor
+from dropship_core.error_reporting import init_sentry
+
+# errors of the code location, its sensors and every run process loading it (no-op without SENTRY_DSN)
+init_sentry("code_location")
 
 defs = dg.Definitions(
-    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, agent_conductor,
-            *build_sql_assets()],
-    jobs=[agents_job, product_sync_job, listings_job, publish_job, inventory_sync_job, price_optimization_job,
-          analytics_daily_job],
-    schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule],
+    assets=[supplier_catalog, source_products, enriched_products, market_listings, market_sync, market_prices,
+            agent_conductor, market_categories, market_category_rules, *build_sql_assets()],
+    jobs=[agents_job, market_evidence_job, product_sync_job, listings_job, publish_job, inventory_sync_job,
+          price_optimization_job, analytics_daily_job, market_metadata_job],
+    schedules=[incremental_sync_schedule, full_sync_schedule, inventory_sync_schedule, analytics_daily_schedule,
+               market_metadata_schedule],
     sensors=[
         supplier_registry_sensor,
         excel_drop_sensor,

@@ -61,7 +61,9 @@ def enriched_products(context: dg.AssetExecutionContext, store: StoreResource, l
     cached by (content hash, prompt version, model), so nothing is paid for twice."""
     s = store.store
     run = run_info(context)
-    enricher = OfflineEnricher()
+    from dropship_core.ai.category_store import CategoryStore
+
+    enricher = OfflineEnricher(decisions=CategoryStore(s.connect))  # seller category rules apply
     llm_meta: dict = {}
     errors: list = []
     if llm.provider_name() == "offline":

@@ -43,3 +43,9 @@ agents_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("agents"),
     description="The AI conductor for one market: insights, price recommendations, inventory alerts, promotions.",
 )
+
+market_evidence_job = dg.define_asset_job(
+    "market_evidence",
+    selection=dg.AssetSelection.assets("market_prices"),
+    description="Search the market for comparable items of one market × supplier's listings (daily call budget).",
+)

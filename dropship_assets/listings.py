@@ -9,7 +9,9 @@ from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry
+from dropship_core.markets.metadata import shipped
 from dropship_core.markets.names import TITLE_LIMITS
+from dropship_core.store.metadata_store import MetadataStore
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 
@@ -54,13 +56,12 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     reasons. Only products whose content, enrichment or pricing policy changed are recomputed."""
     s = store.store
     policy = pricing.policy()
-    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}"
     total: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     out_all: list = []
     for market, supplier in partition_pairs(context):
-        out = _listings_for(s, policy.for_market(market), market, supplier, suffix, reasons)
+        out = _listings_for(s, policy, market, supplier, reasons)
         out_all += out[:max(0, 20 - len(out_all))]  # the preview shows the first 20
         total["recomputed"] += len(out)
         total["changed"] += s.set_market_entries(market, out, run_info(context))
@@ -68,6 +69,8 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
         limit = TITLE_LIMITS[market]
         total.update(s.listing_check_counts(supplier, market, limit.get("chars") or limit.get("bytes"),
                                             in_bytes="bytes" in limit))
+    too_long, under_cost = total["titles_over_limit"], total["listable_at_or_below_cost"]
+    banned = total["listable_with_banned_words"]
     yield dg.MaterializeResult(
         metadata={
             "recomputed": dg.MetadataValue.int(total["recomputed"]),
@@ -81,8 +84,6 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
                 ["id", "title", "price", "stock", "status"])),
         }
     )
-    too_long, under_cost = total["titles_over_limit"], total["listable_at_or_below_cost"]
-    banned = total["listable_with_banned_words"]
     yield dg.AssetCheckResult(check_name="titles_within_limit", passed=too_long == 0,
                               metadata={"titles_over_limit": too_long})
     yield dg.AssetCheckResult(check_name="prices_above_cost", passed=under_cost == 0,
@@ -91,11 +92,15 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
                               metadata={"listable_with_banned_words": banned})
 
 
-def _listings_for(s, mp, market: str, supplier: str, suffix: str, reasons: Counter) -> list:
+def _listings_for(s, policy, market: str, supplier: str, reasons: Counter) -> list:
     """The recomputed entries of one (market, supplier) partition."""
+    mp = policy.for_market(market)
+    # what market_categories / market_category_rules stored, else the shipped snapshot
+    md = MetadataStore(s).load(market) or shipped(market)
+    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
     out = []
     for r in s.listing_inputs(supplier, market, suffix):
-        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"])
+        entry = market_entry(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"], metadata=md)
         for why in entry["blocked_reasons"]:
             reasons[why.split(":")[0]] += 1
         out.append((r["id"], entry))

@@ -4,6 +4,7 @@ Nothing here reads the environment: each resource looks its settings up in
 `dropship_core.config` when a run uses it, so the code location loads with nothing configured.
 """
 
+from dropship_resources.evidence import MarketSearchResource
 from dropship_resources.llm import LLMResource, MemoryResource
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.pricing import PricingResource
@@ -22,5 +23,6 @@ RESOURCES = {
     "marketplaces": marketplaces_from_env(),
     "llm": LLMResource(),
     "memory": MemoryResource(),
+    "market_search": MarketSearchResource(),
     "webhook": WebhookResource(),
 }

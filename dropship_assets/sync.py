@@ -5,6 +5,7 @@ import dagster as dg
 from dropship_assets.common import OWNERS, follow_upstream, run_info
 from dropship_assets.listings import market_listings, partition_pairs
 from dropship_assets.partitions import market_supplier_partitions
+from dropship_core import metrics
 from dropship_core.markets.sync import summarize, sync_listing
 from dropship_resources.markets import MarketplacesResource
 from dropship_resources.store import StoreResource
@@ -88,6 +89,7 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
                                              payload=payload)
 
                     outcomes.append(sync_listing(client, market, entry, record))
+        metrics.record_sync_finished(market)
         for m, supplier in pairs:
             if m == market:
                 counts = s.sync_counts(supplier, market)

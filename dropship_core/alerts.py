@@ -1,20 +1,20 @@
-"""Delivering an alert: to Sentry (SENTRY_DSN) and/or a webhook (DROPSHIP_ALERT_WEBHOOK_URL).
+"""Delivering an alert: to Sentry (through sentry-sdk, when SENTRY_DSN initialised it) and/or a
+webhook (DROPSHIP_ALERT_WEBHOOK_URL).
 
-Both are plain HTTP with explicit timeouts; a delivery failure is reported back, never raised,
-so an alert path can not itself break a sensor.
+The webhook is plain HTTP with explicit timeouts; a delivery failure is reported back, never
+raised, so an alert path can not itself break a sensor. Sentry events are built and sent by the
+SDK (`dropship_core.error_reporting`), scrubbed by its `before_send`.
 """
 
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from dropship_core import error_reporting
 from dropship_core.secrets import redact
 
 
@@ -32,60 +32,27 @@ class Alert:
                      json.loads(redact(json.dumps(self.details or {}, ensure_ascii=False))))
 
 
-def sentry_envelope(dsn: str, alert: Alert, environment: str = "production") -> tuple[str, dict[str, str], bytes]:
-    """(url, headers, body) of a Sentry envelope carrying one error event."""
-    parts = urlsplit(dsn)
-    if not parts.username or not parts.hostname or not parts.path.strip("/"):
-        raise ValueError("SENTRY_DSN must look like https://<key>@<host>/<project id>")
-    project = parts.path.strip("/").split("/")[-1]
-    prefix = "/".join(parts.path.strip("/").split("/")[:-1])
-    port = f":{parts.port}" if parts.port else ""
-    url = f"{parts.scheme}://{parts.hostname}{port}/{prefix + '/' if prefix else ''}api/{project}/envelope/"
-    event_id = uuid.uuid4().hex
-    event = {
-        "event_id": event_id,
-        "timestamp": time.time(),
-        "platform": "python",
-        "level": "error",
-        "logger": "dropship.alerts",
-        "environment": environment,
-        "message": {"formatted": alert.message},
-        "tags": {k: v for k, v in {"kind": alert.kind, "job": alert.job_name, "run_id": alert.run_id,
-                                  "partition": alert.partition}.items() if v},
-        "extra": alert.details or {},
-    }
-    payload = json.dumps(event, ensure_ascii=False).encode()
-    body = b"\n".join([
-        json.dumps({"event_id": event_id, "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode(),
-        json.dumps({"type": "event", "length": len(payload)}).encode(),
-        payload,
-    ])
-    headers = {
-        "Content-Type": "application/x-sentry-envelope",
-        "X-Sentry-Auth": f"Sentry sentry_version=7, sentry_key={parts.username}, sentry_client=dropship/0.1",
-    }
-    return url, headers, body
-
-
-def deliver(alert: Alert, *, sentry_dsn: str | None = None, webhook_url: str | None = None,
-            timeout: float = 5.0) -> dict[str, str]:
-    """Send the alert where configured; returns {channel: "ok" | "error: ..."} (no secrets)."""
+def deliver(alert: Alert, *, webhook_url: str | None = None, timeout: float = 5.0,
+            asset: str | None = None, sentry: bool = True) -> dict[str, str]:
+    """Send the alert where configured; returns {channel: "ok" | "error: ..."} (no secrets).
+    `sentry=False`: the caller reports to Sentry itself (one event per failed step)."""
     alert = alert.redacted()
     outcome: dict[str, str] = {}
-    with httpx.Client(timeout=timeout) as client:
-        if sentry_dsn:
-            try:
-                url, headers, body = sentry_envelope(sentry_dsn, alert)
-                r = client.post(url, headers=headers, content=body)
-                outcome["sentry"] = "ok" if r.status_code < 300 else f"error: HTTP {r.status_code}"
-            except (httpx.HTTPError, ValueError) as e:
-                outcome["sentry"] = f"error: {type(e).__name__}"
-        if webhook_url:
-            try:
+    if sentry and error_reporting.enabled():
+        event_id = error_reporting.report_failure(
+            alert.message,
+            tags={"kind": alert.kind, "run_id": alert.run_id, "job": alert.job_name,
+                  "partition": alert.partition, "asset": asset},
+            extra={"details": alert.details or {}},
+            fingerprint=[alert.kind, alert.job_name or "", asset or ""])
+        outcome["sentry"] = "ok" if event_id else "error: not sent"
+    if webhook_url:
+        try:
+            with httpx.Client(timeout=timeout) as client:
                 r = client.post(webhook_url, json={
                     "kind": alert.kind, "message": alert.message, "run_id": alert.run_id,
                     "job": alert.job_name, "partition": alert.partition, "details": alert.details or {}})
-                outcome["webhook"] = "ok" if r.status_code < 300 else f"error: HTTP {r.status_code}"
-            except httpx.HTTPError as e:
-                outcome["webhook"] = f"error: {type(e).__name__}"
+            outcome["webhook"] = "ok" if r.status_code < 300 else f"error: HTTP {r.status_code}"
+        except httpx.HTTPError as e:
+            outcome["webhook"] = f"error: {type(e).__name__}"
     return outcome

@@ -10,7 +10,11 @@
   environment values, JWTs, URL passwords, signatures and authorization headers;
 - `make_client` / `BaseClient`: an `httpx.Client` with explicit timeouts, and the lifecycle
   every API client shares (close, context manager, a repr without secrets);
-- `CallCounter`: every attempt counted (total, per route, per status).
+- `CallCounter`: every attempt counted (total, per route, per status);
+- Prometheus metrics (`dropship_core.metrics`): `make_client(service=...)` wraps the transport so
+  every attempt is counted by service, endpoint template and status class with its latency;
+  `RetryPolicy.run(service=...)` counts retries and their waits, `TokenBucket(service=...)` its
+  pacing waits.
 """
 
 from __future__ import annotations
@@ -19,15 +23,15 @@ import email.utils
 import logging
 import math
 import random
-import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import httpx
 
+from dropship_core import metrics as m
 from dropship_core.secrets import QUERY_SECRET as _QUERY_SECRET
 from dropship_core.secrets import redact  # noqa: F401  (the one redaction helper, re-exported)
 
@@ -105,9 +109,11 @@ class RetryPolicy:
         return wait
 
     def run(self, attempt_fn: Callable[[int], T], *, sleep: Callable[[float], None] = time.sleep,
-            on_retry: Callable[[int, float, Retryable], None] | None = None) -> T:
+            on_retry: Callable[[int, float, Retryable], None] | None = None,
+            service: str = "other") -> T:
         """Call `attempt_fn(attempt)` until it returns; a `Retryable` is retried after
-        `delay()`. Raises `RetriesExhausted` (carrying the last `Retryable`) at the end."""
+        `delay()`. Raises `RetriesExhausted` (carrying the last `Retryable`) at the end.
+        Retries and their waits are counted for `service` (a supplier kind or market)."""
         last: Retryable | None = None
         attempts = 0
         for attempt in range(max(1, self.max_attempts)):
@@ -121,6 +127,8 @@ class RetryPolicy:
             wait = self.delay(attempt, last.retry_after)
             if wait is None:
                 break
+            m.HTTP_RETRIES.labels(service).inc()
+            m.HTTP_WAIT.labels(service, "retry_after" if last.retry_after not in (None, "") else "backoff").inc(wait)
             if on_retry is not None:
                 on_retry(attempt, wait, last)
             if wait > 0:
@@ -137,7 +145,7 @@ class TokenBucket:
     `TokenBucket.interval(s)` paces to one call every `s` seconds (0: unlimited)."""
 
     def __init__(self, rate: float, burst: float | None = None, clock=time.monotonic,
-                 sleep=time.sleep):
+                 sleep=time.sleep, service: str | None = None):
         if rate <= 0:
             raise ValueError("rate must be > 0")
         self.rate = float(rate)
@@ -148,6 +156,7 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.service = service   # set: pacing waits are counted in the metrics under this name
 
     @classmethod
     def interval(cls, min_interval_s: float, **kw) -> "TokenBucket":
@@ -187,6 +196,8 @@ class TokenBucket:
                 if self._tokens >= 1.0:
                     self._tokens -= 1.0
                     self.waited += waited
+                    if waited and self.service:
+                        m.HTTP_WAIT.labels(self.service, "pacing").inc(waited)
                     return waited
                 need = (1.0 - self._tokens) / self.rate
             self._sleep(need)
@@ -252,12 +263,42 @@ install_log_redaction()
 USER_AGENT = "dropship-pipeline/0.1"
 
 
+class MeasuredTransport(httpx.BaseTransport):
+    """Counts every attempt (service, endpoint template, status class) and its latency, and
+    429 answers, around whatever transport does the sending."""
+
+    def __init__(self, inner: httpx.BaseTransport, service: str):
+        self.inner = inner
+        self.service = service
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        endpoint = m.endpoint_template(request.method, request.url.path)
+        start = time.perf_counter()
+        try:
+            resp = self.inner.handle_request(request)
+        except Exception:
+            m.HTTP_REQUESTS.labels(self.service, endpoint, "error").inc()
+            m.HTTP_LATENCY.labels(self.service, endpoint).observe(time.perf_counter() - start)
+            raise
+        m.HTTP_LATENCY.labels(self.service, endpoint).observe(time.perf_counter() - start)
+        m.HTTP_REQUESTS.labels(self.service, endpoint, m.status_class(resp.status_code)).inc()
+        if resp.status_code == 429:
+            m.HTTP_THROTTLED.labels(self.service).inc()
+        return resp
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def make_client(timeout_s: float, transport: httpx.BaseTransport | None = None, *,
                 connect_timeout_s: float | None = None,
-                headers: dict[str, str] | None = None) -> httpx.Client:
-    """An `httpx.Client` with explicit timeouts and no redirects."""
+                headers: dict[str, str] | None = None, service: str = "other") -> httpx.Client:
+    """An `httpx.Client` with explicit timeouts and no redirects, its calls measured as
+    `service` (a supplier kind or a market; never an account or product id)."""
     connect = connect_timeout_s if connect_timeout_s is not None else min(10.0, timeout_s)
-    return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect), transport=transport,
+    inner = transport if transport is not None else httpx.HTTPTransport()
+    return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect),
+                        transport=MeasuredTransport(inner, service),
                         follow_redirects=False, headers={"User-Agent": USER_AGENT, **(headers or {})})
 
 

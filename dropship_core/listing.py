@@ -8,14 +8,17 @@ previous entry is carried over untouched; only `market_sync` changes it.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dropship_core.model import STATUS_ACTIVE, canonical_json
 from dropship_core.pricing import MarketPolicy, PolicyError, listed_stock, option_delta, quote
 from dropship_core.titles import clean_title, fit_title
 
+if TYPE_CHECKING:
+    from dropship_core.markets.metadata import MarketMetadata
+
 # Bumped when the listing rules change, so every listing is rebuilt once under the new rules.
-LISTING_RULES_VERSION = "2"
+LISTING_RULES_VERSION = "3"
 
 # Keys of a market entry that belong to market_sync, never recomputed by the listing builder.
 SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts",
@@ -65,6 +68,8 @@ def build_listing(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, p
         reasons.append("no representative image")
     if not category.get("id"):
         reasons.append(f"no {market} category mapping")
+    elif category.get("held"):  # low-confidence or disagreeing category: held for review
+        reasons.append(category.get("held_reason") or f"{market} category held for review")
     # a word flagged in the supplier's name but cleaned out of the title does not block; one
     # that would reach the marketplace (title or description) does
     flagged = (ai.get("banned_words_by_market") or {}).get(market) or ai.get("banned_words") or []
@@ -107,15 +112,31 @@ def diff_listing(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
 
 
 def market_entry(market: str, raw: dict[str, Any], ai: dict[str, Any] | None, policy: MarketPolicy,
-                 previous: dict[str, Any] | None, input_key: str) -> dict[str, Any]:
-    """The new market_data[market] entry; sync state from `previous` is kept as is."""
+                 previous: dict[str, Any] | None, input_key: str,
+                 metadata: "MarketMetadata | None" = None) -> dict[str, Any]:
+    """The new market_data[market] entry; sync state from `previous` is kept as is.
+
+    `metadata` is the market's category tree and rules (the shipped snapshot when not given);
+    its version is recorded in the listing."""
+    from dropship_core.markets.builders import validate_listing
+    from dropship_core.markets.compliance import prepare
+    from dropship_core.markets.metadata import shipped
+    from dropship_core.markets.metadata.mapping import resolve
+
     previous = previous or {}
-    listing, reasons = build_listing(market, raw, ai, policy, previous.get("price_override"))
+    md = metadata or shipped(market)
+    category, why_not = resolve(market, ai or {}, md)
+    ai_m = dict(ai or {}, categories={**((ai or {}).get("categories") or {}), market: category})
+    listing, reasons = build_listing(market, raw, ai_m, policy, previous.get("price_override"))
+    unmapped = f"no {market} category mapping"
+    if why_not:
+        reasons = [why_not if r == unmapped else r for r in reasons]
+    elif (category or {}).get("auto"):
+        reasons = [r for r in reasons if r != unmapped]
+    reasons += [r for r in prepare(market, listing, raw, ai, md, category) if r not in reasons]
     if not reasons:
         # the marketplace's own rules (name limits, option and image counts, price units,
         # recommended options) as its request builder enforces them
-        from dropship_core.markets.builders import validate_listing
-
         reasons = [r for r in validate_listing(market, listing) if r not in reasons]
     h = listing_hash(listing)
     entry = {k: previous[k] for k in SYNC_KEYS if k in previous}

@@ -28,9 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dropship_core import metrics
+
 SIGNATURE_HEADER = "X-Dropship-Signature"
 TIMESTAMP_HEADER = "X-Dropship-Timestamp"
 EVENT_TYPES = ("item.changed", "item.stock_changed", "item.deleted")
+# the bounded `reason` label of dropship_webhook_refused_total, by answer
+REFUSAL_REASON = {404: "unknown_supplier", 413: "too_large", 401: "unauthorized", 400: "malformed"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -94,6 +98,7 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
         conn_kwargs["options"] = f"-c search_path={schema}"
 
     def refuse(status: int, reason: str) -> JSONResponse:
+        metrics.WEBHOOK_REFUSED.labels(REFUSAL_REASON.get(status, "other")).inc()
         return JSONResponse({"accepted": False, "error": reason}, status_code=status)
 
     async def receive(request: Request) -> Response:
@@ -141,8 +146,10 @@ def create_app(database_url: str | None = None, secret: str | None = None, *,
                     row = await cur.fetchone()
         except psycopg.Error as e:
             # not accepted: the sender keeps the event and retries later
+            metrics.WEBHOOK_REFUSED.labels("inbox_unavailable").inc()
             return JSONResponse({"accepted": False, "error": f"inbox unavailable ({type(e).__name__})"},
                                 status_code=503, headers={"Retry-After": "30"})
+        metrics.WEBHOOK_ACCEPTED.labels("true" if row is None else "false").inc()
         return JSONResponse({"accepted": True, "duplicate": row is None, "inbox_id": row[0] if row else None},
                             status_code=202)
 
@@ -157,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the receiver: WEBHOOK_SECRET and DATABASE_URL from the environment."""
     import argparse
 
+    from dropship_core.error_reporting import init_sentry
     from dropship_core.serve import ServerThread
+
+    init_sentry("webhook_server")
 
     ap = argparse.ArgumentParser(description="supplier webhook receiver")
     ap.add_argument("--host", default="127.0.0.1")

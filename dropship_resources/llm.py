@@ -96,17 +96,36 @@ class MemoryResource(dg.ConfigurableResource):
     upstash_vector_rest_url: Optional[str] = None
     upstash_vector_rest_token: Optional[str] = Field(default=None, description="dg.EnvVar('UPSTASH_VECTOR_REST_TOKEN')")
     ttl_seconds: Optional[int] = Field(default=None, description="expiry of Redis conversations")
+    embedding_provider: Optional[str] = Field(default=None, description="hash (offline n-grams) | openai; "
+                                                                   "unset: EMBEDDING_PROVIDER at run time")
+    embedding_model: Optional[str] = Field(default=None, description="unset: EMBEDDING_MODEL, else text-embedding-3-small")
+    embedding_dim: Optional[int] = Field(default=None, description="unset: EMBEDDING_DIM, else 256")
+    openai_api_key: Optional[str] = Field(default=None, description="dg.EnvVar('OPENAI_API_KEY'), for openai")
+    openai_base_url: Optional[str] = None
 
-    def get_backends(self) -> MemoryBackends:
+    def embedder(self):
+        """The fields set here over EMBEDDING_* / OPENAI_* as they are at run time."""
+        import os
+
+        from dropship_core.ai.embeddings import embedder_from_env
+
+        fields = {"EMBEDDING_PROVIDER": self.embedding_provider, "EMBEDDING_MODEL": self.embedding_model,
+                  "EMBEDDING_DIM": str(self.embedding_dim) if self.embedding_dim else None,
+                  "OPENAI_API_KEY": self.openai_api_key, "OPENAI_BASE_URL": self.openai_base_url}
+        return embedder_from_env({**os.environ, **{k: v for k, v in fields.items() if v}})
+
+    def get_backends(self, default_dsn: str | None = None) -> MemoryBackends:
+        """`default_dsn`: the product store's database when neither `database_url` nor DATABASE_URL
+        is set."""
         g = config.get
         return build_memory(
             self.backend or g("MEMORY_BACKEND"), self.vector_backend or g("VECTOR_BACKEND"),
-            dsn=self.database_url or g("DATABASE_URL"), redis_url=self.redis_url or g("REDIS_URL"),
+            dsn=self.database_url or default_dsn or g("DATABASE_URL"), redis_url=self.redis_url or g("REDIS_URL"),
             upstash_redis_url=self.upstash_redis_rest_url or g("UPSTASH_REDIS_REST_URL"),
             upstash_redis_token=self.upstash_redis_rest_token or g("UPSTASH_REDIS_REST_TOKEN"),
             upstash_vector_url=self.upstash_vector_rest_url or g("UPSTASH_VECTOR_REST_URL"),
             upstash_vector_token=self.upstash_vector_rest_token or g("UPSTASH_VECTOR_REST_TOKEN"),
-            ttl_seconds=self.ttl_seconds)
+            ttl_seconds=self.ttl_seconds, embedder=self.embedder())
 
     def agent_memory(self, agent_name: str, context_id: str) -> AgentChatMemory:
         return AgentChatMemory(agent_name, context_id, self.get_backends())

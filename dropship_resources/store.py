@@ -7,6 +7,7 @@ import dagster as dg
 import psycopg
 from pydantic import PrivateAttr
 
+from dropship_core import metrics
 from dropship_core.db import database_url as resolve_database_url
 from dropship_core.store import Store
 
@@ -48,3 +49,10 @@ class StoreResource(dg.ConfigurableResource):
 
     def connect(self, **kw) -> psycopg.Connection:
         return self.store.connect(**kw)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """At the end of every step that used the store: this process's metrics (API calls,
+        rows ingested, syncs, LLM spend) are added to the store's totals, where /metrics reads
+        them. A step process ends right after, so nothing is kept back."""
+        if self._store is not None:
+            metrics.flush(self._store)

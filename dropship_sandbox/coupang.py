@@ -28,7 +28,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_core.markets.coupang import API, signature
+from dropship_core.markets.coupang import API
+from dropship_sandbox import market_meta as meta
+from dropship_sandbox.market_auth import coupang_signature
+from dropship_sandbox.coupang_rules import validate_product
+from dropship_sandbox.market_rules import RuleBook
 from dropship_sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
@@ -37,20 +41,6 @@ SANDBOX_VENDOR_ID = "A00000001"
 SIGNATURE_TTL_S = 5 * 60        # freshness window (the exact Coupang window is UNVERIFIED)
 AUTH_RE = re.compile(r"^CEA algorithm=HmacSHA256, ?access-key=([^,\s]+), ?"
                      r"signed-date=(\d{6}T\d{6}Z), ?signature=([0-9a-f]{64})$")
-DELIVERY_METHODS = ("SEQUENCIAL", "VENDOR_DIRECT", "MAKE_ORDER", "INSTRUCTURE", "AGENT_BUY",
-                    "COLD_FRESH", "MAKE_ORDER_DIRECT")
-CHARGE_TYPES = ("FREE", "NOT_FREE", "CHARGE_RECEIVED", "FREE_DELIVERY_OVER_9800",
-                "CONDITIONAL_FREE")
-REQUIRED_TOP = ("sellerProductName", "vendorId", "saleStartedAt", "saleEndedAt", "deliveryMethod",
-                "deliveryCompanyCode", "deliveryChargeType", "deliveryCharge",
-                "deliveryChargeOnReturn", "remoteAreaDeliverable", "unionDeliveryType",
-                "returnCenterCode", "returnChargeName", "companyContactNumber", "returnZipCode",
-                "returnAddress", "returnAddressDetail", "returnCharge",
-                "outboundShippingPlaceCode", "vendorUserId", "items")
-REQUIRED_ITEM = ("itemName", "originalPrice", "salePrice", "maximumBuyCount",
-                 "maximumBuyForPerson", "maximumBuyForPersonPeriod", "outboundShippingTimeDay",
-                 "adultOnly", "taxType", "images", "notices")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 
 
 def error(status: int, message: str, **extra) -> JSONResponse:
@@ -70,94 +60,14 @@ SANDBOX_RETURN_CENTERS = ("1000000001",)   # registered in WING (반품지)
 SANDBOX_OUTBOUND_PLACES = ("74010",)       # registered in WING (출고지)
 
 
-def validate_product(b: Any, vendor_id: str, return_centers: set[str] | None = None,
-                     outbound_places: set[str] | None = None) -> list[str]:
-    if not isinstance(b, dict):
-        return ["body must be a JSON object"]
-    p = [f"{k} is required" for k in REQUIRED_TOP if b.get(k) in (None, "")]
-    if return_centers is not None and b.get("returnCenterCode") and \
-            str(b["returnCenterCode"]) not in return_centers:
-        p.append(f"returnCenterCode {b['returnCenterCode']} is not a registered return center")
-    if outbound_places is not None and b.get("outboundShippingPlaceCode") and \
-            str(b["outboundShippingPlaceCode"]) not in outbound_places:
-        p.append(f"outboundShippingPlaceCode {b['outboundShippingPlaceCode']} is not registered")
-    if b.get("vendorId") not in (None, vendor_id):
-        p.append("vendorId does not match the access key's vendor")
-    name = b.get("sellerProductName") or ""
-    if len(name) > 100:
-        p.append("sellerProductName must be at most 100 characters")
-    if len(b.get("displayProductName") or "") > 100:
-        p.append("displayProductName must be at most 100 characters")
-    for k in ("saleStartedAt", "saleEndedAt"):
-        v = b.get(k)
-        if v and (not DATE_RE.match(str(v)) or str(v)[:4] > "2099"):
-            p.append(f"{k} must be yyyy-MM-dd'T'HH:mm:ss up to 2099")
-    if b.get("deliveryMethod") and b["deliveryMethod"] not in DELIVERY_METHODS:
-        p.append("deliveryMethod is invalid")
-    if b.get("deliveryChargeType") and b["deliveryChargeType"] not in CHARGE_TYPES:
-        p.append("deliveryChargeType is invalid")
-    if b.get("remoteAreaDeliverable") not in (None, "Y", "N"):
-        p.append("remoteAreaDeliverable must be Y or N")
-    first = b.get("deliveryChargeOnReturn")
-    ret = b.get("returnCharge")
-    if isinstance(first, int) and isinstance(ret, int) and first > 0 and not (
-            first <= ret <= first * 1.5):
-        p.append("[code: VALIDATION , error : 일반배송상품의 경우, 반품배송비는 초도반품비의 "
-                 "100%~150%까지만 입력가능합니다.]")
-    items = b.get("items") or []
-    if not isinstance(items, list) or not items:
-        p.append("items must have at least one item")
-        return p
-    if len(items) > 200:
-        p.append("items: at most 200 options per product")
-    skus = set()
-    for i, it in enumerate(items):
-        p += [f"items[{i}].{k} is required" for k in REQUIRED_ITEM if it.get(k) in (None, "")]
-        if len(str(it.get("itemName") or "")) > 150:
-            p.append(f"items[{i}].itemName must be at most 150 characters")
-        sale, orig = it.get("salePrice"), it.get("originalPrice")
-        if not isinstance(sale, int) or sale <= 0:
-            p.append(f"items[{i}].salePrice must be a positive integer")
-        elif sale % 10:
-            p.append(f"items[{i}].salePrice must be in 10-won units")
-        if isinstance(orig, int) and isinstance(sale, int) and orig < sale:
-            p.append(f"items[{i}].originalPrice must not be below salePrice")
-        if it.get("adultOnly") not in (None, "EVERYONE", "ADULT_ONLY"):
-            p.append(f"items[{i}].adultOnly is invalid")
-        if it.get("taxType") not in (None, "TAX", "FREE"):
-            p.append(f"items[{i}].taxType is invalid")
-        imgs = it.get("images") or []
-        reps = [x for x in imgs if x.get("imageType") == "REPRESENTATION"]
-        if len(reps) != 1:
-            p.append(f"items[{i}].images needs exactly one REPRESENTATION image")
-        if len([x for x in imgs if x.get("imageType") == "DETAIL"]) > 9:
-            p.append(f"items[{i}].images: at most 9 DETAIL images")
-        for x in imgs:
-            path = x.get("vendorPath") or x.get("cdnPath") or ""
-            if not path:
-                p.append(f"items[{i}].images: vendorPath or cdnPath required")
-            elif len(path) > 150:
-                p.append(f"items[{i}].images: vendorPath must be at most 150 characters")
-        sku = it.get("externalVendorSku")
-        if sku:
-            if sku in skus:
-                p.append(f"items[{i}].externalVendorSku is duplicated in this product")
-            skus.add(sku)
-        for n in it.get("notices") or []:
-            if not n.get("noticeCategoryName") or not n.get("noticeCategoryDetailName"):
-                p.append(f"items[{i}].notices: noticeCategoryName/DetailName required")
-        for a in it.get("attributes") or []:
-            if a.get("exposed") not in (None, "EXPOSED", "NONE"):
-                p.append(f"items[{i}].attributes.exposed must be EXPOSED or NONE")
-    return p
-
-
 class CoupangSandbox:
     def __init__(self, keys: dict[str, tuple[str, str]], rate: float | None,
                  approval: str, approval_delay: float, allowed_ips: set[str] | None,
                  return_centers: set[str], outbound_places: set[str]):
         self.return_centers = return_centers
         self.outbound_places = outbound_places
+        self.book = RuleBook("coupang")
+        self.auto_category = True     # the sandbox vendor agreed to automatic category matching
         self.keys = keys                  # access key -> (secret key, vendorId)
         self.state = SandboxState(rate, rate)
         self.approval = approval          # "on_get" | "delay" | "manual"
@@ -189,7 +99,7 @@ class CoupangSandbox:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         raw_path = raw_path.split(b"?", 1)[0]
         query = request.scope.get("query_string", b"")
-        expected = signature(key[0], date, request.method, raw_path.decode("latin-1"),
+        expected = coupang_signature(key[0], date, request.method, raw_path.decode("latin-1"),
                              query.decode("latin-1"))
         if not hmac.compare_digest(expected, sig):
             return None, error(401, "Invalid signature.")
@@ -228,6 +138,7 @@ class CoupangSandbox:
             return err
         body = await self._json(request)
         problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
+        problems = problems or self.book.coupang_problems(body, self.auto_category)
         if problems:
             return error(400, problems[0], details=problems)
         with self.lock:
@@ -276,6 +187,7 @@ class CoupangSandbox:
         pid = body.get("sellerProductId") if isinstance(body, dict) else None
         if pid is None:
             problems.insert(0, "sellerProductId is required")
+        problems = problems or self.book.coupang_problems(body, self.auto_category)
         if problems:
             return error(400, problems[0], details=problems)
         with self.lock:
@@ -416,6 +328,22 @@ class CoupangSandbox:
                 "sellerItemId": it["vendorItemId"], "amountInStock": it.get("maximumBuyCount"),
                 "salePrice": it.get("salePrice"), "onSale": it.get("_onSale", True)}})
 
+    async def metadata(self, request: Request) -> Response:
+        """meta/display-categories, category-related-metas, check-auto-category-agreed."""
+        vendor, err = self._auth(request)
+        if err:
+            return err
+        path = request.url.path
+        if path.endswith("/check-auto-category-agreed"):
+            if request.path_params.get("vendor") != vendor:
+                return error(403, "vendorId does not match the access key")
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": self.auto_category})
+        if "category-related-metas" in path:
+            found = meta.coupang_metas(self.book, request.path_params["code"])
+            return JSONResponse(found) if found else error(
+                400, f"displayCategoryCode {request.path_params['code']} is not a leaf category")
+        return JSONResponse(meta.coupang_tree(self.book))
+
     def dump(self) -> dict:
         with self.lock:
             by_sku: dict[str, int] = {}
@@ -466,6 +394,11 @@ def create_app(keys: dict[str, tuple[str, str]] | None = None, *, rate: float | 
           sb.sales, ["PUT"]),
         r("/vendor-items/{vid}/inventories", "GET vendor-items/{id}/inventories", sb.inventories,
           ["GET"]),
+        r("/meta/display-categories", "GET meta/display-categories", sb.metadata, ["GET"]),
+        r("/meta/category-related-metas/display-category-codes/{code}",
+          "GET meta/category-related-metas/{code}", sb.metadata, ["GET"]),
+        r("/vendors/{vendor}/check-auto-category-agreed",
+          "GET vendors/{id}/check-auto-category-agreed", sb.metadata, ["GET"]),
     ] + admin_routes(st, sb.dump)
 
     async def not_found(request: Request, exc) -> Response:

@@ -15,7 +15,6 @@ Default API key: `sandbox-domeggook-key`. Only `om=json` is rendered.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -23,11 +22,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_sandbox.faults import Faults
+from dropship_sandbox.faults import Faults, ItemAdmin, admin_routes, injected_fault, serve_main
 
 DEFAULT_API_KEY = "sandbox-domeggook-key"
 LIST_VERSIONS = ("4.0", "4.1")
@@ -162,111 +161,83 @@ class DomeggookState:
             return out
 
 
-def create_app(count: int = 3000, seed: int = 20260101, *, api_keys: set[str] | None = None,
-               rpm_limit: int = 180, block_s: float = 180.0) -> Starlette:
-    """A Domeggook sandbox seeded with `count` items. `rpm_limit` <= 0 disables the limiter."""
-    state = DomeggookState(count, seed, api_keys or {DEFAULT_API_KEY}, rpm_limit, block_s)
+def _get_item_list(state: DomeggookState, q) -> Response:
+    state.stats["list_calls"] += 1
+    if q.get("market") not in ("dome", "supply"):
+        return _err("PARAM_REQUIRED", "market 파라미터가 올바르지 않습니다.", "market must be dome or supply")
+    try:
+        sz = int(q.get("sz", 20))
+        pg = int(q.get("pg", 1))
+    except ValueError:
+        return _err("PARAM_INVALID", "sz/pg 파라미터가 올바르지 않습니다.", "sz and pg must be integers")
+    if not 1 <= sz <= 200:
+        return _err("PARAM_INVALID", "sz 파라미터는 1~200 사이여야 합니다.", f"sz={sz} is out of range 1..200")
+    if pg < 1:
+        return _err("PARAM_INVALID", "pg 파라미터가 올바르지 않습니다.", f"pg={pg}")
+    seller, ca, kw = q.get("id"), q.get("ca"), q.get("kw")
+    with state.lock:
+        rows = [it for it in state.items.values() if it.status == "available"]
+        if seller:
+            rows = [it for it in rows if SELLERS[it.no % len(SELLERS)] == seller]
+        if ca:
+            prefix = "_".join(p for p in ca.split("_") if p.strip("0"))
+            rows = [it for it in rows if _cat_code(it).startswith(prefix)]
+        if kw:
+            rows = [it for it in rows if kw in it.name]
+        rows.sort(key=(lambda it: -it.no) if q.get("so") == "da" else (lambda it: it.no))
+        page = [render_list_item(it) for it in rows[(pg - 1) * sz: pg * sz]]
+    total = len(rows)
+    body: dict[str, Any] = {"header": {"numberOfItems": total, "currentPage": pg, "itemsPerPage": sz,
+                                       "numberOfPages": (total + sz - 1) // sz}}
+    # Domeggook returns a lone hit as an object, not a one-element array
+    body["list"] = {"item": page[0] if len(page) == 1 else page} if page else {}
+    return JSONResponse({"domeggook": body})
 
-    def get_item_list(q) -> Response:
-        state.stats["list_calls"] += 1
-        if q.get("market") not in ("dome", "supply"):
-            return _err("PARAM_REQUIRED", "market 파라미터가 올바르지 않습니다.", "market must be dome or supply")
-        try:
-            sz = int(q.get("sz", 20))
-            pg = int(q.get("pg", 1))
-        except ValueError:
-            return _err("PARAM_INVALID", "sz/pg 파라미터가 올바르지 않습니다.", "sz and pg must be integers")
-        if not 1 <= sz <= 200:
-            return _err("PARAM_INVALID", "sz 파라미터는 1~200 사이여야 합니다.", f"sz={sz} is out of range 1..200")
-        if pg < 1:
-            return _err("PARAM_INVALID", "pg 파라미터가 올바르지 않습니다.", f"pg={pg}")
-        seller, ca, kw = q.get("id"), q.get("ca"), q.get("kw")
+
+def _get_item_view(state: DomeggookState, q) -> Response:
+    state.stats["view_calls"] += 1
+    try:
+        no = int(q.get("no", ""))
+    except ValueError:
+        return _err("PARAM_REQUIRED", "no 파라미터가 필요합니다.", "no is required")
+    with state.lock:
+        it = state.items.get(no)
+        if it is None:
+            return _err(NOT_FOUND_CODE, "상품정보가 없습니다.", f"no item {no}")
+        return JSONResponse(render_view(it))
+
+
+def _check_request(state: DomeggookState, q) -> Response | None:
+    """Key, rate block, service and format, in the order Domeggook checks them."""
+    aid = q.get("aid", "")
+    if not aid:
+        return _err("AID_REQUIRED", "aid 파라미터가 필요합니다.", "API key (aid) is required")
+    if aid not in state.api_keys:
+        return _err("INVALID_AID", "등록되지 않은 API 키입니다.", "unknown API key")
+    if not state.rate_ok(aid):
+        state.stats["blocked"] += 1
+        return _err("TOO_MANY_REQUESTS", "분당 180회 초과로 3분간 차단되었습니다.", "blocked", status=429)
+    ver, mode = q.get("ver", ""), q.get("mode", "")
+    if not ((mode == "getItemList" and ver in LIST_VERSIONS) or (mode == "getItemView" and ver in VIEW_VERSIONS)):
+        return _err("UNKNOWN_SERVICE", "해당 오픈 API 서비스가 없습니다.", f"ver={ver} mode={mode}", status=404)
+    if q.get("om") != "json":
+        return _err("PARAM_INVALID", "om 파라미터가 올바르지 않습니다.", "the sandbox renders om=json only")
+    return None
+
+
+def _admin(state: DomeggookState) -> ItemAdmin:
+    def delete(key: str, purge: bool) -> None:
         with state.lock:
-            rows = [it for it in state.items.values() if it.status == "available"]
-            if seller:
-                rows = [it for it in rows if SELLERS[it.no % len(SELLERS)] == seller]
-            if ca:
-                prefix = "_".join(p for p in ca.split("_") if p.strip("0"))
-                rows = [it for it in rows if _cat_code(it).startswith(prefix)]
-            if kw:
-                rows = [it for it in rows if kw in it.name]
-            if q.get("so") == "da":
-                rows.sort(key=lambda it: -it.no)
+            if purge:
+                del state.items[int(key)]
             else:
-                rows.sort(key=lambda it: it.no)
-            page = [render_list_item(it) for it in rows[(pg - 1) * sz: pg * sz]]
-        total = len(rows)
-        body: dict[str, Any] = {"header": {"numberOfItems": total, "currentPage": pg, "itemsPerPage": sz,
-                                           "numberOfPages": (total + sz - 1) // sz}}
-        # Domeggook returns a lone hit as an object, not a one-element array
-        body["list"] = {"item": page[0] if len(page) == 1 else page} if page else {}
-        return JSONResponse({"domeggook": body})
+                state.items[int(key)].status = "discontinued"
 
-    def get_item_view(q) -> Response:
-        state.stats["view_calls"] += 1
-        try:
-            no = int(q.get("no", ""))
-        except ValueError:
-            return _err("PARAM_REQUIRED", "no 파라미터가 필요합니다.", "no is required")
-        with state.lock:
-            it = state.items.get(no)
-            if it is None:
-                return _err(NOT_FOUND_CODE, "상품정보가 없습니다.", f"no item {no}")
-            return JSONResponse(render_view(it))
+    def mutate(key: str, body: dict) -> dict:
+        state.mutate(int(key), body)
+        return render_view(state.items[int(key)])
 
-    async def api(request: Request) -> Response:
-        state.stats["requests"] += 1
-        q = request.query_params
-        aid = q.get("aid", "")
-        fault = state.faults.take()
-        if fault == "timeout":
-            await asyncio.sleep(state.faults.timeout_s)
-        elif fault == "http_502":
-            headers = {} if state.faults.retry_after is None else {"Retry-After": str(int(state.faults.retry_after))}
-            return PlainTextResponse("502 Bad Gateway", status_code=502, headers=headers)
-        elif fault == "http_429":
-            return _err("TOO_MANY_REQUESTS", "분당 호출 한도를 초과했습니다.", "rate limited", status=429)
-        elif fault == "malformed":
-            return Response('{"domeggook": {"list": {"item": [{"no": 1,', media_type="application/json")
-        elif fault in ("supplier_error", "graphql_error"):
-            return _err("SYSTEM_ERROR", "일시적인 시스템 오류입니다.", "sandbox fault")
-        if not aid:
-            return _err("AID_REQUIRED", "aid 파라미터가 필요합니다.", "API key (aid) is required")
-        if aid not in state.api_keys:
-            return _err("INVALID_AID", "등록되지 않은 API 키입니다.", "unknown API key")
-        if not state.rate_ok(aid):
-            state.stats["blocked"] += 1
-            return _err("TOO_MANY_REQUESTS", "분당 180회 초과로 3분간 차단되었습니다.", "blocked", status=429)
-        ver, mode = q.get("ver", ""), q.get("mode", "")
-        if not ((mode == "getItemList" and ver in LIST_VERSIONS) or (mode == "getItemView" and ver in VIEW_VERSIONS)):
-            return _err("UNKNOWN_SERVICE", "해당 오픈 API 서비스가 없습니다.", f"ver={ver} mode={mode}", status=404)
-        if q.get("om") != "json":
-            return _err("PARAM_INVALID", "om 파라미터가 올바르지 않습니다.", "the sandbox renders om=json only")
-        return get_item_list(q) if mode == "getItemList" else get_item_view(q)
-
-    async def faults(request: Request) -> Response:
-        return JSONResponse(state.faults.arm(await request.json()))
-
-    async def admin_item(request: Request) -> Response:
-        no = int(request.path_params["no"])
-        if no not in state.items:
-            return JSONResponse({"message": f"no item {no}"}, status_code=404)
-        if request.method == "DELETE":
-            with state.lock:
-                if request.query_params.get("purge") in ("1", "true"):
-                    del state.items[no]
-                else:
-                    state.items[no].status = "discontinued"
-            return JSONResponse({"deleted": no})
-        state.mutate(no, await request.json())
-        return JSONResponse(render_view(state.items[no]))
-
-    async def admin_items(request: Request) -> Response:
-        body = await request.json()
-        return JSONResponse({"added": state.add_new(int(body.get("count", 1)))})
-
-    async def admin_config(request: Request) -> Response:
-        body = await request.json()
+    def configure(body: dict) -> dict:
         with state.lock:
             if "rpm_limit" in body:
                 state.rpm_limit = int(body["rpm_limit"])
@@ -275,39 +246,44 @@ def create_app(count: int = 3000, seed: int = 20260101, *, api_keys: set[str] | 
             if body.get("unblock"):
                 state.blocked_until.clear()
                 state.hits.clear()
-        return JSONResponse({"rpm_limit": state.rpm_limit, "block_s": state.block_s})
+        return {"rpm_limit": state.rpm_limit, "block_s": state.block_s}
 
-    async def admin_stats(request: Request) -> Response:
-        return JSONResponse(dict(state.stats, items=len(state.items), faults=state.faults.snapshot()))
+    return ItemAdmin(exists=lambda k: k.isdigit() and int(k) in state.items, delete=delete, mutate=mutate,
+                     add_new=state.add_new, configure=configure,
+                     stats=lambda: dict(state.stats, items=len(state.items)))
 
-    app = Starlette(routes=[
-        Route("/ssl/api/", api, methods=["GET"]),
-        Route("/__faults", faults, methods=["POST"]),
-        Route("/__admin/items", admin_items, methods=["POST"]),
-        Route("/__admin/items/{no}", admin_item, methods=["POST", "DELETE"]),
-        Route("/__admin/config", admin_config, methods=["POST"]),
-        Route("/__admin/stats", admin_stats, methods=["GET"]),
-    ])
+
+def create_app(count: int = 3000, seed: int = 20260101, *, api_keys: set[str] | None = None,
+               rpm_limit: int = 180, block_s: float = 180.0) -> Starlette:
+    """A Domeggook sandbox seeded with `count` items. `rpm_limit` <= 0 disables the limiter."""
+    state = DomeggookState(count, seed, api_keys or {DEFAULT_API_KEY}, rpm_limit, block_s)
+
+    async def api(request: Request) -> Response:
+        state.stats["requests"] += 1
+        q = request.query_params
+        fault = await injected_fault(
+            state.faults, malformed='{"domeggook": {"list": {"item": [{"no": 1,',
+            too_many=lambda: _err("TOO_MANY_REQUESTS", "분당 호출 한도를 초과했습니다.", "rate limited", status=429),
+            error=lambda: _err("SYSTEM_ERROR", "일시적인 시스템 오류입니다.", "sandbox fault"))
+        refused = fault or _check_request(state, q)
+        if refused is not None:
+            return refused
+        return _get_item_list(state, q) if q.get("mode") == "getItemList" else _get_item_view(state, q)
+
+    app = Starlette(routes=[Route("/ssl/api/", api, methods=["GET"]), *admin_routes(state.faults, _admin(state), "no")])
     app.state.sandbox = state
     return app
 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the sandbox on a loopback port until interrupted."""
-    import argparse
+    def extra(ap):
+        ap.add_argument("--rpm-limit", type=int, default=180)
+        ap.add_argument("--block-s", type=float, default=180.0)
 
-    from dropship_core.serve import ServerThread
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--items", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=20260101)
-    ap.add_argument("--rpm-limit", type=int, default=180)
-    ap.add_argument("--block-s", type=float, default=180.0)
-    args = ap.parse_args(argv)
-    app = create_app(count=args.items, seed=args.seed, rpm_limit=args.rpm_limit, block_s=args.block_s)
-    banner = f"Domeggook sandbox: {{url}}/ssl/api/, API key {DEFAULT_API_KEY}"
-    ServerThread(app, port=args.port).serve_until_interrupted(banner)
+    serve_main(__doc__.splitlines()[0], lambda a: create_app(count=a.items, seed=a.seed, rpm_limit=a.rpm_limit,
+                                                              block_s=a.block_s),
+               f"Domeggook sandbox: {{url}}/ssl/api/, API key {DEFAULT_API_KEY}", extra, argv)
 
 
 if __name__ == "__main__":

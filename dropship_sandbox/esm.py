@@ -27,6 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.markets.esm import ESM_AUDIENCE, ci_get
+from dropship_sandbox import market_meta as meta
+from dropship_sandbox.market_rules import RuleBook
 from dropship_sandbox.market_common import Bucket, SandboxState, admin_routes, api
 
 SANDBOX_MASTER_ID = "sandbox-master"
@@ -60,6 +62,7 @@ class EsmSandbox:
         self.search_buckets: dict[str, Bucket] = {}
         self.dispatch_policies = dispatch_policies
         self.places = places
+        self.book = RuleBook("gmarket")
         self.lock = threading.Lock()
         self.goods: dict[int, dict] = {}
         self.ids = itertools.count(2_000_000_001)
@@ -152,7 +155,25 @@ class EsmSandbox:
         opts = ci_get(add, "recommendedOpts") or {}
         if ci_get(opts, "type") not in (0, 1, 2, 3):
             p.append("itemAddtionalInfo.recommendedOpts.type must be 0..3")
-        return p
+        return p or self.book.esm_problems(b)
+
+    async def metadata(self, request: Request) -> Response:
+        """site-cats, recommended-opts, official-notice groups and codes (market-metadata.md)."""
+        _, err = self._auth(request)
+        if err:
+            return err
+        path, pp = request.url.path, request.path_params
+        if path.startswith("/item/v1/categories/site-cats"):
+            return JSONResponse(meta.esm_site_cats(self.book, pp.get("code")))
+        if path == "/item/v1/options/recommended-opts":
+            found = meta.esm_recommended_opts(self.book, request.query_params.get("catCode", ""))
+        elif path.startswith("/item/v1/options/recommended-opts/"):
+            found = meta.esm_recommended_values(self.book, int(pp["no"]))
+        elif path == "/item/v1/official-notice/groups":
+            found = meta.esm_notice_groups()
+        else:
+            found = meta.esm_notice_codes(int(pp["no"]))
+        return JSONResponse(found) if found is not None else fail(404, 2000, "없는 코드입니다.")
 
     def _goods(self, request: Request, master: str) -> dict | None:
         try:
@@ -304,6 +325,18 @@ def create_app(masters: dict[str, tuple[str, str]] | None = None, *, rate: float
           sb.get_sell_status, ["GET"]),
         r("/item/v1/goods/{no:int}/sell-status", "PUT /item/v1/goods/{no}/sell-status",
           sb.set_sell_status, ["PUT"]),
+        r("/item/v1/categories/site-cats", "GET /item/v1/categories/site-cats/{code}",
+          sb.metadata, ["GET"]),
+        r("/item/v1/categories/site-cats/{code}", "GET /item/v1/categories/site-cats/{code}",
+          sb.metadata, ["GET"]),
+        r("/item/v1/options/recommended-opts", "GET /item/v1/options/recommended-opts",
+          sb.metadata, ["GET"]),
+        r("/item/v1/options/recommended-opts/{no:int}",
+          "GET /item/v1/options/recommended-opts/{no}", sb.metadata, ["GET"]),
+        r("/item/v1/official-notice/groups", "GET /item/v1/official-notice/groups", sb.metadata,
+          ["GET"]),
+        r("/item/v1/official-notice/groups/{no:int}/codes",
+          "GET /item/v1/official-notice/groups/{no}/codes", sb.metadata, ["GET"]),
     ] + admin_routes(st, sb.dump)
 
     async def not_found(request: Request, exc) -> Response:

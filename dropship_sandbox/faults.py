@@ -5,7 +5,15 @@ resume paths can be exercised on demand."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 FAULT_KINDS = ("http_429", "http_502", "timeout", "malformed", "graphql_error", "supplier_error")
 
@@ -60,3 +68,81 @@ class RateWindow:
             hits.append(now)
             self._hits[client] = hits
             return self.limit <= 0 or len(hits) <= self.limit
+
+
+async def injected_fault(faults: Faults, *, too_many: Callable[[], Response], malformed: str,
+                         error: Callable[[], Response]) -> Response | None:
+    """The response of the next armed fault, in the supplier's own shapes; None when none is armed
+    (a `timeout` waits, then lets the request through, as a slow upstream would)."""
+    fault = faults.take()
+    if fault == "timeout":
+        await asyncio.sleep(faults.timeout_s)
+    elif fault == "http_502":
+        headers = {} if faults.retry_after is None else {"Retry-After": str(int(faults.retry_after))}
+        return PlainTextResponse("502 Bad Gateway", status_code=502, headers=headers)
+    elif fault == "http_429":
+        return too_many()
+    elif fault == "malformed":
+        return Response(malformed, media_type="application/json")
+    elif fault in ("supplier_error", "graphql_error"):
+        return error()
+    return None
+
+
+@dataclass
+class ItemAdmin:
+    """What a supplier sandbox's admin routes do to its catalog (tests and the demo use them)."""
+
+    exists: Callable[[str], bool]
+    delete: Callable[[str, bool], None]          # (key, purge)
+    mutate: Callable[[str, dict], Any]           # (key, changes) -> the item as the API shows it
+    add_new: Callable[[int], list]
+    configure: Callable[[dict], dict]
+    stats: Callable[[], dict]
+
+
+def admin_routes(faults: Faults, admin: ItemAdmin, key_param: str = "key") -> list[Route]:
+    """POST /__faults, POST /__admin/items, POST|DELETE /__admin/items/{key}, POST /__admin/config,
+    GET /__admin/stats."""
+
+    async def arm(request: Request) -> Response:
+        return JSONResponse(faults.arm(await request.json()))
+
+    async def item(request: Request) -> Response:
+        key = request.path_params[key_param]
+        if not admin.exists(key):
+            return JSONResponse({"message": f"no item {key}"}, status_code=404)
+        if request.method == "DELETE":
+            admin.delete(key, request.query_params.get("purge") in ("1", "true"))
+            return JSONResponse({"deleted": key})
+        return JSONResponse(admin.mutate(key, await request.json()))
+
+    async def items(request: Request) -> Response:
+        body = await request.json()
+        return JSONResponse({"added": admin.add_new(int(body.get("count", 1)))})
+
+    async def config(request: Request) -> Response:
+        return JSONResponse(admin.configure(await request.json()))
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(dict(admin.stats(), faults=faults.snapshot()))
+
+    return [Route("/__faults", arm, methods=["POST"]),
+            Route("/__admin/items", items, methods=["POST"]),
+            Route(f"/__admin/items/{{{key_param}}}", item, methods=["POST", "DELETE"]),
+            Route("/__admin/config", config, methods=["POST"]),
+            Route("/__admin/stats", stats, methods=["GET"])]
+
+
+def serve_main(description: str, make_app: Callable[[argparse.Namespace], Any], banner: str,
+               extra_args: Callable[[argparse.ArgumentParser], None], argv: list[str] | None = None) -> None:
+    """`python -m dropship_sandbox.<supplier>`: serve one sandbox on a loopback port until Ctrl-C."""
+    from dropship_core.serve import ServerThread
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--items", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=20260101)
+    extra_args(ap)
+    args = ap.parse_args(argv)
+    ServerThread(make_app(args), port=args.port).serve_until_interrupted(banner)

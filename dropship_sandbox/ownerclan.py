@@ -20,7 +20,6 @@ Default credentials: username `sandbox-seller`, password `sandbox-pass`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -37,7 +36,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dropship_sandbox.catalog_seed import SeedItem, generate_catalog
-from dropship_sandbox.faults import Faults, RateWindow
+from dropship_sandbox.faults import Faults, ItemAdmin, RateWindow, admin_routes, injected_fault, serve_main
 
 DEFAULT_USERNAME = "sandbox-seller"
 DEFAULT_PASSWORD = "sandbox-pass"
@@ -336,6 +335,24 @@ def _build_schema(state: OwnerClanState):
     return schema
 
 
+def _admin(state: OwnerClanState) -> ItemAdmin:
+    def configure(body: dict) -> dict:
+        with state.lock:
+            if "token_ttl_s" in body:
+                state.token_ttl_s = float(body["token_ttl_s"])
+            if "rpm_limit" in body:
+                state.rate.limit = int(body["rpm_limit"])
+            if "auth_error_style" in body:
+                state.auth_error_style = str(body["auth_error_style"])
+            if body.get("revoke_tokens"):  # a new signing key: every issued token stops working
+                state.jwt_key = state.jwt_key + b"'"
+        return {"token_ttl_s": state.token_ttl_s, "rpm_limit": state.rate.limit}
+
+    return ItemAdmin(exists=lambda k: k in state.items, delete=state.delete, mutate=state.mutate,
+                     add_new=state.add_new, configure=configure,
+                     stats=lambda: dict(state.stats, items=len(state.items), histories=len(state.histories)))
+
+
 def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 30 * 86400,
                rpm_limit: int = 190, rate_window_s: float = 60.0, users: dict[str, str] | None = None,
                auth_error_style: str = "http401", jwt_key: bytes = b"ownerclan-sandbox-signing-key") -> Starlette:
@@ -371,19 +388,14 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
 
     async def graphql_endpoint(request: Request) -> Response:
         state.stats["graphql_requests"] += 1
-        fault = state.faults.take()
-        if fault == "timeout":
-            await asyncio.sleep(state.faults.timeout_s)
-        elif fault == "http_502":
-            headers = {} if state.faults.retry_after is None else {"Retry-After": str(int(state.faults.retry_after))}
-            return PlainTextResponse("502 Bad Gateway", status_code=502, headers=headers)
-        elif fault == "http_429":
-            return JSONResponse({"errors": [{"message": "Too many requests."}]}, status_code=429)
-        elif fault == "malformed":
-            return Response('{"data": {"allItems": {"edges": [', media_type="application/json")
-        elif fault in ("graphql_error", "supplier_error"):
-            return JSONResponse({"errors": [{"message": "Internal server error (sandbox fault)",
-                                             "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "data": None})
+        fault = await injected_fault(
+            state.faults, malformed='{"data": {"allItems": {"edges": [',
+            too_many=lambda: JSONResponse({"errors": [{"message": "Too many requests."}]}, status_code=429),
+            error=lambda: JSONResponse({"errors": [{"message": "Internal server error (sandbox fault)",
+                                                    "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+                                        "data": None}))
+        if fault is not None:
+            return fault
         authz = request.headers.get("authorization", "")
         if not authz.lower().startswith("bearer "):
             return auth_failure("Authorization header with a Bearer token is required")
@@ -412,48 +424,10 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
             out["errors"] = [e.formatted for e in result.errors]
         return JSONResponse(out)
 
-    async def faults(request: Request) -> Response:
-        return JSONResponse(state.faults.arm(await request.json()))
-
-    async def admin_item(request: Request) -> Response:
-        key = request.path_params["key"]
-        if key not in state.items:
-            return JSONResponse({"message": f"no item {key}"}, status_code=404)
-        if request.method == "DELETE":
-            state.delete(key, request.query_params.get("purge") in ("1", "true"))
-            return JSONResponse({"deleted": key})
-        return JSONResponse(state.mutate(key, await request.json()))
-
-    async def admin_items(request: Request) -> Response:
-        body = await request.json()
-        return JSONResponse({"added": state.add_new(int(body.get("count", 1)))})
-
-    async def admin_config(request: Request) -> Response:
-        body = await request.json()
-        with state.lock:
-            if "token_ttl_s" in body:
-                state.token_ttl_s = float(body["token_ttl_s"])
-            if "rpm_limit" in body:
-                state.rate.limit = int(body["rpm_limit"])
-            if "auth_error_style" in body:
-                state.auth_error_style = str(body["auth_error_style"])
-            if body.get("revoke_tokens"):  # a new signing key: every issued token stops working
-                state.jwt_key = state.jwt_key + b"'"
-
-        return JSONResponse({"token_ttl_s": state.token_ttl_s, "rpm_limit": state.rate.limit})
-
-    async def admin_stats(request: Request) -> Response:
-        return JSONResponse(dict(state.stats, items=len(state.items), histories=len(state.histories),
-                                 faults=state.faults.snapshot()))
-
     app = Starlette(routes=[
         Route("/auth", auth, methods=["POST"]),
         Route("/v1/graphql", graphql_endpoint, methods=["GET", "POST"]),
-        Route("/__faults", faults, methods=["POST"]),
-        Route("/__admin/items", admin_items, methods=["POST"]),
-        Route("/__admin/items/{key}", admin_item, methods=["POST", "DELETE"]),
-        Route("/__admin/config", admin_config, methods=["POST"]),
-        Route("/__admin/stats", admin_stats, methods=["GET"]),
+        *admin_routes(state.faults, _admin(state)),
     ])
     app.state.sandbox = state
     return app
@@ -461,21 +435,14 @@ def create_app(count: int = 3000, seed: int = 20260101, *, token_ttl_s: float = 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the sandbox on a loopback port until interrupted."""
-    import argparse
+    def extra(ap):
+        ap.add_argument("--token-ttl-s", type=float, default=30 * 86400)
+        ap.add_argument("--rpm-limit", type=int, default=190)
 
-    from dropship_core.serve import ServerThread
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--items", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=20260101)
-    ap.add_argument("--token-ttl-s", type=float, default=30 * 86400)
-    ap.add_argument("--rpm-limit", type=int, default=190)
-    args = ap.parse_args(argv)
-    app = create_app(count=args.items, seed=args.seed, token_ttl_s=args.token_ttl_s, rpm_limit=args.rpm_limit)
-    banner = (f"OwnerClan sandbox: auth {{url}}/auth, GraphQL {{url}}/v1/graphql, "
-              f"user {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}")
-    ServerThread(app, port=args.port).serve_until_interrupted(banner)
+    serve_main(__doc__.splitlines()[0],
+               lambda a: create_app(count=a.items, seed=a.seed, token_ttl_s=a.token_ttl_s, rpm_limit=a.rpm_limit),
+               f"OwnerClan sandbox: auth {{url}}/auth, GraphQL {{url}}/v1/graphql, "
+               f"user {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}", extra, argv)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_core.markets.smartstore import NAVER_CDN_PREFIX, client_secret_sign
+from dropship_core.markets.smartstore import NAVER_CDN_PREFIX
+from dropship_sandbox.smartstore_rules import _camel, validate_product  # noqa: F401
+from dropship_sandbox import market_meta as meta
+from dropship_sandbox.market_auth import naver_client_secret_sign
+from dropship_sandbox.market_rules import RuleBook
 from dropship_sandbox.market_common import SandboxState, admin_routes, api
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -41,8 +45,6 @@ TIMESTAMP_WINDOW_MS = 5 * 60 * 1000
 KST = timezone(timedelta(hours=9))
 TOKEN_FIELDS = ("client_id", "timestamp", "client_secret_sign", "grant_type", "type")
 IMAGE_MAGIC = {b"\xff\xd8\xff": "JPG", b"GIF8": "GIF", b"\x89PNG": "PNG", b"BM": "BMP"}
-NOTICE_COMMON = ("returnCostReason", "noRefundReason", "qualityAssuranceStandard",
-                 "compensationProcedure", "troubleShootingContents")
 
 
 def _ts() -> str:
@@ -71,129 +73,11 @@ def _fault_error(status: int, message: str) -> Response:
 SANDBOX_ADDRESS_IDS = (100001, 100002)     # the seller's registered shipping/return addresses
 
 
-def validate_product(body: Any, create: bool, require_cdn: bool,
-                     address_ids: set[int] | None = None) -> list[tuple[str, str]]:
-    p: list[tuple[str, str]] = []
-    if not isinstance(body, dict):
-        return [("body", "JSON object required")]
-    o = body.get("originProduct")
-    if not isinstance(o, dict):
-        return [("originProduct", "required")]
-    if create:
-        ch = body.get("smartstoreChannelProduct")
-        if not isinstance(ch, dict):
-            p.append(("smartstoreChannelProduct", "required"))
-        else:
-            if "naverShoppingRegistration" not in ch:
-                p.append(("smartstoreChannelProduct.naverShoppingRegistration", "required"))
-            if ch.get("channelProductDisplayStatusType") not in ("ON", "SUSPENSION"):
-                p.append(("smartstoreChannelProduct.channelProductDisplayStatusType",
-                          "ON or SUSPENSION"))
-    if o.get("statusType") not in ("SALE", "SUSPENSION", "OUTOFSTOCK"):
-        p.append(("originProduct.statusType", "SALE required"))
-    name = o.get("name")
-    if not name or not isinstance(name, str):
-        p.append(("originProduct.name", "required"))
-    elif len(name) > 100:
-        p.append(("originProduct.name", "100자 이하로 입력해 주세요."))
-    if not o.get("detailContent"):
-        p.append(("originProduct.detailContent", "required"))
-    if create and not o.get("leafCategoryId"):
-        p.append(("originProduct.leafCategoryId", "required"))
-    price = o.get("salePrice")
-    if not isinstance(price, int) or price <= 0 or price > 999_999_990:
-        p.append(("originProduct.salePrice", "1 ~ 999,999,990"))
-    stock = o.get("stockQuantity")
-    if create and stock is None:
-        p.append(("originProduct.stockQuantity", "required"))
-    elif stock is not None and (not isinstance(stock, int) or not 0 <= stock <= 99_999_999):
-        p.append(("originProduct.stockQuantity", "0 ~ 99,999,999"))
-    imgs = o.get("images") or {}
-    rep = (imgs.get("representativeImage") or {}).get("url")
-    optional = imgs.get("optionalImages") or []
-    if not rep:
-        p.append(("originProduct.images.representativeImage.url", "required"))
-    if len(optional) > 9:
-        p.append(("originProduct.images.optionalImages", "최대 9개"))
-    if require_cdn:
-        for i, u in enumerate([rep] + [x.get("url") for x in optional]):
-            if u and not str(u).startswith(NAVER_CDN_PREFIX):
-                p.append((f"originProduct.images[{i}].url",
-                          "이미지 업로드 API로 등록한 이미지만 사용할 수 있습니다."))
-    d = o.get("deliveryInfo")
-    if isinstance(d, dict):
-        if d.get("deliveryType") not in ("DELIVERY", "DIRECT"):
-            p.append(("originProduct.deliveryInfo.deliveryType", "DELIVERY or DIRECT"))
-        if d.get("deliveryType") == "DELIVERY" and not d.get("deliveryCompany"):
-            p.append(("originProduct.deliveryInfo.deliveryCompany", "required"))
-        if d.get("deliveryCompany") == "LOTTE":
-            p.append(("originProduct.deliveryInfo.deliveryCompany", "롯데택배 is HYUNDAI"))
-        fee = d.get("deliveryFee") or {}
-        if fee.get("deliveryFeeType") not in ("FREE", "CONDITIONAL_FREE", "PAID",
-                                              "UNIT_QUANTITY_PAID", "RANGE_QUANTITY_PAID"):
-            p.append(("originProduct.deliveryInfo.deliveryFee.deliveryFeeType", "invalid"))
-        if int(fee.get("baseFee") or 0) > 100_000:
-            p.append(("originProduct.deliveryInfo.deliveryFee.baseFee", "최대 100,000"))
-        claim = d.get("claimDeliveryInfo") or {}
-        for k in ("shippingAddressId", "returnAddressId"):
-            if address_ids is not None and claim.get(k) not in address_ids:
-                p.append((f"originProduct.deliveryInfo.claimDeliveryInfo.{k}",
-                          "등록되지 않은 주소록입니다."))
-    da = o.get("detailAttribute")
-    if not isinstance(da, dict):
-        p.append(("originProduct.detailAttribute", "required"))
-        return p
-    if not da.get("afterServiceInfo"):
-        p.append(("originProduct.detailAttribute.afterServiceInfo", "required"))
-    if not da.get("originAreaInfo"):
-        p.append(("originProduct.detailAttribute.originAreaInfo", "required"))
-    if da.get("taxType") not in (None, "TAX", "DUTYFREE", "SMALL"):
-        p.append(("originProduct.detailAttribute.taxType", "TAX, DUTYFREE or SMALL"))
-    notice = da.get("productInfoProvidedNotice") or {}
-    ntype = notice.get("productInfoProvidedNoticeType")
-    if not ntype:
-        p.append(("originProduct.detailAttribute.productInfoProvidedNotice", "required"))
-    else:
-        group = notice.get(_camel(ntype)) or {}
-        for f in NOTICE_COMMON:
-            if not group.get(f):
-                p.append((f"originProduct.detailAttribute.productInfoProvidedNotice."
-                          f"{_camel(ntype)}.{f}", "required"))
-    tags = ((da.get("seoInfo") or {}).get("sellerTags")) or []
-    if len(tags) > 10:
-        p.append(("originProduct.detailAttribute.seoInfo.sellerTags", "최대 10개"))
-    opt = da.get("optionInfo")
-    if isinstance(opt, dict) and opt.get("optionCombinations"):
-        names = opt.get("optionCombinationGroupNames") or {}
-        if not names.get("optionGroupName1"):
-            p.append(("originProduct.detailAttribute.optionInfo.optionCombinationGroupNames",
-                      "required"))
-        if any(k not in ("optionGroupName1", "optionGroupName2", "optionGroupName3")
-               for k in names):
-            p.append(("originProduct.detailAttribute.optionInfo.optionCombinationGroupNames",
-                      "최대 3개"))
-        seen = set()
-        for i, c in enumerate(opt["optionCombinations"]):
-            key = (c.get("optionName1"), c.get("optionName2"), c.get("optionName3"))
-            if key in seen:
-                p.append((f"originProduct.detailAttribute.optionInfo.optionCombinations[{i}]",
-                          "중복된 옵션"))
-            seen.add(key)
-            if not isinstance(c.get("stockQuantity"), int) or c["stockQuantity"] < 0:
-                p.append((f"originProduct.detailAttribute.optionInfo.optionCombinations[{i}]"
-                          ".stockQuantity", "required"))
-    return p
-
-
-def _camel(notice_type: str) -> str:
-    parts = notice_type.lower().split("_")
-    return parts[0] + "".join(x.title() for x in parts[1:])
-
-
 class SmartStoreSandbox:
     def __init__(self, clients: dict[str, str], rate: float | None, burst: float | None,
                  require_cdn_images: bool, token_ttl: int, address_ids: set[int]):
         self.address_ids = address_ids
+        self.book = RuleBook("smartstore")
         self.clients = clients
         self.state = SandboxState(rate, burst)
         self.require_cdn = require_cdn_images
@@ -238,7 +122,7 @@ class SmartStoreSandbox:
             return bad_request([("timestamp", "밀리초 단위 숫자")])
         if abs(time.time() * 1000 - ts) > TIMESTAMP_WINDOW_MS:
             return bad_request([("timestamp", "timestamp가 유효하지 않습니다 (5분).")])
-        expected = client_secret_sign(cid, secret, ts)
+        expected = naver_client_secret_sign(cid, secret, ts)
         if not hmac.compare_digest(expected, str(form["client_secret_sign"])):
             return bad_request([("client_secret_sign", "client_secret_sign이 유효하지 않습니다.")],
                                status=401, code="GW.AUTHN")
@@ -314,6 +198,7 @@ class SmartStoreSandbox:
             return err
         body = await self._json(request)
         problems = validate_product(body, True, self.require_cdn, self.address_ids)
+        problems = problems or self.book.naver_problems(body["originProduct"])
         if problems:
             return bad_request(problems)
         origin = body["originProduct"]
@@ -349,6 +234,9 @@ class SmartStoreSandbox:
                                code="NOT_FOUND")
         body = await self._json(request)
         problems = validate_product(body, False, self.require_cdn, self.address_ids)
+        problems = problems or self.book.naver_problems(
+            dict(body["originProduct"], leafCategoryId=body["originProduct"].get(
+                "leafCategoryId") or prod["originProduct"].get("leafCategoryId")))
         if problems:
             return bad_request(problems)
         with self.lock:
@@ -464,6 +352,20 @@ class SmartStoreSandbox:
             out.append({"url": url})
         return self._ok({"images": out})
 
+    async def metadata(self, request: Request) -> Response:
+        """GET /v1/categories[/{id}], /v1/products-for-provided-notice (market-metadata.md)."""
+        _, err = self._auth(request)
+        if err:
+            return err
+        path, q = request.url.path, request.query_params
+        if path == "/v1/categories":
+            return self._ok(meta.naver_categories(self.book, q.get("last") == "true"))
+        if path.startswith("/v1/categories/"):
+            found = meta.naver_category(self.book, request.path_params["id"])
+            return self._ok(found) if found else bad_request(
+                [("categoryId", "존재하지 않는 카테고리입니다.")], status=404, code="NOT_FOUND")
+        return self._ok(meta.naver_notice_types(self.book, q.get("categoryId")))
+
     async def expire_tokens(self, request: Request) -> Response:
         with self.lock:
             self.tokens.clear()
@@ -520,6 +422,10 @@ def create_app(clients: dict[str, str] | None = None, *, rate: float | None = 2.
           "PUT /v1/products/origin-products/{no}/change-status", sb.change_status, ["PUT"]),
         r("/v1/products/search", "POST /v1/products/search", sb.search, ["POST"]),
         r("/v1/product-images/upload", "POST /v1/product-images/upload", sb.upload, ["POST"]),
+        r("/v1/categories", "GET /v1/categories", sb.metadata, ["GET"]),
+        r("/v1/categories/{id}", "GET /v1/categories/{id}", sb.metadata, ["GET"]),
+        r("/v1/products-for-provided-notice", "GET /v1/products-for-provided-notice",
+          sb.metadata, ["GET"]),
     ] + admin_routes(st, sb.dump, [Route("/__expire_tokens", sb.expire_tokens, methods=["POST"])])
 
     async def not_found(request: Request, exc) -> Response:

@@ -7,14 +7,13 @@ own credentials. Those are test credentials of the local servers, not secrets of
 
 from __future__ import annotations
 
-import importlib
 import socket
 from dataclasses import dataclass, field
 
 from dropship_core.serve import ServerThread
 
 DEFAULT_PORTS = {"ownerclan": 8701, "domeggook": 8702, "webhook": 8703,
-                 "smartstore": 8711, "coupang": 8712, "esm": 8713}
+                 "smartstore": 8711, "coupang": 8712, "esm": 8713, "naver_search": 8714}
 
 OWNERCLAN_USER, OWNERCLAN_PASS = "sandbox-seller", "sandbox-pass"
 DOMEGGOOK_KEY = "sandbox-domeggook-key"
@@ -80,10 +79,22 @@ def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_ite
             stack.servers[name] = ServerThread(app, port=_port(DEFAULT_PORTS[name], fixed_ports)).start()
         if markets:
             _start_markets(stack, fixed_ports)
+            _start_market_search(stack, fixed_ports)
     except Exception:
         stack.stop()
         raise
     return stack
+
+
+def _start_market_search(stack: Stack, fixed_ports: bool) -> None:
+    """The Naver Shopping search sandbox (market evidence); its market is empty until seeded."""
+    from dropship_sandbox.naver_search import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, NaverSearchSandbox
+
+    sb = NaverSearchSandbox(per_second=10 if stack.rate_limits else 0)
+    srv = ServerThread(sb.app, port=_port(DEFAULT_PORTS["naver_search"], fixed_ports)).start()
+    stack.servers["naver_search"] = srv
+    stack.extra_env.update(NAVER_SEARCH_URL=srv.url, NAVER_SEARCH_CLIENT_ID=SANDBOX_CLIENT_ID,
+                           NAVER_SEARCH_CLIENT_SECRET=SANDBOX_CLIENT_SECRET)
 
 
 def _start_markets(stack: Stack, fixed_ports: bool) -> None:

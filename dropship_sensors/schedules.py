@@ -44,26 +44,22 @@ def _supplier_runs(context: dg.ScheduleEvaluationContext, mode: str):
     ]
 
 
-@dg.schedule(
-    job=product_sync_job,
-    cron_schedule=config.get("DROPSHIP_INCREMENTAL_SYNC_CRON"),
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every supplier: changes since the last successful sync.",
-)
-def incremental_sync_schedule(context: dg.ScheduleEvaluationContext):
-    return _supplier_runs(context, "incremental")
+def _supplier_sync_schedule(name: str, mode: str, cron_setting: str, description: str) -> dg.ScheduleDefinition:
+    @dg.schedule(name=name, job=product_sync_job, cron_schedule=config.get(cron_setting),
+                 execution_timezone=TIMEZONE, default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description=description)
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        return _supplier_runs(context, mode)
+
+    return _schedule
 
 
-@dg.schedule(
-    job=product_sync_job,
-    cron_schedule=config.get("DROPSHIP_FULL_SYNC_CRON"),
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every supplier: the whole catalog, so items that disappeared are delisted.",
-)
-def full_sync_schedule(context: dg.ScheduleEvaluationContext):
-    return _supplier_runs(context, "full")
+incremental_sync_schedule = _supplier_sync_schedule(
+    "incremental_sync_schedule", "incremental", "DROPSHIP_INCREMENTAL_SYNC_CRON",
+    "Every supplier: changes since the last successful sync.")
+full_sync_schedule = _supplier_sync_schedule(
+    "full_sync_schedule", "full", "DROPSHIP_FULL_SYNC_CRON",
+    "Every supplier: the whole catalog, so items that disappeared are delisted.")
 
 
 @dg.schedule(

@@ -5,8 +5,9 @@ parents; Coupang: display-category leaves only). The same rows can be loaded int
 `market_categories` (migration 300) and refreshed there from a marketplace's category API; the
 classifier is built from rows, whichever the source.
 
-ESM (Gmarket/Auction) publishes no code table: its categories come from configuration,
-`esm_category_map.yaml`, which maps SmartStore path prefixes to ESM category codes.
+ESM (Gmarket/Auction) publishes no code table: `esm_category_map.yaml` names the ESM branch for
+SmartStore path prefixes (no codes); codes come from ESM's category API
+(`dropship_core.markets.metadata`).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def load_esm_map(path: str | Path | None = None) -> list[EsmCategory]:
     """Entries of the ESM mapping, longest SmartStore prefix first."""
     doc = yaml.safe_load(Path(path or ESM_MAP_YAML).read_text(encoding="utf-8")) or {}
     out = [
-        EsmCategory(code=str(e["esm_code"]), name=str(e.get("esm_name", "")),
+        EsmCategory(code=str(e.get("esm_code") or ""), name=str(e.get("esm_name", "")),
                     prefix=str(e["smartstore_prefix"]))
         for e in doc.get("mappings", [])
     ]

@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 import jsonschema
 
+from dropship_core import metrics
 from dropship_core.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class CostLedger:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, model: str, input_tokens: int, output_tokens: int, cost_usd: float, priced: bool) -> None:
+        metrics.record_llm_call(model, input_tokens, output_tokens, cost_usd)
         with self._lock:
             self.calls += 1
             self.input_tokens += input_tokens

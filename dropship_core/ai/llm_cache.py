@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 import psycopg
 from psycopg.types.json import Jsonb
 
+from dropship_core import metrics
 from dropship_core.ai.llm import LLMClient, SpendCapReached
 from dropship_core.markets.names import MARKETS, TITLE_LIMITS
 
@@ -271,6 +272,10 @@ def enrich_batch(
     report = EnrichBatchReport()
     use_cache = cache is not None and (client.provider != "offline" or cache_offline)
     hits = cache.get_many([h for _, h in items], prompt_version, client.model) if use_cache else {}
+    if use_cache:
+        hit_n = sum(1 for _, h in items if h in hits)
+        metrics.LLM_CACHE.labels("hit").inc(hit_n)
+        metrics.LLM_CACHE.labels("miss").inc(len(items) - hit_n)
     outcomes: list[EnrichOutcome | None] = [None] * len(items)
     first_index: dict[str, int] = {}  # the same hash twice in one batch is asked once
     work: list[int] = []

@@ -1,481 +1,61 @@
 """Conversation memory and semantic memory for the agents and `dropship ask`.
 
-Two stores, each with interchangeable backends:
+Two stores, each with interchangeable backends (see `memory_stores` and `memory_vectors`):
 
-- conversation memory (`ConversationStore`): `add_message(context_id, role, content)` /
-  `get_messages(context_id, limit)`. Backends: Postgres table `conversation_messages`
-  (default, migration 351), Redis (`redis` package), Upstash Redis (REST, `upstash-redis`).
-- semantic memory (`VectorMemory`): `add_memory(...)`, `search_similar_memories(query, k)`,
-  `find_related_contexts(query, current_context_id)`. Backends: Postgres (`semantic_memories`,
-  migration 352; pgvector index where available, migration 353) and Upstash Vector
-  (`upstash-vector`). Embeddings are local (`dropship_core.ai.embeddings`), nothing to download.
+- conversation memory: `add_message(context_id, role, content)` / `get_messages(context_id, limit)`;
+- semantic memory: `add_memory(...)`, `search_similar_memories(query, k)`,
+  `find_related_contexts(query, current_context_id)`.
 
-On top: `AgentChatMemory(agent_name, context_id)` (an agent's conversation plus what it should
-recall) and `MemoryRetrieval(agent_name)` (ranked recall across conversations and memory types).
+The seed's names work as written and build themselves from the environment: Upstash when
+UPSTASH_* are set, otherwise the local backends (Postgres with DATABASE_URL, else process-local):
 
-Every backend opens its connection per call: the CLI and Dagster ops each run their own event
-loop (`asyncio.run`), and async clients must not outlive the loop they were made in.
+    store = UpstashMemoryStore();  await store.add_message(context_id="c1", role="user", content="...")
+    vectors = UpstashVectorMemory();  await vectors.search_similar_memories(query="...", k=5)
+    chat = AgentChatMemory(agent_name="pricing", context_id="c1")
+    await chat.add_interaction(human_input="...", ai_response="...", metadata={...})
+    await MemoryRetrieval(agent_name="pricing").retrieve_relevant_memories(
+        query="...", context_id="c1", memory_types=["chat", "semantic", "workflow"], limit=10)
+
+Memory types: "chat" (conversation turns), "semantic" (facts and decisions the agents record),
+"workflow" (conductor runs and their outcomes); older type names are mapped onto these.
 No Dagster here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import re
-import time
-import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
-
-from dropship_core.ai.embeddings import DIM, cosine, embed, to_pgvector
-
-# ---- shapes ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Message:
-    role: str  # user | assistant | system | agent
-    content: str
-    created_at: float = field(default_factory=time.time)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class MemorySnapshot:
-    """A summary of a long history, so prompts carry the gist instead of every message."""
-
-    context_id: str
-    summary: str
-    message_count: int
-    key_facts: list[str] = field(default_factory=list)
-    first_at: float | None = None
-    last_at: float | None = None
-
-
-@dataclass
-class ConversationContext:
-    context_id: str
-    agent_name: str | None = None
-    messages: list[Message] = field(default_factory=list)
-    snapshot: MemorySnapshot | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def transcript(self, limit: int | None = None) -> str:
-        msgs = self.messages[-limit:] if limit else self.messages
-        return "\n".join(f"{m.role}: {m.content}" for m in msgs)
-
-
-@dataclass
-class WorkflowContext:
-    """State shared by the agents of one conductor run: inputs, each agent's output, and every
-    decision (for the event log), plus the approval mode for price changes."""
-
-    workflow_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    run_id: str | None = None
-    approval_mode: str = "manual"  # auto | manual
-    data: dict[str, Any] = field(default_factory=dict)
-    agent_outputs: dict[str, Any] = field(default_factory=dict)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    started_at: float = field(default_factory=time.time)
-
-    def add_decision(self, agent: str, kind: str, **payload: Any) -> dict[str, Any]:
-        d = {"agent": agent, "kind": kind, "workflow_id": self.workflow_id, "run_id": self.run_id, **payload}
-        self.decisions.append(d)
-        return d
-
-
-@dataclass
-class MemoryHit:
-    id: str
-    content: str
-    score: float
-    agent_name: str | None = None
-    context_id: str | None = None
-    memory_type: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RelatedContext:
-    context_id: str
-    score: float
-    snippet: str
-
-
-# ---- conversation stores --------------------------------------------------------------------
-
-
-class ConversationStore(Protocol):
-    async def add_message(self, context_id: str, role: str, content: str,
-                          metadata: dict[str, Any] | None = None) -> Message: ...
-
-    async def get_messages(self, context_id: str, limit: int = 50) -> list[Message]: ...
-
-    async def clear(self, context_id: str) -> None: ...
-
-
-class PostgresConversationStore:
-    """Default backend: table `conversation_messages` (migration 351)."""
-
-    def __init__(self, dsn: str):
-        self.dsn = dsn
-
-    async def _conn(self):
-        import psycopg
-
-        return await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
-
-    async def add_message(self, context_id, role, content, metadata=None) -> Message:
-        from psycopg.types.json import Jsonb
-
-        msg = Message(role, content, metadata=dict(metadata or {}))
-        async with await self._conn() as conn:
-            await conn.execute(
-                "INSERT INTO conversation_messages (context_id, role, content, metadata, created_at)"
-                " VALUES (%s, %s, %s, %s, to_timestamp(%s))",
-                (context_id, role, content, Jsonb(msg.metadata), msg.created_at))
-        return msg
-
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        async with await self._conn() as conn:
-            cur = await conn.execute(
-                "SELECT role, content, extract(epoch FROM created_at)::float8, metadata FROM ("
-                " SELECT * FROM conversation_messages WHERE context_id = %s ORDER BY id DESC LIMIT %s"
-                ") t ORDER BY id", (context_id, limit))
-            rows = await cur.fetchall()
-        return [Message(r, c, t, m) for r, c, t, m in rows]
-
-    async def clear(self, context_id) -> None:
-        async with await self._conn() as conn:
-            await conn.execute("DELETE FROM conversation_messages WHERE context_id = %s", (context_id,))
-
-    async def save_snapshot(self, snap: MemorySnapshot) -> None:
-        from psycopg.types.json import Jsonb
-
-        async with await self._conn() as conn:
-            await conn.execute(
-                "INSERT INTO conversation_snapshots (context_id, summary, message_count, key_facts)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (context_id) DO UPDATE SET summary = EXCLUDED.summary,"
-                " message_count = EXCLUDED.message_count, key_facts = EXCLUDED.key_facts, updated_at = now()",
-                (snap.context_id, snap.summary, snap.message_count, Jsonb(snap.key_facts)))
-
-
-class _RedisListStore:
-    """Shared by Redis and Upstash Redis: one list per context, JSON messages, trimmed and expiring."""
-
-    def __init__(self, prefix: str = "dropship:conv", max_messages: int = 1000, ttl_seconds: int | None = None):
-        self.prefix, self.max_messages, self.ttl = prefix, max_messages, ttl_seconds
-
-    def key(self, context_id: str) -> str:
-        return f"{self.prefix}:{context_id}"
-
-    @staticmethod
-    def _decode(raw: Any) -> Message:
-        if isinstance(raw, bytes):
-            raw = raw.decode()
-        d = json.loads(raw)
-        return Message(d["role"], d["content"], d.get("created_at", 0.0), d.get("metadata") or {})
-
-
-class RedisConversationStore(_RedisListStore):
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", **kw):
-        super().__init__(**kw)
-        self.url = url
-
-    def _client(self):
-        import redis.asyncio as aioredis
-
-        return aioredis.from_url(self.url, socket_timeout=10, socket_connect_timeout=5)
-
-    async def add_message(self, context_id, role, content, metadata=None) -> Message:
-        msg = Message(role, content, metadata=dict(metadata or {}))
-        k = self.key(context_id)
-        async with self._client() as r:
-            async with r.pipeline(transaction=True) as p:
-                p.rpush(k, json.dumps(msg.to_dict(), ensure_ascii=False))
-                p.ltrim(k, -self.max_messages, -1)
-                if self.ttl:
-                    p.expire(k, self.ttl)
-                await p.execute()
-        return msg
-
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        async with self._client() as r:
-            raw = await r.lrange(self.key(context_id), -limit, -1)
-        return [self._decode(x) for x in raw]
-
-    async def clear(self, context_id) -> None:
-        async with self._client() as r:
-            await r.delete(self.key(context_id))
-
-
-class UpstashConversationStore(_RedisListStore):
-    """Upstash Redis over its REST API (UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN)."""
-
-    def __init__(self, url: str, token: str, **kw):
-        super().__init__(**kw)
-        self.url, self._token = url, token
-
-    def __repr__(self) -> str:
-        return f"UpstashConversationStore(url={self.url!r})"
-
-    def _client(self):
-        from upstash_redis.asyncio import Redis
-
-        return Redis(url=self.url, token=self._token, allow_telemetry=False, rest_retries=1,
-                     rest_retry_interval=0.5)
-
-    async def add_message(self, context_id, role, content, metadata=None) -> Message:
-        msg = Message(role, content, metadata=dict(metadata or {}))
-        k = self.key(context_id)
-        async with self._client() as r:
-            await r.rpush(k, json.dumps(msg.to_dict(), ensure_ascii=False))
-            await r.ltrim(k, -self.max_messages, -1)
-            if self.ttl:
-                await r.expire(k, self.ttl)
-        return msg
-
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        async with self._client() as r:
-            raw = await r.lrange(self.key(context_id), -limit, -1)
-        return [self._decode(x) for x in raw]
-
-    async def clear(self, context_id) -> None:
-        async with self._client() as r:
-            await r.delete(self.key(context_id))
-
-
-class InMemoryConversationStore:
-    """Process-local; for a one-off `dropship ask` without a database."""
-
-    def __init__(self):
-        self._data: dict[str, list[Message]] = {}
-
-    async def add_message(self, context_id, role, content, metadata=None) -> Message:
-        msg = Message(role, content, metadata=dict(metadata or {}))
-        self._data.setdefault(context_id, []).append(msg)
-        return msg
-
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        return list(self._data.get(context_id, [])[-limit:])
-
-    async def clear(self, context_id) -> None:
-        self._data.pop(context_id, None)
-
-
-# ---- semantic (vector) memory ---------------------------------------------------------------
-
-
-class VectorMemory(Protocol):
-    async def add_memory(self, content: str, *, agent_name: str | None = None, context_id: str | None = None,
-                         memory_type: str = "interaction", metadata: dict[str, Any] | None = None,
-                         memory_id: str | None = None, embed_text: str | None = None) -> str: ...
-
-    async def search_similar_memories(self, query: str, k: int = 5, *, agent_name: str | None = None,
-                                      memory_types: list[str] | None = None,
-                                      context_id: str | None = None) -> list[MemoryHit]: ...
-
-    async def find_related_contexts(self, query: str, current_context_id: str | None,
-                                    k: int = 3) -> list[RelatedContext]: ...
-
-
-def _related_from_hits(hits: list[MemoryHit], current_context_id: str | None, k: int) -> list[RelatedContext]:
-    best: dict[str, RelatedContext] = {}
-    for h in hits:
-        if not h.context_id or h.context_id == current_context_id:
-            continue
-        if h.context_id not in best or h.score > best[h.context_id].score:
-            best[h.context_id] = RelatedContext(h.context_id, h.score, h.content[:200])
-    return sorted(best.values(), key=lambda r: -r.score)[:k]
-
-
-class PostgresVectorMemory:
-    """Table `semantic_memories`: pgvector cosine search (HNSW) when migration 353 added the
-    `embedding_v` column, otherwise an exact scan over the float8[] column."""
-
-    def __init__(self, dsn: str, dim: int = DIM):
-        self.dsn, self.dim = dsn, dim
-        self._pgvector: bool | None = None
-        self._ext = "public"  # schema holding the vector type and operators
-
-    async def _conn(self):
-        import psycopg
-
-        return await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
-
-    async def uses_pgvector(self) -> bool:
-        if self._pgvector is None:
-            async with await self._conn() as conn:
-                cur = await conn.execute(
-                    "SELECT n.nspname FROM information_schema.columns c, pg_extension e"
-                    " JOIN pg_namespace n ON n.oid = e.extnamespace"
-                    " WHERE c.table_name = 'semantic_memories' AND c.column_name = 'embedding_v'"
-                    " AND c.table_schema = ANY(current_schemas(false)) AND e.extname = 'vector'")
-                row = await cur.fetchone()
-                self._pgvector = row is not None
-                if row:
-                    self._ext = row[0].replace('"', '')
-        return self._pgvector
-
-    async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None, embed_text=None) -> str:
-        from psycopg.types.json import Jsonb
-
-        mid = memory_id or uuid.uuid4().hex
-        v = embed(embed_text or content, self.dim)
-        pgv = await self.uses_pgvector()
-        cols = "id, agent_name, context_id, memory_type, content, metadata, embedding" + (", embedding_v" if pgv else "")
-        vals = "%s, %s, %s, %s, %s, %s, %s" + (f', %s::"{self._ext}".vector' if pgv else "")
-        params: list[Any] = [mid, agent_name, context_id, memory_type, content, Jsonb(metadata or {}), v]
-        if pgv:
-            params.append(to_pgvector(v))
-        upd = ", embedding_v = EXCLUDED.embedding_v" if pgv else ""
-        async with await self._conn() as conn:
-            await conn.execute(
-                f"INSERT INTO semantic_memories ({cols}) VALUES ({vals}) ON CONFLICT (id) DO UPDATE SET"
-                f" content = EXCLUDED.content, metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding{upd}",
-                params)
-        return mid
-
-    async def search_similar_memories(self, query, k=5, *, agent_name=None, memory_types=None,
-                                      context_id=None) -> list[MemoryHit]:
-        q = embed(query, self.dim)
-        where, params = ["TRUE"], []
-        if agent_name is not None:
-            where.append("agent_name = %s")
-            params.append(agent_name)
-        if memory_types:
-            where.append("memory_type = ANY(%s)")
-            params.append(list(memory_types))
-        if context_id is not None:
-            where.append("context_id = %s")
-            params.append(context_id)
-        if await self.uses_pgvector():
-            # schema-qualified: the search_path may not include the extension's schema
-            dist = f'embedding_v OPERATOR("{self._ext}".<=>) %s::"{self._ext}".vector'
-            score, order = f"1 - ({dist})", dist
-            sql_params = [to_pgvector(q), *params, to_pgvector(q), k]
-        else:
-            score = "(SELECT sum(a * b) FROM unnest(embedding, %s::float8[]) AS t(a, b))"
-            order = "score DESC"
-            sql_params = [q, *params, k]
-        sql = (f"SELECT id, {score} AS score, content, agent_name, context_id, memory_type, metadata"
-               f" FROM semantic_memories WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s")
-        async with await self._conn() as conn:
-            cur = await conn.execute(sql, sql_params)
-            rows = await cur.fetchall()
-        return [MemoryHit(i, c, float(s or 0.0), a, ctx, t, m) for i, s, c, a, ctx, t, m in rows]
-
-    async def find_related_contexts(self, query, current_context_id, k=3) -> list[RelatedContext]:
-        hits = await self.search_similar_memories(query, k=max(20, k * 5))
-        return _related_from_hits(hits, current_context_id, k)
-
-
-def _upstash_filter_value(v: str) -> str:
-    return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-async def _aclose_index(idx: Any) -> None:
-    # AsyncIndex has no close(); its httpx client must not outlive this event loop
-    client = getattr(idx, "_client", None)
-    if client is not None:
-        await client.aclose()
-
-
-class UpstashVectorMemory:
-    """Upstash Vector over REST (UPSTASH_VECTOR_REST_URL / UPSTASH_VECTOR_REST_TOKEN). The index
-    must be created with the local embedding's dimension (256) and cosine similarity."""
-
-    def __init__(self, url: str, token: str, dim: int = DIM, namespace: str = ""):
-        self.url, self._token, self.dim, self.namespace = url, token, dim, namespace
-
-    def __repr__(self) -> str:
-        return f"UpstashVectorMemory(url={self.url!r})"
-
-    def _index(self):
-        from upstash_vector import AsyncIndex
-
-        return AsyncIndex(url=self.url, token=self._token, retries=1, retry_interval=0.5, allow_telemetry=False)
-
-    async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None, embed_text=None) -> str:
-        from upstash_vector import Vector
-
-        mid = memory_id or uuid.uuid4().hex
-        md = {**(metadata or {}), "agent_name": agent_name, "context_id": context_id, "memory_type": memory_type,
-              "created_at": time.time()}
-        md = {k: v for k, v in md.items() if v is not None}
-        idx = self._index()
-        try:
-            await idx.upsert([Vector(id=mid, vector=embed(embed_text or content, self.dim), metadata=md, data=content)],
-                             namespace=self.namespace)
-        finally:
-            await _aclose_index(idx)
-        return mid
-
-    async def search_similar_memories(self, query, k=5, *, agent_name=None, memory_types=None,
-                                      context_id=None) -> list[MemoryHit]:
-        clauses = []
-        if agent_name is not None:
-            clauses.append(f"agent_name = {_upstash_filter_value(agent_name)}")
-        if memory_types:
-            clauses.append("memory_type IN (" + ", ".join(_upstash_filter_value(t) for t in memory_types) + ")")
-        if context_id is not None:
-            clauses.append(f"context_id = {_upstash_filter_value(context_id)}")
-        idx = self._index()
-        try:
-            res = await idx.query(vector=embed(query, self.dim), top_k=k, include_metadata=True, include_data=True,
-                                  filter=" AND ".join(clauses), namespace=self.namespace)
-        finally:
-            await _aclose_index(idx)
-        out = []
-        for r in res:
-            md = dict(r.metadata or {})
-            # Upstash scores cosine indexes as (1 + cos) / 2; report cosine like the other backends
-            out.append(MemoryHit(str(r.id), r.data or "", 2 * float(r.score) - 1, md.pop("agent_name", None),
-                                 md.pop("context_id", None), md.pop("memory_type", None), md))
-        return out
-
-    async def find_related_contexts(self, query, current_context_id, k=3) -> list[RelatedContext]:
-        hits = await self.search_similar_memories(query, k=max(20, k * 5))
-        return _related_from_hits(hits, current_context_id, k)
-
-
-class InMemoryVectorMemory:
-    """Process-local; for a one-off `dropship ask` without a database."""
-
-    def __init__(self, dim: int = DIM):
-        self.dim = dim
-        self._items: dict[str, tuple[list[float], MemoryHit]] = {}
-
-    async def add_memory(self, content, *, agent_name=None, context_id=None, memory_type="interaction",
-                         metadata=None, memory_id=None, embed_text=None) -> str:
-        mid = memory_id or uuid.uuid4().hex
-        self._items[mid] = (embed(embed_text or content, self.dim),
-                            MemoryHit(mid, content, 0.0, agent_name, context_id, memory_type, dict(metadata or {})))
-        return mid
-
-    async def search_similar_memories(self, query, k=5, *, agent_name=None, memory_types=None,
-                                      context_id=None) -> list[MemoryHit]:
-        q = embed(query, self.dim)
-        hits = []
-        for v, h in self._items.values():
-            if agent_name is not None and h.agent_name != agent_name:
-                continue
-            if memory_types and h.memory_type not in memory_types:
-                continue
-            if context_id is not None and h.context_id != context_id:
-                continue
-            hits.append(MemoryHit(**{**asdict(h), "score": cosine(q, v)}))
-        return sorted(hits, key=lambda h: -h.score)[:k]
-
-    async def find_related_contexts(self, query, current_context_id, k=3) -> list[RelatedContext]:
-        return _related_from_hits(await self.search_similar_memories(query, k=max(20, k * 5)), current_context_id, k)
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from dropship_core.ai.embeddings import HashEmbedder, cosine, embedder_from_env
+from dropship_core.ai.memory_stores import (InMemoryConversationStore, PostgresConversationStore,
+                                            RedisConversationStore, UpstashConversationStore)
+from dropship_core.ai.memory_types import (ConversationContext, MemoryHit, MemorySnapshot, Message,
+                                           RelatedContext, WorkflowContext)
+from dropship_core.ai.memory_vectors import InMemoryVectorMemory, PostgresVectorMemory, UpstashVectorBackend
+
+__all__ = ["AgentChatMemory", "ConversationContext", "MemoryBackends", "MemoryHit", "MemoryRetrieval",
+           "MemorySnapshot", "Message", "RelatedContext", "UpstashMemoryStore", "UpstashVectorMemory",
+           "WorkflowContext", "build_memory", "memory_from_env", "summarize_messages", "llm_summarizer"]
+
+# the seed's three memory types, and the finer types stored under each
+MEMORY_TYPES = {
+    "chat": ("chat", "interaction", "message", "alert"),
+    "semantic": ("semantic", "insight", "price_recommendation", "inventory_alert", "promotion_plan", "brief"),
+    "workflow": ("workflow", "outcome", "run"),
+}
+
+
+def expand_memory_types(types: list[str] | None) -> list[str] | None:
+    if not types:
+        return None
+    out: list[str] = []
+    for t in types:
+        out.extend(MEMORY_TYPES.get(t, (t,)))
+    return sorted(set(out))
 
 
 # ---- choosing backends ----------------------------------------------------------------------
@@ -483,24 +63,26 @@ class InMemoryVectorMemory:
 
 @dataclass
 class MemoryBackends:
-    store: Any  # ConversationStore
-    vectors: Any  # VectorMemory
+    store: Any  # conversation store
+    vectors: Any  # semantic memory
 
 
-def build_memory(
-    backend: str = "postgres",
-    vector_backend: str = "postgres",
-    *,
-    dsn: str | None = None,
-    redis_url: str | None = None,
-    upstash_redis_url: str | None = None,
-    upstash_redis_token: str | None = None,
-    upstash_vector_url: str | None = None,
-    upstash_vector_token: str | None = None,
-    ttl_seconds: int | None = None,
-) -> MemoryBackends:
+_LOCAL: dict[str, Any] = {}  # process-local fallbacks shared by every facade of this process
+
+
+def _local(kind: str, factory: Callable[[], Any]) -> Any:
+    if kind not in _LOCAL:
+        _LOCAL[kind] = factory()
+    return _LOCAL[kind]
+
+
+def build_memory(backend: str = "postgres", vector_backend: str = "postgres", *, dsn: str | None = None,
+                 redis_url: str | None = None, upstash_redis_url: str | None = None,
+                 upstash_redis_token: str | None = None, upstash_vector_url: str | None = None,
+                 upstash_vector_token: str | None = None, ttl_seconds: int | None = None,
+                 embedder: Any = None) -> MemoryBackends:
     """backend: postgres | redis | upstash | memory; vector_backend: postgres (pgvector when
-    available) | upstash | memory."""
+    available) | upstash | memory. `embedder`: default the offline n-gram hash."""
     if backend == "postgres":
         if not dsn:
             raise ValueError("conversation memory 'postgres' needs a DATABASE_URL")
@@ -515,33 +97,106 @@ def build_memory(
         store = InMemoryConversationStore()
     else:
         raise ValueError(f"unknown conversation memory backend {backend!r}")
+    emb = embedder or HashEmbedder()
     if vector_backend in ("postgres", "pgvector"):
         if not dsn:
             raise ValueError("semantic memory 'postgres' needs a DATABASE_URL")
-        vectors: Any = PostgresVectorMemory(dsn)
+        vectors: Any = PostgresVectorMemory(dsn, embedder=emb)
     elif vector_backend == "upstash":
         if not (upstash_vector_url and upstash_vector_token):
             raise ValueError("semantic memory 'upstash' needs UPSTASH_VECTOR_REST_URL and UPSTASH_VECTOR_REST_TOKEN")
-        vectors = UpstashVectorMemory(upstash_vector_url, upstash_vector_token)
+        vectors = UpstashVectorBackend(upstash_vector_url, upstash_vector_token, embedder=emb)
     elif vector_backend == "memory":
-        vectors = InMemoryVectorMemory()
+        vectors = InMemoryVectorMemory(embedder=emb)
     else:
         raise ValueError(f"unknown semantic memory backend {vector_backend!r}")
     return MemoryBackends(store, vectors)
 
 
-def memory_from_env(env: dict[str, str] | None = None) -> MemoryBackends:
-    """MEMORY_BACKEND (postgres|redis|upstash|memory), VECTOR_BACKEND (postgres|upstash|memory),
-    DATABASE_URL, REDIS_URL, UPSTASH_REDIS_REST_URL/TOKEN, UPSTASH_VECTOR_REST_URL/TOKEN."""
-    import os
+def _default_backend(e: dict[str, str], upstash_keys: tuple[str, str]) -> str:
+    if all(e.get(k) for k in upstash_keys):
+        return "upstash"
+    return "postgres" if e.get("DATABASE_URL") else "memory"
 
+
+def memory_from_env(env: dict[str, str] | None = None) -> MemoryBackends:
+    """MEMORY_BACKEND (postgres|redis|upstash|memory) and VECTOR_BACKEND (postgres|upstash|memory);
+    unset: Upstash when its UPSTASH_*_REST_URL/TOKEN are set, else Postgres with DATABASE_URL, else
+    process-local. Embeddings from `embedder_from_env` (OpenAI when configured, else the hash)."""
     e = os.environ if env is None else env
-    return build_memory(
-        e.get("MEMORY_BACKEND", "postgres"), e.get("VECTOR_BACKEND", "postgres"),
-        dsn=e.get("DATABASE_URL"), redis_url=e.get("REDIS_URL"),
+    backend = e.get("MEMORY_BACKEND") or _default_backend(e, ("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"))
+    vbackend = e.get("VECTOR_BACKEND") or _default_backend(e, ("UPSTASH_VECTOR_REST_URL", "UPSTASH_VECTOR_REST_TOKEN"))
+    built = build_memory(
+        backend, vbackend, dsn=e.get("DATABASE_URL"), redis_url=e.get("REDIS_URL"),
         upstash_redis_url=e.get("UPSTASH_REDIS_REST_URL"), upstash_redis_token=e.get("UPSTASH_REDIS_REST_TOKEN"),
         upstash_vector_url=e.get("UPSTASH_VECTOR_REST_URL"), upstash_vector_token=e.get("UPSTASH_VECTOR_REST_TOKEN"),
-    )
+        embedder=embedder_from_env(dict(e)))
+    if backend == "memory":
+        built.store = _local("store", InMemoryConversationStore)
+    if vbackend == "memory":
+        built.vectors = _local(f"vectors:{built.vectors.index_name}", lambda: built.vectors)
+    return built
+
+
+# ---- the seed's store classes ---------------------------------------------------------------
+
+
+class UpstashMemoryStore:
+    """The seed's conversation store: Upstash Redis when UPSTASH_REDIS_REST_URL/TOKEN are set (or
+    passed), otherwise the local backend `memory_from_env` picks."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *, ttl_seconds: int | None = None,
+                 env: dict[str, str] | None = None):
+        e = os.environ if env is None else env
+        url, token = url or e.get("UPSTASH_REDIS_REST_URL"), token or e.get("UPSTASH_REDIS_REST_TOKEN")
+        self.backend = (UpstashConversationStore(url, token, ttl_seconds=ttl_seconds) if url and token
+                        else memory_from_env(dict(e)).store)
+
+    def __repr__(self) -> str:
+        return f"UpstashMemoryStore({self.backend!r})"
+
+    async def add_message(self, context_id: str, role: str, content: str, metadata: dict[str, Any] | None = None):
+        return await self.backend.add_message(context_id, role, content, metadata)
+
+    async def get_messages(self, context_id: str, limit: int = 50) -> list[Message]:
+        return await self.backend.get_messages(context_id, limit)
+
+    async def clear(self, context_id: str) -> None:
+        await self.backend.clear(context_id)
+
+
+class UpstashVectorMemory:
+    """The seed's semantic memory: Upstash Vector when UPSTASH_VECTOR_REST_URL/TOKEN are set (or
+    passed), otherwise the local backend `memory_from_env` picks."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *, embedder: Any = None,
+                 namespace_prefix: str = "", env: dict[str, str] | None = None):
+        e = os.environ if env is None else env
+        url, token = url or e.get("UPSTASH_VECTOR_REST_URL"), token or e.get("UPSTASH_VECTOR_REST_TOKEN")
+        if url and token:
+            self.backend: Any = UpstashVectorBackend(url, token, namespace_prefix=namespace_prefix,
+                                                     embedder=embedder or embedder_from_env(dict(e)))
+        else:
+            self.backend = memory_from_env(dict(e)).vectors
+
+    def __repr__(self) -> str:
+        return f"UpstashVectorMemory({self.backend!r})"
+
+    @property
+    def embedder(self) -> Any:
+        return self.backend.embedder
+
+    async def add_memory(self, content: str, **kw: Any) -> str:
+        return await self.backend.add_memory(content, **kw)
+
+    async def search_similar_memories(self, query: str, k: int = 5, **kw: Any) -> list[MemoryHit]:
+        if kw.get("memory_types"):
+            kw["memory_types"] = expand_memory_types(kw["memory_types"])
+        return await self.backend.search_similar_memories(query, k, **kw)
+
+    async def find_related_contexts(self, query: str, current_context_id: str | None = None,
+                                    k: int = 3) -> list[RelatedContext]:
+        return await self.backend.find_related_contexts(query, current_context_id, k)
 
 
 # ---- summaries ------------------------------------------------------------------------------
@@ -616,17 +271,18 @@ class AgentChatMemory:
     def vectors(self):
         return self.backends.vectors
 
-    async def add_interaction(self, user_message: str, agent_response: str,
-                              metadata: dict[str, Any] | None = None, memory_type: str = "interaction") -> str:
+    async def add_interaction(self, human_input: str, ai_response: str, metadata: dict[str, Any] | None = None,
+                              memory_type: str = "chat") -> str:
+        """Both turns go to the conversation store, and one memory to semantic memory."""
         md = {"agent": self.agent_name, **(metadata or {})}
-        await self.store.add_message(self.context_id, "user", user_message, md)
-        await self.store.add_message(self.context_id, "assistant", agent_response, md)
+        await self.store.add_message(self.context_id, "user", human_input, md)
+        await self.store.add_message(self.context_id, "assistant", ai_response, md)
         # recall is by what was asked (plus the start of the answer): a long answer would
         # otherwise drown the question in the embedding
-        return await self.vectors.add_memory(f"Q: {user_message}\nA: {agent_response}", agent_name=self.agent_name,
+        return await self.vectors.add_memory(f"Q: {human_input}\nA: {ai_response}", agent_name=self.agent_name,
                                              context_id=self.context_id, memory_type=memory_type,
                                              metadata=metadata or {},
-                                             embed_text=f"{user_message}\n{agent_response[:120]}")
+                                             embed_text=f"{human_input}\n{ai_response[:120]}")
 
     async def get_context(self, limit: int | None = None) -> ConversationContext:
         msgs = await self.store.get_messages(self.context_id, limit or self.recent_limit)
@@ -660,15 +316,20 @@ class MemoryRetrieval:
 
     async def retrieve_relevant_memories(self, query: str, context_id: str | None = None,
                                          memory_types: list[str] | None = None, limit: int = 5) -> list[MemoryHit]:
-        """This agent's memories most similar to `query`; memories of `context_id` are ranked a
-        little higher (the same conversation is more likely what the user means), and its recent
-        messages take part too."""
-        hits = await self.backends.vectors.search_similar_memories(
-            query, max(limit * 3, 10), agent_name=self.agent_name, memory_types=memory_types)
-        if context_id is not None:
-            q = embed(query)
-            for i, m in enumerate(await self.backends.store.get_messages(context_id, 20)):
-                hits.append(MemoryHit(f"msg:{context_id}:{i}", m.content, cosine(q, embed(m.content)),
+        """This agent's memories most similar to `query`, of the given types ("chat", "semantic",
+        "workflow", or finer ones); memories of `context_id` rank a little higher (the same
+        conversation is more likely what the user means), and its recent messages take part
+        when "chat" is asked for (or no type is)."""
+        vectors = self.backends.vectors
+        hits = await vectors.search_similar_memories(
+            query, max(limit * 3, 10), agent_name=self.agent_name, memory_types=expand_memory_types(memory_types))
+        wants_chat = not memory_types or "chat" in memory_types or "message" in memory_types
+        if context_id is not None and wants_chat:
+            msgs = await self.backends.store.get_messages(context_id, 20)
+            emb = getattr(vectors, "embedder", None) or HashEmbedder()
+            vecs = await asyncio.to_thread(emb.embed_many, [query] + [m.content for m in msgs]) if msgs else []
+            for i, m in enumerate(msgs):
+                hits.append(MemoryHit(f"msg:{context_id}:{i}", m.content, cosine(vecs[0], vecs[i + 1]),
                                       self.agent_name, context_id, "message", m.metadata))
         best: dict[str, MemoryHit] = {}
         for h in hits:

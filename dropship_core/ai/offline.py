@@ -172,6 +172,8 @@ class OfflineEnricher:
         esm_map: Sequence[EsmCategory] | None = None,
         markets: Sequence[str] = MARKETS,
         coupang_uncovered: Sequence[str] | None = None,
+        decisions: Any = None,
+        hold_below: float | None = None,
     ):
         self.markets = tuple(markets)
         # SmartStore branches the Coupang tree in use does not cover: no Coupang category there
@@ -180,6 +182,9 @@ class OfflineEnricher:
             else (load_lexicon().get("coupang_uncovered") or ())
         )
         self._classifiers = dict(classifiers or {})
+        self.decisions = decisions  # a CategoryStore: seller rules apply when given
+        self.hold_below = hold_below
+        self._deciders: dict[str, Any] = {}
         self.banned_words = banned_words or default_banned_words()
         self.esm_map = list(esm_map) if esm_map is not None else load_esm_map()
 
@@ -189,9 +194,30 @@ class OfflineEnricher:
         return cls({m: CategoryClassifier(rows, m) for m, rows in rows_by_market.items() if rows}, **kw)
 
     def classifier(self, market: str) -> CategoryClassifier:
+        """The explicit classifier of `market`, else the shipped tree's ranker (ranker.py)."""
         if market not in self._classifiers:
-            self._classifiers[market] = default_classifier(market)
+            from dropship_core.ai.ranker import default_ranker
+
+            self._classifiers[market] = default_ranker(market)
         return self._classifiers[market]
+
+    def _decide(self, market: str, query: str, product: Mapping[str, Any]) -> dict:
+        """A category decision with its sources; held for review below the threshold."""
+        from dropship_core.ai.predictors import CategoryDecider
+
+        clf = self.classifier(market)
+        if not hasattr(clf, "path_of"):  # an explicit plain classifier: its answer as is
+            return {**clf.classify(query).as_dict(), "sources": [{"source": "offline"}], "held": False}
+        if market not in self._deciders:  # one per market: seller rules read once per supplier
+            self._deciders[market] = CategoryDecider(clf, store=self.decisions, threshold=self.hold_below)
+        d = self._deciders[market].decide(
+            query, supplier_key=product.get("supplier_key"),
+            supplier_category=product.get("category_path"))
+        out = {"id": d.category_id, "path": d.path, "confidence": d.confidence,
+               "sources": d.sources, "held": d.held}
+        if d.held:
+            out["held_reason"] = d.held_reason
+        return out
 
     # -- categories
 
@@ -218,10 +244,12 @@ class OfflineEnricher:
         query = self._query(product, clean)
         out: dict[str, dict | None] = {}
         ss: Prediction | None = None
-        if SMARTSTORE in self.markets or GMARKET in self.markets or COUPANG in self.markets:
+        if SMARTSTORE in self.markets:
+            dec = self._decide(SMARTSTORE, query, product)
+            out[SMARTSTORE] = dec
+            ss = Prediction(dec["id"], dec["path"], dec["confidence"])
+        elif GMARKET in self.markets or COUPANG in self.markets:
             ss = self.classifier(SMARTSTORE).classify(query)
-        if SMARTSTORE in self.markets and ss:
-            out[SMARTSTORE] = ss.as_dict()
         if COUPANG in self.markets:
             if ss and self._coupang_uncovered(ss.path):
                 out[COUPANG] = None
@@ -231,9 +259,10 @@ class OfflineEnricher:
                 out[COUPANG] = self.classifier(COUPANG).classify(f"{query} {hint}").as_dict()
         if GMARKET in self.markets:
             esm = esm_category_for(ss.path, self.esm_map) if ss else None
+            # no ESM code here: the market metadata resolves the branch to a code
             out[GMARKET] = (
-                {"id": esm.code, "path": esm.name or esm.prefix, "confidence": ss.confidence,
-                 "source": f"esm_category_map:{esm.prefix}"}
+                {"id": esm.code or None, "path": esm.name or esm.prefix,
+                 "confidence": ss.confidence, "source": f"esm_category_map:{esm.prefix}"}
                 if esm else None
             )
         return out

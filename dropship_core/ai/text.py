@@ -229,6 +229,45 @@ def _norm_val(v: str) -> str:
     return re.sub(r"\s+", "", v).lower()
 
 
+def _word_attributes(lex: dict, toks: list[str], tokset: set[str], out: dict[str, str]) -> None:
+    """Gender, season, material, colour from curated word lists (first hit in word order)."""
+    for key in ("gender", "season", "material", "color"):
+        table: dict[str, str] = {}
+        for canon, aliases in (lex.get(key) or {}).items():
+            for a in [canon, *(aliases or [])]:
+                table[str(a).lower()] = str(canon)
+        for t in toks:
+            hit = table.get(t)
+            if hit is None:
+                # 면100%, 블랙/화이트
+                m = re.match(r"^([a-z가-힣]+?)(\d+%?)$", t)
+                if m:
+                    hit = table.get(m.group(1))
+            if hit is not None:
+                if key == "color" and hit == "실버" and "925" in tokset:
+                    continue
+                out.setdefault(key, hit)
+                break
+    if "925" in tokset and "material" not in out:
+        out["material"] = "실버"
+
+
+def _option_attributes(lex: dict, options: Iterable[dict[str, str]], out: dict[str, str]) -> None:
+    """Option values fill what the name did not say; several values are kept together (블랙/화이트)."""
+    seen: dict[str, list[str]] = {}
+    for opt in options or ():
+        for k, v in (opt or {}).items():
+            key = lex.get("option_keys", {}).get(str(k).strip())
+            if key and str(v).strip():
+                val = _norm_val(str(v)) if key == "size" else str(v).strip()
+                vals = seen.setdefault(key, [])
+                if val not in vals:
+                    vals.append(val)
+    for key, vals in seen.items():
+        if key not in out:
+            out[key] = "/".join(vals)
+
+
 def extract_attributes(
     name: str,
     *,
@@ -264,27 +303,7 @@ def extract_attributes(
                 out["model"] = val
                 break
 
-    # gender, season, material, colour from curated word lists (first hit in word order)
-    for key in ("gender", "season", "material", "color"):
-        table: dict[str, str] = {}
-        for canon, aliases in (lex.get(key) or {}).items():
-            for a in [canon, *(aliases or [])]:
-                table[str(a).lower()] = str(canon)
-        for t in toks:
-            hit = table.get(t)
-            if hit is None:
-                # 면100%, 블랙/화이트
-                m = re.match(r"^([a-z가-힣]+?)(\d+%?)$", t)
-                if m:
-                    hit = table.get(m.group(1))
-            if hit is not None:
-                if key == "color" and hit == "실버" and "925" in tokset:
-                    continue
-                out.setdefault(key, hit)
-                break
-    if "925" in tokset and "material" not in out:
-        out["material"] = "실버"
-
+    _word_attributes(lex, toks, tokset, out)
     m = _CAPACITY.search(low)
     if m:
         unit = {"리터": "l", "cc": "ml"}.get(m.group(2).lower(), m.group(2).lower())
@@ -307,19 +326,7 @@ def extract_attributes(
         else:
             out["size"] = size
 
-    # option values fill what the name did not say; several values are kept together (블랙/화이트)
-    seen: dict[str, list[str]] = {}
-    for opt in options or ():
-        for k, v in (opt or {}).items():
-            key = lex.get("option_keys", {}).get(str(k).strip())
-            if key and str(v).strip():
-                val = _norm_val(str(v)) if key == "size" else str(v).strip()
-                vals = seen.setdefault(key, [])
-                if val not in vals:
-                    vals.append(val)
-    for key, vals in seen.items():
-        if key not in out:
-            out[key] = "/".join(vals)
+    _option_attributes(lex, options, out)
     return out
 
 

@@ -106,7 +106,7 @@ def generic_reasons(listing: dict) -> list[str]:
     if not isinstance(price, int) or isinstance(price, bool) or price <= 0:
         reasons.append(f"price must be a positive whole number of won (got {price!r})")
         price = None
-    if not listing.get("category_id"):
+    if not listing.get("category_id") and not listing.get("coupang_auto_category"):
         reasons.append("no category id")
     if not listing.get("images"):
         reasons.append("no image")

@@ -47,14 +47,14 @@ class MarketHttp:
                  default_headers: dict[str, str] | None = None):
         self.market = market
         self.base_url = base_url.rstrip("/")
-        self.bucket = TokenBucket(rate, burst, sleep=sleep)
+        self.bucket = TokenBucket(rate, burst, sleep=sleep, service=market)
         self.retry = retry or RetryPolicy()
         self.parse_error = parse_error or default_parse_error
         self.is_retryable = is_retryable or (lambda r: True)
         self.sleep = sleep
         self.calls = CallCounter()
         self.client = make_client(timeout, transport, connect_timeout_s=connect_timeout,
-                                  headers=default_headers)
+                                  headers=default_headers, service=market)
         self.timeout = self.client.timeout
 
     def close(self) -> None:
@@ -100,7 +100,7 @@ class MarketHttp:
             self.calls.slept += wait
 
         try:
-            return self.retry.run(attempt, sleep=self.sleep, on_retry=on_retry)
+            return self.retry.run(attempt, sleep=self.sleep, on_retry=on_retry, service=self.market)
         except RetriesExhausted as gave_up:
             last = gave_up.last.error
             assert isinstance(last, MarketError)

@@ -12,11 +12,6 @@ TITLE_LIMITS = {
     GMARKET: {"bytes": 100},
 }
 
-# Dagster concurrency pool names, one per marketplace account, so two runs never hit one API at
-# once beyond its limit (for per-market sync assets/ops; set each pool's limit to 1).
-MARKET_POOLS = {SMARTSTORE: "market_api_smartstore", COUPANG: "market_api_coupang",
-                GMARKET: "market_api_gmarket"}
-
 # The event types market sync appends to source_data_events.
 MARKET_EVENT_TYPES = ("published", "updated", "price_changed", "stock_changed", "stopped",
                       "publish_failed", "reconciled")

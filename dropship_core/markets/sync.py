@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from dropship_core import metrics
 from dropship_core.markets import builders as b
 from dropship_core.markets.adapter import adapter_for
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
@@ -103,9 +104,10 @@ class _Run:
 
     def outcome(self, action: str, ok: bool = True, error: dict | None = None,
                 detail: str = "") -> SyncOutcome:
-        return SyncOutcome(self.market, self.code, action, ok, list(self.events),
-                           self.client.http.calls.total - self.calls0, dict(self.ext), error,
-                           detail)
+        calls = self.client.http.calls.total - self.calls0
+        metrics.record_sync_outcome(self.market, action, ok, calls, error)
+        return SyncOutcome(self.market, self.code, action, ok, list(self.events), calls,
+                           dict(self.ext), error, detail)
 
     def done_patch(self, status: str = "published") -> dict:
         # published_listing: what the marketplace now holds; the next run diffs against it to

@@ -45,7 +45,18 @@ class AgentsMixin(StoreBase):
                 "SELECT kind, status, count(*) FROM agent_decisions GROUP BY 1, 2 ORDER BY 1, 2"
             ).fetchall()
 
+    def price_review_rows(self, limit: int = 100000) -> tuple[list[str], list[tuple]]:
+        """(columns, rows) of the price recommendations waiting for a person, with the product."""
+        with self.connect() as conn:
+            cur = conn.execute(_PRICE_REVIEW_SQL, (limit,))
+            return [d.name for d in cur.description], cur.fetchall()
+
     # -- alerts --------------------------------------------------------------------------------
+    def alert_recorded(self, kind: str, run_id: str | None) -> bool:
+        with self.connect() as conn:
+            return conn.execute("SELECT 1 FROM alerts WHERE kind = %s AND run_id = %s",
+                                (kind, run_id)).fetchone() is not None
+
     def record_alert(self, alert: Any, delivered: dict[str, Any]) -> None:
         """An alert (dropship_core.alerts.Alert, already redacted) and where it was delivered; the
         same alert for the same run is recorded once."""
@@ -71,6 +82,18 @@ _SUPERSEDE_DECISIONS_SQL = """
 _INSERT_DECISION_SQL = """
     INSERT INTO agent_decisions (run_id, market, agent, kind, product_id, status, payload)
     VALUES (%s, %s, %s, %s, %s, %s, %s)
+"""
+
+_PRICE_REVIEW_SQL = """
+SELECT d.id AS decision_id, d.market, s.supplier_key, s.supplier_item_id, s.raw_data->>'name' AS name,
+       (s.raw_data->>'cost')::numeric AS cost, (d.payload->>'old_price')::numeric AS old_price,
+       (d.payload->>'new_price')::numeric AS new_price,
+       round(((d.payload->>'new_price')::numeric - (d.payload->>'old_price')::numeric)
+             / nullif((d.payload->>'old_price')::numeric, 0), 4) AS price_change_rate,
+       coalesce(d.payload->'reasons'->>0, '') AS reason, d.created_at
+FROM agent_decisions d LEFT JOIN source_data s ON s.id = d.product_id
+WHERE d.kind = 'price_recommendation' AND d.status = 'pending_approval'
+ORDER BY d.id LIMIT %s
 """
 
 _INSERT_ALERT_SQL = """

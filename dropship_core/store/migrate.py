@@ -60,11 +60,13 @@ def apply_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | No
 def pending_migrations(conn: psycopg.Connection, files: list[tuple[str, str]] | None = None) -> list[str]:
     """Names of the migrations not yet applied to this database, in order."""
     files = files if files is not None else migration_files()
-    try:
-        with conn.transaction():
-            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
-    except psycopg.errors.UndefinedTable:
-        done = set()
+    # Only the schema the store writes to counts: with a search_path such as `tenant,public`, a
+    # schema_migrations table in public must not make the tenant's schema look migrated.
+    table = conn.execute("SELECT to_regclass(format('%I.schema_migrations', current_schema()))").fetchone()[0]
+    if table is None:
+        done: set[str] = set()
+    else:
+        done = {r[0] for r in conn.execute(f"SELECT version FROM {table}").fetchall()}
     return [name for name, _ in files if name not in done]
 
 

@@ -11,6 +11,7 @@ rebuilt (`rebuild`) and compared with the live table.
 - `listings`:   per-market listing entries, what market_listings checks and market_sync pushes
 - `queries`:    read-only views (products, events, stats, partition checks, summaries)
 - `agents`:     the conductor's listing rows and decisions, run-failure alerts
+- `metrics`:    Prometheus totals flushed by runs, store-derived gauges, ingest measured
 - `base`:       the connection, the schema check and `migrate()`
 
 Hot paths (`ingest`, `set_ai_data`, `set_market_entries`) compare content hashes first, COPY
@@ -28,10 +29,11 @@ from dropship_core.store.base import IngestResult, RunInfo, SchemaNotMigrated, S
 from dropship_core.store.enrichment import EnrichmentMixin
 from dropship_core.store.ingest import IngestMixin
 from dropship_core.store.listings import ListingsMixin
+from dropship_core.store.metrics import MetricsMixin
 from dropship_core.store.queries import QueriesMixin
 
 __all__ = ["IngestResult", "RunInfo", "SchemaNotMigrated", "Store"]
 
 
-class Store(IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin, StoreBase):
+class Store(MetricsMixin, IngestMixin, EnrichmentMixin, ListingsMixin, QueriesMixin, AgentsMixin, StoreBase):
     """Postgres holding source_data, its events, quarantine, agent decisions and alerts."""

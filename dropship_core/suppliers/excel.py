@@ -49,6 +49,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "tax": ("과세여부", "면세여부", "과세구분"),
     "adult": ("성인여부", "성인용품"),
     "model": ("모델명",),
+    "kc_cert": ("kc인증번호", "kc 인증번호", "kc인증", "인증번호", "kc인증정보"),
     "keywords": ("검색어", "키워드", "검색키워드"),
     "status": ("판매상태", "상태"),
 }
@@ -408,6 +409,10 @@ class ExcelCatalog:
             status=status,
             raw={k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in raw.items()},
         )
+        kc = _text(rec.get("kc_cert"))
+        if kc:   # carried to the markets' certification fields (KC-target categories need it)
+            product.notice = {"certificates": [{"type": "KC_CERTIFICATION", "name": "KC 인증",
+                                                "number": kc}]}
         product.variants = _option_variants(sku, rec, stock)
         if product.variants and len(product.variants) > 1 and stock is not None and all(v.stock is None for v in product.variants):
             # one stock figure for several options: it is the product's, options share it

@@ -29,6 +29,8 @@ from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenB
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT, CanonicalProduct, Variant
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
 
+SERVICE = "ownerclan"  # the metrics label of this supplier API (never the account key)
+
 PRODUCTION_AUTH_URL = "https://auth.ownerclan.com/auth"
 PRODUCTION_API_URL = "https://api.ownerclan.com/v1/graphql"
 NOT_TRACKED = 9999  # OwnerClan's "재고파악안함" quantity
@@ -204,8 +206,8 @@ class OwnerClanConnector:
         self.s = settings
         self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
                                              settings.max_backoff_s)
-        self.pacer = TokenBucket.interval(settings.min_interval_s)
-        self.client = make_client(settings.timeout_s, transport)
+        self.pacer = TokenBucket.interval(settings.min_interval_s, service=SERVICE)
+        self.client = make_client(settings.timeout_s, transport, service=SERVICE)
         self._token: str | None = None
         self.requests = 0
         self.auth_calls = 0
@@ -237,7 +239,7 @@ class OwnerClanConnector:
             return token
 
         try:
-            self._token = self.retry.run(attempt)
+            self._token = self.retry.run(attempt, service=SERVICE)
         except RetriesExhausted as e:
             raise self._fail(f"OwnerClan authentication failed after {e.attempts} attempts: "
                              f"{e.last}") from None
@@ -306,7 +308,7 @@ class OwnerClanConnector:
                     self._token = None
 
         try:
-            return self.retry.run(attempt)
+            return self.retry.run(attempt, service=SERVICE)
         except RetriesExhausted as e:
             raise self._fail(f"OwnerClan request failed after {e.attempts} attempts: "
                              f"{e.last}") from None

@@ -9,10 +9,6 @@ from datetime import datetime, timezone
 import dagster as dg
 import psycopg
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from dropship_core.serve import ServerThread
 from dropship_resources.llm import LLMResource
@@ -134,20 +130,11 @@ def _check_schedules(instance):
     assert incremental_sync_schedule.execution_timezone == "Asia/Seoul"
 
 
-class Capture:
-    def __init__(self):
-        self.calls = []
-
-    def app(self):
-        async def anything(request: Request):
-            self.calls.append((request.url.path, dict(request.headers), await request.body()))
-            return JSONResponse({"id": "x"})
-
-        return Starlette(routes=[Route("/{path:path}", anything, methods=["POST"])])
-
-
 def test_run_failure_sensor_records_and_forwards_alert(db_url, tmp_path, monkeypatch):
-    cap = Capture()
+    from dropship_core import error_reporting
+    from tests.observe.sentry_capture import SentryCapture
+
+    cap = SentryCapture()
     with ServerThread(cap.app()) as srv:
         monkeypatch.setenv("SENTRY_DSN", f"http://pubkey123@127.0.0.1:{srv.port}/42")
         monkeypatch.setenv("DROPSHIP_ALERT_WEBHOOK_URL", f"{srv.url}/hooks/alerts")
@@ -165,12 +152,13 @@ def test_run_failure_sensor_records_and_forwards_alert(db_url, tmp_path, monkeyp
                                      raise_on_error=False)
         assert not res.success
         failure = [e for e in res.all_events if e.event_type_value == "PIPELINE_FAILURE"][0]
-        ctx = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name="run_failure_alerts", dagster_event=failure, dagster_instance=instance,
             dagster_run=res.dagster_run, resources={"store": resources["store"]},
-        ).for_run_failure()
-        run_failure_alerts(ctx)
-        run_failure_alerts(ctx)  # a second evaluation of the same failure records nothing new
+        ).for_run_failure() as ctx:
+            run_failure_alerts(ctx)
+            run_failure_alerts(ctx)  # a second evaluation of the same failure records nothing new
+        error_reporting.shutdown()
     with psycopg.connect(db_url) as c:
         rows = c.execute("SELECT kind, run_id, job_name, partition, message, delivered FROM alerts").fetchall()
     assert len(rows) == 1
@@ -183,6 +171,7 @@ def test_run_failure_sensor_records_and_forwards_alert(db_url, tmp_path, monkeyp
     sentry = [c for c in cap.calls if c[0] == "/api/42/envelope/"][0]
     assert "sentry_key=pubkey123" in sentry[1]["x-sentry-auth"]
     assert b"excel-missing" in sentry[2]
+    assert len(cap.events) == 1 and cap.events[0]["tags"]["partition"] == "excel-missing"
     assert all(b"sk-very-secret-0042" not in c[2] for c in cap.calls)
 
 

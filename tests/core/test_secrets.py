@@ -1,6 +1,5 @@
 """No secret reaches logs, run metadata, events or the store."""
 
-import os
 import shutil
 
 import dagster as dg

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 from dropship_core.ai.categories import (
-    CategoryRow,
     load_categories_into_store,
     load_tree,
     read_categories,

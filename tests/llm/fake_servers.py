@@ -10,7 +10,10 @@ body and its headers are recorded so tests can assert what the SDK sent.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
+import struct
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -53,6 +56,7 @@ class FakeLLM:
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self._openai, methods=["POST"]),
             Route("/v1/messages", self._anthropic, methods=["POST"]),
+            Route("/v1/embeddings", self._embeddings, methods=["POST"]),
         ])
 
     def script(self, *steps: Step) -> "FakeLLM":
@@ -113,6 +117,34 @@ class FakeLLM:
             "service_tier": "default",
             "system_fingerprint": "fp_local",
         })
+
+    # ---- OpenAI /v1/embeddings -------------------------------------------------------------
+
+    async def _embeddings(self, request: Request):
+        """Deterministic vectors: each word adds a pseudo-random direction (sha256 of the word), so
+        texts sharing words are close; `dimensions` truncates, `encoding_format` base64 packs
+        little-endian float32 as the real API does."""
+        body = await request.json()
+        self.requests.append({"path": request.url.path, "body": body, "headers": dict(request.headers)})
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse({"error": {"message": "missing credentials", "type": "invalid_request_error",
+                                           "param": None, "code": "invalid_api_key"}}, status_code=401)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        dim = int(body.get("dimensions") or 1536)
+        data = []
+        for i, text in enumerate(inputs):
+            v = [0.0] * dim
+            for w in str(text).lower().split():
+                h = hashlib.sha256(w.encode()).digest()
+                for j in range(dim):
+                    v[j] += (h[j % 32] - 127.5) / 127.5 * (1 if (j // 32) % 2 == 0 else -1)
+            emb: Any = v
+            if body.get("encoding_format") == "base64":
+                emb = base64.b64encode(struct.pack(f"<{dim}f", *v)).decode()
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        tokens = sum(_tokens(str(t)) for t in inputs)
+        return JSONResponse({"object": "list", "data": data, "model": body.get("model"),
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     # ---- Anthropic /v1/messages -------------------------------------------------------------
 

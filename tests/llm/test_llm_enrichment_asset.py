@@ -4,7 +4,6 @@ and the product stays pending so the next run asks the model again."""
 
 import dagster as dg
 import psycopg
-import pytest
 from openpyxl import Workbook
 
 from dropship_assets.catalog import supplier_catalog

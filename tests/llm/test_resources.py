@@ -9,12 +9,20 @@ import json
 import dagster as dg
 import psycopg
 
-from dropship_core.ai.agents import Conductor, remember_decisions
+import time
+
+from dropship_core.ai.agents import Guardrails
+from dropship_core.ai.conductor import Conductor
+from dropship_core.ai.conductor_memory import remember_decisions
 from dropship_core.markets.names import MARKETS
 from dropship_core.model import CanonicalProduct, content_hash
 from dropship_resources.llm import LLMResource, MemoryResource
 from .support import TEST_KEY
-from .test_agents import CATALOG
+from .test_agents import row
+
+EV = {"lowest_price": 11000, "seller_count": 2, "band_low": 11000, "band_high": 14000, "median_price": 12000,
+      "matched": 2, "observed_at": time.time()}
+CATALOG = [row(1, "smartstore", 12720, 10000, evidence=EV), row(2, "coupang", 13480, 10000, stock=0)]
 from .test_llm_cache import answer_for
 
 
@@ -59,17 +67,18 @@ def test_enrichment_asset_with_llm_resource(fake_llm, pg_dsn, monkeypatch):
 def test_agent_asset_with_memory_resource(pg_dsn):
     @dg.asset
     def price_recommendations(context: dg.AssetExecutionContext, memory: MemoryResource) -> dg.MaterializeResult:
-        result = Conductor(approval_mode="manual").run(CATALOG)
-        stored = asyncio.run(remember_decisions(result, memory.get_backends(), f"run:{context.run.run_id}"))
+        result = Conductor(Guardrails(), approval_mode="manual").run(CATALOG)
+        stored = asyncio.run(remember_decisions(result, memory.get_backends().vectors, f"run:{context.run.run_id}"))
         return dg.MaterializeResult(metadata={"recommendations": len(result.price_recommendations),
                                               "to_apply": len(result.to_apply), "remembered": stored})
 
     r = dg.materialize([price_recommendations], resources={"memory": MemoryResource(database_url=pg_dsn)})
     md = r.asset_materializations_for_node("price_recommendations")[0].metadata
     assert md["recommendations"].value > 0 and md["to_apply"].value == 0 and md["remembered"].value > 0
-    hits = asyncio.run(MemoryResource(database_url=pg_dsn).retrieval("price_recommendations")
-                       .retrieve_relevant_memories("above the category median", limit=2))
-    assert hits and "median" in hits[0].content
+    hits = asyncio.run(MemoryResource(database_url=pg_dsn).retrieval("conductor")
+                       .retrieve_relevant_memories("cheapest comparable item sells at 11,000", limit=2,
+                                                   memory_types=["semantic"]))
+    assert hits and "11,000" in hits[0].content
 
 
 def test_upstash_memory_resource_keeps_tokens_out_of_events(monkeypatch, redis_url):

@@ -13,9 +13,11 @@ import uuid
 import httpx
 
 from dropship_core.markets import builders as b
+from dropship_core.markets.compliance import prepare
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.esm import EsmClient
 from dropship_core.http import RetryPolicy
+from dropship_sandbox.market_rules import RuleBook, esm_sandbox_tree
 from dropship_core.markets.settings import SANDBOX_SELLER
 from dropship_core.markets.smartstore import SmartStoreClient
 from dropship_sandbox import coupang as sb_coupang
@@ -109,11 +111,25 @@ class Sandboxes:
             s.thread.join(timeout=5)
 
 
-def make_listing(code: str | None = None, *, options: bool = True, **over) -> dict:
+# a tumbler's category on each market: real SmartStore / Coupang ids, the ESM sandbox's code
+TUMBLER = {"smartstore": "50004540", "coupang": "80535", "gmarket": "생활/건강>주방용품>잔/컵"}
+
+
+def tumbler_category(market: str) -> str:
+    if market != "gmarket":
+        return TUMBLER[market]
+    md = esm_sandbox_tree()
+    return next(r.category_id for r in md.rules.values() if r.path == TUMBLER["gmarket"])
+
+
+def make_listing(code: str | None = None, *, options: bool = True, market: str = "smartstore",
+                 **over) -> dict:
+    """A listing the sandbox `market` accepts: its tumbler category, and the notice and options
+    that category's rules ask for (as market_listings would add them); `over` applies last."""
     code = code or f"excel-acme:{uuid.uuid4().hex[:8]}"
     listing = {
         "title": "스테인리스 텀블러 500ml 블랙", "price": 15900, "consumer_price": 19900,
-        "stock": 12, "category_id": "50000803", "category_path": "주방>텀블러",
+        "stock": 12, "category_id": tumbler_category(market), "category_path": "주방>텀블러",
         "options": ([{"sku": "BK", "options": {"색상": "블랙"}, "price_delta": 0, "stock": 5},
                      {"sku": "WH", "options": {"색상": "화이트"}, "price_delta": 1000,
                       "stock": 7}] if options else []),
@@ -122,6 +138,12 @@ def make_listing(code: str | None = None, *, options: bool = True, **over) -> di
         "brand": "브랜드", "manufacturer": "제조사", "model": "T-500", "origin": "중국",
         "description": "보온 보냉 텀블러", "notice": {}, "seller_code": code, "state": "active",
     }
+    book = RuleBook(market)
+    raw = {"manufacturer": "제조사", "origin": "중국", "model": "T-500",
+           "supplier_item_id": code.split(":")[-1]}
+    ai = {"attributes": {"capacity": "500ml", "color": "블랙"}}
+    problems = prepare(market, listing, raw, ai, book.md)
+    assert not problems, problems
     listing.update(over)
     return listing
 

@@ -9,16 +9,14 @@ import pytest
 
 from dropship_core.markets import builders as b
 from dropship_core.markets.settings import SANDBOX_SELLER, SellerSettings
-from markets_testkit import make_listing
+from markets_testkit import make_listing, tumbler_category
 
-EXAMPLES = pathlib.Path("/work/shared/contracts/examples")
+# copies of the example request bodies from the marketplaces' documentation (docs/markets.md)
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "data" / "contracts"
 
 
 def _example(name: str) -> dict:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not available")
-    return json.loads(path.read_text())
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
 def _keys(d: dict) -> set[str]:
@@ -62,7 +60,7 @@ def test_naver_body_follows_example():
 
 def test_coupang_body_follows_example():
     ex = _example("coupang_create_product.request.json")
-    body = b.build_coupang_product(make_listing(), SANDBOX_SELLER)
+    body = b.build_coupang_product(make_listing(market="coupang"), SANDBOX_SELLER)
     assert set(_missing(ex, body)) <= COUPANG_OPTIONAL
     assert len(body["items"]) == 2
     item_keys = _keys(ex["items"][0])
@@ -73,9 +71,14 @@ def test_coupang_body_follows_example():
     assert (first["maximumBuyCount"], second["maximumBuyCount"]) == (5, 7)
     assert first["externalVendorSku"].endswith("#BK")
     assert first["images"][0]["imageType"] == "REPRESENTATION"
-    assert first["attributes"] == [{"attributeTypeName": "색상", "attributeValueName": "블랙",
-                                    "exposed": "EXPOSED"}]
-    upd = b.build_coupang_product(make_listing("s:1"), SANDBOX_SELLER, seller_product_id=77,
+    # the category's purchase options (tumbler: 색상, 용량 [ml], 수량 [개]) from options and facts
+    assert first["attributes"] == [
+        {"attributeTypeName": "색상", "attributeValueName": "블랙", "exposed": "EXPOSED"},
+        {"attributeTypeName": "용량", "attributeValueName": "500ml", "exposed": "EXPOSED"},
+        {"attributeTypeName": "수량", "attributeValueName": "1개", "exposed": "EXPOSED"}]
+    assert {n["noticeCategoryName"] for n in first["notices"]} == {"기타 재화"}
+    upd = b.build_coupang_product(make_listing("s:1", market="coupang"), SANDBOX_SELLER,
+                                  seller_product_id=77,
                                   vendor_items={"s:1#BK": 901})
     assert upd["sellerProductId"] == 77
     assert upd["items"][0]["vendorItemId"] == 901 and "vendorItemId" not in upd["items"][1]
@@ -83,19 +86,22 @@ def test_coupang_body_follows_example():
 
 def test_esm_body_follows_example():
     ex = _example("esm_create_goods.request.json")
-    body = b.build_esm_goods(make_listing(options=False, esm_category_id="00000000"),
-                             SANDBOX_SELLER)
+    gm = tumbler_category("gmarket")
+    body = b.build_esm_goods(make_listing(options=False, market="gmarket",
+                                          esm_category_id="00000000"), SANDBOX_SELLER)
     assert _missing(ex, body) == []
     assert body["itemBasicInfo"]["category"]["esm"] == {"catCode": "00000000"}
     add = body["itemAddtionalInfo"]
     assert add["price"] == {"Gmkt": 15900} and add["stock"] == {"Gmkt": 12}
-    assert body["itemBasicInfo"]["category"]["site"] == [{"siteType": 2, "catCode": "50000803"}]
+    assert body["itemBasicInfo"]["category"]["site"] == [{"siteType": 2, "catCode": gm}]
+    assert add["officialNotice"]["officialNoticeNo"] == 35
     assert add["images"] == {"basicImgURL": "https://img.example.com/a.jpg",
                              "addImg1URL": "https://img.example.com/b.jpg"}
     both = SellerSettings(esm_sites=("Gmkt", "Iac"))
-    body2 = b.build_esm_goods(make_listing(options=False, iac_category_id="123"), both)
+    body2 = b.build_esm_goods(make_listing(options=False, market="gmarket", iac_category_id="123"),
+                              both)
     assert body2["itemBasicInfo"]["category"]["site"] == [
-        {"siteType": 2, "catCode": "50000803"}, {"siteType": 1, "catCode": "123"}]
+        {"siteType": 2, "catCode": gm}, {"siteType": 1, "catCode": "123"}]
     ss = b.build_esm_sell_status(make_listing(options=False), both, False)
     ex_ss = _example("esm_sell_status.request.json")
     assert _missing(ex_ss, ss) == []
@@ -106,7 +112,7 @@ def test_valid_listing_passes_everywhere():
     listing = make_listing()
     assert b.validate_listing("smartstore", listing) == []
     assert b.validate_listing("coupang", listing) == []
-    assert b.validate_listing("gmarket", make_listing(options=False)) == []
+    assert b.validate_listing("gmarket", make_listing(market="gmarket")) == []
 
 
 def _has(reasons: list[str], text: str) -> bool:

@@ -18,7 +18,7 @@ MARKETS = ("smartstore", "coupang", "gmarket")
 
 
 def _listing(market, **over):
-    return make_listing(options=market != "gmarket", **over)
+    return make_listing(options=market != "gmarket", market=market, **over)
 
 
 def _client(sb, market, **kw):

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from dropship_app import markets_cli as cli
+from dropship_app.cli import main as dropship_main
 from dropship_core.markets.settings import SellerSettings
 from dropship_core.markets.sync import sync_listing
 from dropship_sandbox import coupang as sb_coupang
@@ -47,7 +48,7 @@ def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
                         "naver_shipping_address_id: 100001\nnaver_return_address_id: 100002\n")
     resource = marketplaces_from_env(SellerSettingsResource(settings_file=str(settings),
                                                             as_phone="02-123-4567"))
-    listings = {m: make_listing(options=m != "gmarket") for m in ("smartstore", "coupang",
+    listings = {m: make_listing(options=m != "gmarket", market=m) for m in ("smartstore", "coupang",
                                                                   "gmarket")}
 
     @dg.asset
@@ -74,7 +75,7 @@ def test_resources_publish_from_an_asset(sandbox_env, sandboxes, tmp_path):
 
 def test_seller_presets_for_the_sandboxes(sandbox_env, sandboxes, monkeypatch):
     monkeypatch.setenv("DROPSHIP_SELLER_PRESET", "sandbox")
-    listing = make_listing(options=False)
+    listing = make_listing(options=False, market="gmarket")
 
     @dg.asset
     def esm_probe(marketplaces: MarketplacesResource) -> None:
@@ -107,13 +108,13 @@ def test_seller_settings_resource_overrides_file(tmp_path):
 
 @pytest.mark.parametrize("market", ["smartstore", "naver", "coupang", "gmarket", "esm"])
 def test_cli_ping_ok(sandbox_env, market, capsys):
-    assert cli.main(["markets", "ping", market]) == 0
+    assert dropship_main(["markets", "ping", market]) == 0
     assert ": ok" in capsys.readouterr().out
 
 
 def test_cli_ping_fails_with_the_marketplace_error(sandbox_env, monkeypatch, capsys):
     monkeypatch.setenv("COUPANG_SECRET_KEY", "not-the-key")
-    assert cli.main(["markets", "ping", "coupang"]) == 1
+    assert dropship_main(["markets", "ping", "coupang"]) == 1
     err = capsys.readouterr().err
     assert "Invalid signature." in err and "not-the-key" not in err
 
@@ -121,7 +122,7 @@ def test_cli_ping_fails_with_the_marketplace_error(sandbox_env, monkeypatch, cap
 def test_cli_ping_missing_env(monkeypatch, capsys):
     for k in ("ESM_MASTER_ID", "ESM_SECRET_KEY", "ESM_SITE_IDS"):
         monkeypatch.delenv(k, raising=False)
-    assert cli.main(["markets", "ping", "esm"]) == 2
+    assert dropship_main(["markets", "ping", "esm"]) == 2
     assert "ESM_MASTER_ID" in capsys.readouterr().err
 
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from dropship_app import markets_cli as cli
+from dropship_app.cli import main as dropship_main
 from dropship_core.markets.coupang import CoupangClient
 from dropship_core.markets.errors import MarketError
 from dropship_core.markets.esm import EsmClient
@@ -74,7 +74,7 @@ def test_no_secret_in_logs_exceptions_events(servers, market, caplog, capsys, mo
     # a full life with faults: create (lost response), price change, stop
     client = _client(servers, market, timeout=0.3)
     seen.append(repr(client))
-    entry = make_entry(make_listing(options=market != "gmarket"))
+    entry = make_entry(make_listing(options=market != "gmarket", market=market))
     import httpx
 
     httpx.post(servers[market].url + "/__faults",
@@ -90,7 +90,7 @@ def test_no_secret_in_logs_exceptions_events(servers, market, caplog, capsys, mo
 
     # wrong credentials: sync outcome, direct exception, CLI output
     bad = _client(servers, market, NAVER_WRONG if market == "smartstore" else WRONG)
-    bad_entry = make_entry(make_listing(options=market != "gmarket"))
+    bad_entry = make_entry(make_listing(options=market != "gmarket", market=market))
     outcomes.append(sync_listing(bad, market, bad_entry, MemoryRecorder(bad_entry)))
     assert not outcomes[-1].ok and outcomes[-1].error["status"] == 401
     with pytest.raises(MarketError) as ei:
@@ -105,7 +105,7 @@ def test_no_secret_in_logs_exceptions_events(servers, market, caplog, capsys, mo
                        "ESM_SECRET_KEY": WRONG, "ESM_SITE_IDS": "G:gm"}}[market]
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    assert cli.main(["markets", "ping", market]) == 1
+    assert dropship_main(["markets", "ping", market]) == 1
     out = capsys.readouterr()
     seen += [out.out, out.err]
 

@@ -90,7 +90,7 @@ def test_coupang_korean_query_accepted_by_sandbox(sandboxes):
         from dropship_core.markets import builders as b
 
         tag = uuid.uuid4().hex[:6]
-        listing = make_listing(title=f"한글 텀블러 {tag} 상품")
+        listing = make_listing(title=f"한글 텀블러 {tag} 상품", market="coupang")
         c.create_seller_product(b.build_coupang_product(listing, c.seller))
         res = c.list_seller_products(name=f"한글 텀블러 {tag}")
         assert [p["sellerProductName"] for p in res["data"]] == [f"한글 텀블러 {tag} 상품"]

@@ -14,7 +14,7 @@ MARKETS = ("smartstore", "coupang", "gmarket")
 
 
 def _listing(market: str, code: str | None = None, **over) -> dict:
-    return make_listing(code, options=market != "gmarket", **over)
+    return make_listing(code, options=market != "gmarket", market=market, **over)
 
 
 def _sync(client, market, entry):
@@ -248,7 +248,7 @@ def test_naver_images_uploaded_to_cdn_first(make_sandboxes):
 def test_coupang_before_approval_uses_full_update(make_sandboxes):
     sb = make_sandboxes(approval="delay", approval_delay=0.6)
     client = sb.client("coupang")
-    entry = make_entry(make_listing())
+    entry = make_entry(make_listing(market="coupang"))
     out, _ = _sync(client, "coupang", entry)
     assert out.ok and entry["external"]["approved"] is False
     assert entry["external"]["vendorItems"] == {}
@@ -268,7 +268,7 @@ def test_external_id_persisted_even_if_follow_up_fails(make_sandboxes):
     """The Coupang create answers with the id; the vendor-items GET then fails: the id stays."""
     sandboxes = make_sandboxes()
     client = sandboxes.client("coupang")
-    entry = make_entry(make_listing())
+    entry = make_entry(make_listing(market="coupang"))
     rec = MemoryRecorder(entry)
     # the create goes through, then every GET fails with 500 until the retries run out
     original = client.get_seller_product
@@ -356,7 +356,7 @@ def test_rejected_listing_stays_quiet_across_market_listings_runs(sandboxes):
 
 def test_cost_only_change_costs_no_call(sandboxes):
     client = sandboxes.client("gmarket")
-    entry = make_entry(make_listing(options=False, cost=9000, margin=0.3))
+    entry = make_entry(make_listing(options=False, cost=9000, margin=0.3, market="gmarket"))
     assert _sync(client, "gmarket", entry)[0].ok
     set_listing(entry, dict(entry["listing"], cost=9500, margin=0.25))
     out, rec = _sync(client, "gmarket", entry)

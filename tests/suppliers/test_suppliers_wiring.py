@@ -12,7 +12,7 @@ import yaml
 from dropship_sandbox.domeggook import DEFAULT_API_KEY
 from dropship_sandbox.ownerclan import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, SupplierError
-from dropship_app.suppliers_cli import main as cli_main
+from dropship_app.cli import main as cli_main
 from dropship_core.suppliers.domeggook import DomeggookConnector
 from dropship_core.suppliers.factory_remote import connector_for
 from dropship_core.suppliers.ownerclan import OwnerClanConnector

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from dropship_core.markets.common import detail_html, item_key, stock_of, tags_of, variants
+from dropship_core.markets.notices import render_coupang
 from dropship_core.markets.settings import SellerSettings
 
 COUPANG_MAX_DETAIL_IMAGES = 9
@@ -24,6 +25,8 @@ def _coupang_notices(listing: dict, seller: SellerSettings) -> list[dict]:
     given = (listing.get("notice") or {}).get("coupang")
     if given:
         return given
+    if listing.get("notice_plan"):
+        return render_coupang(listing["notice_plan"], seller)
     d = seller.notice_default
     cat = "기타 재화"
     return [
@@ -59,7 +62,9 @@ def _item_common(listing: dict, seller: SellerSettings) -> dict:
         "emptyBarcode": True,
         "emptyBarcodeReason": "상품확인불가_바코드없음사유",
         "modelNo": listing.get("model") or "",
-        "certifications": [{"certificationType": "NOT_REQUIRED", "certificationCode": ""}],
+        "certifications": [{"certificationType": c["type"], "certificationCode": c["number"]}
+                           for c in listing.get("certifications") or []]
+        or [{"certificationType": "NOT_REQUIRED", "certificationCode": ""}],
         "searchTags": tags_of(listing, 20, 20),
         "images": img,
         "notices": _coupang_notices(listing, seller),
@@ -68,6 +73,15 @@ def _item_common(listing: dict, seller: SellerSettings) -> dict:
         "offerCondition": "NEW",
         "offerDescription": "",
     }
+
+
+def _attributes(listing: dict, v: dict | None) -> list[dict]:
+    """The category's purchase options (mapped at listing time), else the option values."""
+    mapped = listing.get("coupang_attributes")
+    if mapped is not None:
+        return list(mapped.get(str(v["sku"]) if v else "") or [])
+    return ([{"attributeTypeName": k, "attributeValueName": str(val), "exposed": "EXPOSED"}
+             for k, val in v["options"].items()] if v else [])
 
 
 def coupang_items(listing: dict, seller: SellerSettings,
@@ -88,8 +102,7 @@ def coupang_items(listing: dict, seller: SellerSettings,
             "maximumBuyCount": min(stock_of(v.get("stock") if v else listing.get("stock")),
                                    seller.coupang_max_buy_count),
             "externalVendorSku": sku,
-            "attributes": ([{"attributeTypeName": k, "attributeValueName": str(val),
-                             "exposed": "EXPOSED"} for k, val in v["options"].items()] if v else []),
+            "attributes": _attributes(listing, v),
             **common,
         }
         if vendor_items and sku in vendor_items:
@@ -139,6 +152,11 @@ def build_coupang_product(listing: dict, seller: SellerSettings, *,
         "items": items,
         "requiredDocuments": [],
     }
+    if listing.get("coupang_auto_category"):
+        # automatic category matching: no category, no notices; Coupang fills both
+        body.pop("displayCategoryCode")
+        for item in items:
+            item.pop("notices", None)
     if seller_product_id is not None:
         body = {"sellerProductId": seller_product_id, **body}
     return body

@@ -195,6 +195,27 @@ class CoupangClient(BaseClient):
                           route="GET vendor-items/{id}/inventories")["data"]
 
 
+    # -- metadata (market-metadata.md section 2) ------------------------------------------
+
+    def display_categories(self) -> dict:
+        """The whole display-category tree (`data` = ROOT with nested `child[]`)."""
+        return self._call("GET", f"{API}/meta/display-categories",
+                          route="GET meta/display-categories")["data"]
+
+    def category_metas(self, code: str | int) -> dict:
+        """Required attributes / purchase options, notice categories, documents,
+        certifications and isAllowSingleItem of one leaf."""
+        return self._call("GET", f"{API}/meta/category-related-metas/display-category-codes/"
+                                 f"{code}", route="GET meta/category-related-metas/{code}")["data"]
+
+    def auto_category_agreed(self) -> bool:
+        """Whether the vendor agreed to automatic category matching (then displayCategoryCode
+        may be omitted and Coupang assigns one)."""
+        res = self._call("GET", f"{API}/vendors/{self.vendor_id}/check-auto-category-agreed",
+                         route="GET vendors/{id}/check-auto-category-agreed")
+        return str(res.get("data")).lower() == "true"
+
+
 def vendor_items_by_sku(product: dict) -> dict[str, int]:
     """{externalVendorSku: vendorItemId} from GET seller-products/{id}; empty before approval."""
     out = {}

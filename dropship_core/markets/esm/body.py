@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dropship_core.markets.common import detail_html, total_stock
+from dropship_core.markets.notices import render_esm
 from dropship_core.markets.settings import SellerSettings
 
 ESM_MAX_ADD_IMAGES = 14
@@ -17,6 +18,24 @@ ESM_SITE_TYPE = {"Iac": 1, "Gmkt": 2}
 
 def _site_map(seller: SellerSettings, value: Any) -> dict:
     return {s: value for s in seller.esm_sites}
+
+
+def esm_options(listing: dict, seller: SellerSettings) -> dict:
+    """The listing's recommendedOpts with each row's `qty` per selling site."""
+    ro = listing.get("esm_recommended_opts") or {"type": 0}
+    sites = [s.lower() for s in seller.esm_sites]
+
+    def rows(details: list[dict]) -> list[dict]:
+        return [dict(d, qty={s: d["qty"] for s in sites}) if isinstance(d.get("qty"), int) else d
+                for d in details]
+
+    if "combination" in ro:
+        return dict(ro, combination=dict(ro["combination"],
+                                         details=rows(ro["combination"].get("details") or [])))
+    if "independent" in ro:
+        return dict(ro, independent=dict(ro["independent"],
+                                         details=rows(ro["independent"].get("details") or [])))
+    return ro
 
 
 def build_esm_goods(listing: dict, seller: SellerSettings) -> dict:
@@ -35,7 +54,8 @@ def build_esm_goods(listing: dict, seller: SellerSettings) -> dict:
     img: dict[str, Any] = {"basicImgURL": images[0] if images else ""}
     for i, u in enumerate(images[1:1 + ESM_MAX_ADD_IMAGES]):
         img[f"addImg{i + 1}URL"] = u    # additional slot key names UNVERIFIED
-    notice = (listing.get("notice") or {}).get("esm") or {
+    notice = (listing.get("notice") or {}).get("esm") or (
+        render_esm(listing["notice_plan"], seller) if listing.get("notice_plan") else None) or {
         "officialNoticeNo": seller.esm_official_notice_no,
         "details": [{"officialNoticeItemelementCode": seller.esm_notice_element_code,
                      "value": "[상세설명참조]"}],
@@ -52,7 +72,7 @@ def build_esm_goods(listing: dict, seller: SellerSettings) -> dict:
             "stock": _site_map(seller, total_stock(listing)),
             "sellingPeriod": _site_map(seller, -1),
             "buyableQuantity": {"type": "Unlimited", "qty": 0, "unitDate": 0},
-            "recommendedOpts": listing.get("esm_recommended_opts") or {"type": 0},
+            "recommendedOpts": esm_options(listing, seller),
             "shipping": {
                 "type": 1,
                 "companyNo": seller.esm_company_no,

@@ -96,16 +96,16 @@ class EsmClient(BaseClient):
         self.http = MarketHttp(GMARKET, base_url or DEFAULT_BASE_URLS[GMARKET], timeout=timeout,
                                connect_timeout=connect_timeout, rate=rate, burst=burst,
                                retry=retry, parse_error=parse_esm_error, sleep=sleep)
-        self.search_bucket = TokenBucket(search_per_minute / 60.0, 1.0, sleep=sleep)
+        self.search_bucket = TokenBucket(search_per_minute / 60.0, 1.0, sleep=sleep, service="gmarket")
 
     def _sign(self, method: str, path: str, query: str) -> dict[str, str]:
         token = make_jwt(self.master_id, self._secret.get(), self.site_ids, self.issuer)
         return {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, path: str, *, json: Any = None, route: str | None = None,
-              idempotent: bool | None = None) -> Any:
+              idempotent: bool | None = None, query: str = "") -> Any:
         resp = self.http.request(method, path, json=json, sign=self._sign, route=route,
-                                 idempotent=idempotent)
+                                 idempotent=idempotent, query=query)
         body = response_body(resp)
         rc = result_code(body)
         if rc not in (None, 0, "0"):
@@ -162,3 +162,33 @@ class EsmClient(BaseClient):
             if str(ci_get(r, "managedCode") or "") == managed_code and ci_get(r, "goodsNo"):
                 out.append({"goodsNo": int(ci_get(r, "goodsNo"))})
         return out
+
+    # -- metadata (market-metadata.md section 3; shapes from public clients, UNVERIFIED) ---
+
+    def site_cats(self, parent: str | None = None) -> list[dict]:
+        """One level of the site category tree: `[{catCode, catName, isLeaf}]`."""
+        path = "/item/v1/categories/site-cats" + (f"/{parent}" if parent else "")
+        res = self._call("GET", path, route="GET /item/v1/categories/site-cats/{code}")
+        return ci_get(res, "subCats") or []
+
+    def recommended_opts(self, cat_code: str) -> list[dict]:
+        res = self._call("GET", "/item/v1/options/recommended-opts", query=f"catCode={cat_code}",
+                         route="GET /item/v1/options/recommended-opts")
+        return ci_get(res, "details") or []
+
+    def recommended_opt_values(self, opt_no: int) -> list[dict]:
+        res = self._call("GET", f"/item/v1/options/recommended-opts/{opt_no}",
+                         route="GET /item/v1/options/recommended-opts/{no}")
+        if isinstance(res, dict):   # the list key is unconfirmed
+            res = ci_get(res, "details") or ci_get(res, "values") or ci_get(res, "data") or []
+        return res if isinstance(res, list) else []
+
+    def notice_groups(self) -> list[dict]:
+        res = self._call("GET", "/item/v1/official-notice/groups",
+                         route="GET /item/v1/official-notice/groups")
+        return ci_get(res, "groups") or []
+
+    def notice_codes(self, group_no: int) -> list[dict]:
+        res = self._call("GET", f"/item/v1/official-notice/groups/{group_no}/codes",
+                         route="GET /item/v1/official-notice/groups/{no}/codes")
+        return ci_get(res, "codes") or []

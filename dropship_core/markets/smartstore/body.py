@@ -9,6 +9,7 @@ from typing import Any
 
 from dropship_core.markets.common import (detail_html, option_groups, stock_of, tags_of,
                                           total_stock, variants)
+from dropship_core.markets.notices import render_naver
 from dropship_core.markets.settings import SellerSettings
 
 NAVER_MAX_OPTIONAL_IMAGES = 9
@@ -18,6 +19,8 @@ def _naver_notice(listing: dict, seller: SellerSettings) -> dict:
     given = (listing.get("notice") or {}).get("productInfoProvidedNotice")
     if given:
         return given
+    if listing.get("notice_plan"):
+        return render_naver(listing["notice_plan"], seller)
     d = seller.notice_default
     return {
         "productInfoProvidedNoticeType": "ETC",
@@ -33,6 +36,25 @@ def _naver_notice(listing: dict, seller: SellerSettings) -> dict:
             "customerServicePhoneNumber": seller.as_phone,
         },
     }
+
+
+def naver_certifications(listing: dict) -> dict:
+    """KC data when the supplier gave it (then the product is not excluded from KC), else the
+    exclusion flag for a category that needs none (a KC-target category without it is blocked
+    before this)."""
+    certs = listing.get("certifications") or []
+    if not certs:
+        return {"certificationTargetExcludeContent": {"kcCertifiedProductExclusionYn": "TRUE"}}
+    infos = []
+    for c in certs[:5]:
+        info = {"certificationKindType": "KC_CERTIFICATION" if c["type"].startswith("KC")
+                else c["type"], "name": c["name"], "certificationNumber": c["number"]}
+        if c.get("info_id"):
+            info["certificationInfoId"] = int(c["info_id"]) if str(c["info_id"]).isdigit() \
+                else c["info_id"]
+        infos.append(info)
+    return {"productCertificationInfos": infos,
+            "certificationTargetExcludeContent": {"kcCertifiedProductExclusionYn": "FALSE"}}
 
 
 def naver_option_info(listing: dict) -> dict | None:
@@ -73,8 +95,8 @@ def build_smartstore_product(listing: dict, seller: SellerSettings,
         "sellerCodeInfo": {"sellerManagementCode": str(listing.get("seller_code") or "")},
         "taxType": "DUTYFREE" if listing.get("tax_type") == "FREE" else "TAX",
         "minorPurchasable": not bool(listing.get("adult")),
-        "certificationTargetExcludeContent": {"kcCertifiedProductExclusionYn": "TRUE"},
         "productInfoProvidedNotice": _naver_notice(listing, seller),
+        **naver_certifications(listing),
     }
     opt = naver_option_info(listing)
     if opt:

@@ -140,12 +140,12 @@ class SmartStoreClient(BaseClient):
             return token
 
     def _call(self, method: str, path: str, *, json: Any = None, route: str | None = None,
-              idempotent: bool | None = None, files: Any = None) -> Any:
+              idempotent: bool | None = None, files: Any = None, query: str = "") -> Any:
         for attempt in (0, 1):
             token = self.get_token(force=attempt == 1)
             try:
                 resp = self.http.request(method, path, json=json, files=files, route=route,
-                                         idempotent=idempotent,
+                                         idempotent=idempotent, query=query,
                                          headers={"Authorization": f"Bearer {token}"})
             except MarketAuthError as exc:
                 # 401 GW.AUTHN: the token expired or was revoked -> re-issue and retry once
@@ -232,3 +232,21 @@ class SmartStoreClient(BaseClient):
             r.raise_for_status()
         name = url.rsplit("/", 1)[-1].split("?")[0] or "image.jpg"
         return (name, r.content, r.headers.get("content-type", "application/octet-stream"))
+
+    # -- metadata (market-metadata.md section 1) ------------------------------------------
+
+    def categories(self, last_only: bool = False) -> list[dict]:
+        """GET /v1/categories: flat `[{id, name, wholeCategoryName, last}]`."""
+        return self._call("GET", "/v1/categories", query="last=true" if last_only else "",
+                          route="GET /v1/categories") or []
+
+    def category(self, category_id: str) -> dict:
+        """GET /v1/categories/{id}: + exceptionalCategories, certificationInfos."""
+        return self._call("GET", f"/v1/categories/{category_id}",
+                          route="GET /v1/categories/{id}") or {}
+
+    def notice_types(self, category_id: str | None = None) -> list[dict]:
+        """GET /v1/products-for-provided-notice (categoryId = the top-level category)."""
+        q = f"categoryId={category_id}" if category_id else ""
+        return self._call("GET", "/v1/products-for-provided-notice", query=q,
+                          route="GET /v1/products-for-provided-notice") or []

@@ -1,0 +1,98 @@
+"""The offline category ranker: tree vocabulary + curated lexicon, one global leaf ranking.
+
+Two scorers over the same leaves are added up:
+
+- `TreeVocab` (tree_vocab.py): words of the category tree itself, matched on whole Korean words
+  found by morphological analysis, the product noun (last) weighted most, attribute-aware
+  siblings, gated branches;
+- `CategoryClassifier` (classifier.py): TF-IDF over path documents plus the curated keyword
+  lexicon (rules, context words, demotions), weighted `LEXICON_W`.
+
+Leaves are ranked globally (no top-level decided first), so the candidate list holds the best
+leaves of several branches. The confidence of the best leaf is a calibrated probability that it
+is right: a logistic function of its score and its margin over the runner-up, fitted once on the
+tuning part of the real-name evaluation set (tests/data/real_names/tuning.csv; the blind part is
+never read here). Coefficients: `CALIBRATION`.
+
+`CategoryRanker.predict(name, brand)` makes the ranker a `CategoryPredictor` (predictors.py).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from dropship_core.ai.categories import CategoryRow, load_tree
+from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
+from dropship_core.ai.tree_vocab import TreeVocab
+
+LEXICON_W = 0.8
+# p(best leaf right) = sigmoid(a + b * score + c * margin), then mapped through the observed
+# accuracy per probability bin (monotone, piecewise linear); both fitted on the tuning part
+CALIBRATION = (-1.93, 0.59, 1.10)
+BINS = ((0.0, 0.0), (0.217, 0.167), (0.391, 0.413), (0.591, 0.66), (0.794, 0.78), (0.931, 0.822), (1.0, 0.86))
+
+
+def calibrated(score: float, margin: float, coef: tuple[float, float, float] = CALIBRATION) -> float:
+    a, b, c = coef
+    z = a + b * score + c * margin
+    p = 1.0 / (1.0 + math.exp(-z))
+    for (x0, y0), (x1, y1) in zip(BINS, BINS[1:]):
+        if p <= x1:
+            return round(y0 + (y1 - y0) * (p - x0) / (x1 - x0), 3)
+    return BINS[-1][1]
+
+
+class CategoryRanker:
+    """Global leaf ranking for one market's tree. Build once (a few seconds), call many times."""
+
+    source = "offline"
+
+    def __init__(self, rows: Sequence[CategoryRow], market: str, lexicon: dict | None = None):
+        lexicon = load_lexicon() if lexicon is None else lexicon
+        self.market = market
+        self.lexicon_clf = CategoryClassifier(rows, market, lexicon)
+        gates = (lexicon.get("gates") or {}).get(market) or {}
+        self.vocab = TreeVocab(rows, lexicon.get(market) or {}, gates)
+        if self.vocab.paths != self.lexicon_clf.paths:
+            raise ValueError("tree vocabulary and lexicon classifier disagree on the leaves")
+        self.ids = self.lexicon_clf.ids
+        self.paths = self.lexicon_clf.paths
+        self._pos = {cid: i for i, cid in enumerate(self.ids)}
+
+    def scores(self, name: str) -> np.ndarray:
+        return self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name)
+
+    def top_k(self, name: str, k: int = 10) -> list[Prediction]:
+        s = self.scores(name)
+        kk = min(max(k, 2), len(s))
+        part = np.argpartition(-s, kk - 1)[:kk]
+        order = sorted(part.tolist(), key=lambda j: (-float(s[j]), j))
+        s1, s2 = float(s[order[0]]), float(s[order[1]])
+        out = []
+        for r, i in enumerate(order[:max(1, k)]):
+            si = float(s[i])
+            conf = calibrated(si, si - (s2 if r == 0 else s1))
+            out.append(Prediction(self.ids[i], self.paths[i], conf, round(si, 4)))
+        return out
+
+    def classify(self, name: str) -> Prediction:
+        return self.top_k(name, 1)[0]
+
+    def predict(self, name: str, brand: str | None = None) -> list[tuple[str, float]]:
+        """CategoryPredictor: the ten best leaves with their calibrated probabilities."""
+        text = f"{brand} {name}" if brand and brand not in name else name
+        return [(p.category_id, p.confidence) for p in self.top_k(text, 10)]
+
+    def path_of(self, category_id: str) -> str | None:
+        i = self._pos.get(str(category_id))
+        return self.paths[i] if i is not None else None
+
+
+@lru_cache(maxsize=4)
+def default_ranker(market: str) -> CategoryRanker:
+    """The ranker over the shipped tree of `market` (cached per process)."""
+    return CategoryRanker(load_tree(market), market)

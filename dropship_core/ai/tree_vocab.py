@@ -1,0 +1,287 @@
+"""Category vocabulary built from the category tree itself, matched on whole Korean words.
+
+Every node of the tree names its product with a path segment ("블루투스셋>블루투스이어폰/이어셋").
+Each segment is split on "/" and analysed with Kiwi (`kiwipiepy`, a maintained Korean
+morphological analyser that ships its model on PyPI, Apache-2.0) into:
+
+- FULL terms: the whole part without spaces ("블루투스이어폰", "이어셋"),
+- HEAD terms: the last noun of a compound part ("이어폰": Korean compounds end in their head),
+- MOD terms: the other nouns of the compound ("블루투스": an attribute telling siblings apart).
+
+Curated seller words of `category_lexicon.yaml` join their node as FULL terms (a lower weight).
+
+A product name is analysed the same way. Its terms are its nouns and foreign words, their
+adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰") and its space-separated words; a word
+matches a term when equal, or when the word ends with the term and what precedes is at least two
+characters ("게이밍의자" → 의자), so a short term inside a longer word never matches
+("보드" in "키보드", "랩" in "플랩"). Korean names put the product last: later nouns weigh more.
+
+A leaf's score sums, over the nodes of its path, the node's best match times a level weight
+(the leaf itself most). Sibling leaves differing by an attribute (무선/유선, 남성/여성) get a
+bonus when the name carries their attribute and a malus when it carries the opposite one. Gated
+branches (books, vouchers, ...) start below zero unless the name carries one of their cue words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import yaml
+
+from dropship_core.ai.categories import CategoryRow
+
+FULL, HEAD, MOD, LEX = 1.0, 0.75, 0.2, 0.8
+SUFFIX = 0.8  # a name word ending with a term (prefix of two characters or more)
+LEVEL_W = {1: 0.15, 2: 0.35, 3: 0.5, 4: 0.6}  # inner nodes by depth; the leaf itself weighs 1
+ATTR_BONUS, ATTR_MALUS = 0.25, 0.45
+GATE = 0.6
+POS_MIN = 0.6  # weight of the first noun of a name; the last (the product noun) weighs 1
+OPPOSITES = {
+    "무선": {"유선"}, "유선": {"무선"}, "남성": {"여성"}, "여성": {"남성"},
+    "남아": {"여아"}, "여아": {"남아"}, "아동": {"성인"}, "성인": {"아동", "유아동"},
+    "국내": {"수입", "해외"}, "수입": {"국내"}, "전기": {"가스"}, "가스": {"전기"},
+}
+# words that say who a product is for, unified before matching (the original word is replaced)
+NAME_SYNONYMS = {
+    "남자": "남성", "여자": "여성", "맨": "남성", "우먼": "여성", "옴므": "남성", "포맨": "남성",
+    "키즈": "아동", "어린이": "아동", "유아": "아동", "주니어": "아동", "남녀공용": "",
+    "핸드폰": "휴대폰", "폰": "휴대폰",
+}
+SYNONYMS_YAML = Path(__file__).parent / "data" / "tree_synonyms.yaml"
+
+
+@lru_cache(maxsize=1)
+def seller_synonyms() -> dict[str, tuple[str, ...]]:
+    """Seller word → tree words (tree_synonyms.yaml), normalised, spaces removed; a tree word
+    with "/" gives each of its parts ("셔츠/남방" → 셔츠, 남방), as the tree's index holds them."""
+    doc = yaml.safe_load(SYNONYMS_YAML.read_text(encoding="utf-8")) or {}
+    out = {}
+    for k, v in (doc.get("synonyms") or {}).items():
+        key = norm(str(k)).replace(" ", "")
+        parts = tuple(p for p in (norm(x).replace(" ", "") for x in str(v).split("/")) if p and p != key)
+        if parts:
+            out[key] = parts
+    return out
+
+
+STOP = {
+    "기타", "용품", "세트", "및", "모음", "모음전", "기획", "기획전", "특가", "정품", "해외", "국내산",
+    "무료배송", "무배", "당일발송", "당일", "발송", "증정", "사은품", "신상", "신제품", "인기", "최신형",
+    "고급", "프리미엄", "개", "매", "팩", "입", "종", "택", "박스", "선택", "추가", "구성", "단품",
+    "행사", "할인", "이벤트", "한정", "백화점", "공식", "판매", "직배송", "배송", "상품", "제품", "전용",
+    "호환", "사용", "가능", "관련", "외", "등", "용", "형", "대", "중", "소", "컬러", "색상", "사이즈",
+}
+_TAGS = {"NNG", "NNP", "XR", "SL", "NR"}
+MATCH = 0  # no URL/e-mail/hashtag/emoji matching: product names have none, and it costs ~25 %
+
+
+def norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return re.sub(r"[^0-9a-z가-힣]+", " ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def kiwi():
+    """One Kiwi analyser per process (the model loads in under a second)."""
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+@lru_cache(maxsize=8192)
+def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
+    of two or more characters, which is never cut into a shorter term."""
+    out = []
+    for t in kiwi().tokenize(text, match_options=MATCH):
+        if t.tag in _TAGS:
+            f = t.form.lower()
+            if t.tag == "SL" and len(f) < 2:
+                continue
+            out.append((f, t.tag == "NNG" and len(f) >= 2))
+    return tuple(out)
+
+
+def nouns(text: str) -> tuple[str, ...]:
+    """Nouns and foreign words of `text`, lowercased, in order."""
+    return tuple(n for n, _ in tagged_nouns(text))
+
+
+@lru_cache(maxsize=1)
+def colour_words() -> frozenset[str]:
+    from dropship_core.ai.text import attribute_lexicon
+
+    out = set()
+    for canon, aliases in (attribute_lexicon().get("color") or {}).items():
+        out |= {norm(str(a)).replace(" ", "") for a in [canon, *(aliases or [])]}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _skip_words() -> frozenset[str]:
+    return frozenset(STOP) | colour_words()
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: dict[str, float]  # term -> position weight (the product noun last weighs most)
+    words: set[str]  # every normalised word and noun (for cues and attributes)
+    known: frozenset[str] = frozenset()  # dictionary nouns: matched whole, never by their tail
+
+
+def analyse(name: str) -> Query:
+    text = norm(name)
+    skip = _skip_words()
+    tagged = tagged_nouns(text)
+    known = frozenset(n for n, k in tagged if k)
+    ns = [NAME_SYNONYMS.get(n, n) for n, _ in tagged]
+    ns = [n for n in ns if n and n not in skip and not n.isdigit()]
+    words = [w for w in text.split() if not w.isdigit() and w not in skip]
+    syn = seller_synonyms()
+    terms: dict[str, float] = {}
+    k = len(ns)
+    for i, n in enumerate(ns):
+        w = POS_MIN + (1 - POS_MIN) * (i / (k - 1) if k > 1 else 1.0)
+        terms[n] = max(terms.get(n, 0.0), w)
+        for span in (2, 3):
+            if i + span <= k:
+                j = "".join(ns[i:i + span])
+                terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + span - 1) / (k - 1)))
+    for i, wd in enumerate(words):
+        if wd not in terms and len(wd) >= 2:
+            terms[wd] = POS_MIN + (1 - POS_MIN) * (i / max(1, len(words) - 1))
+    for t, w in list(terms.items()):
+        for alt in syn.get(t, ()):
+            if terms.get(alt, 0.0) < w:
+                terms[alt] = w
+    return Query(terms, set(terms) | set(words) | set(ns), known)
+
+
+class TreeVocab:
+    """Leaf scores of one market's tree from the tree's own words (plus curated seller words)."""
+
+    def __init__(self, rows: Sequence[CategoryRow], lexicon_paths: dict | None = None,
+                 gates: dict | None = None):
+        self.leaves = [r for r in rows if r.is_leaf]
+        self.paths = [r.full_path for r in self.leaves]
+
+        self.n = len(self.leaves)
+        nodes: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self.paths):
+            parts = p.split(">")
+            for d in range(1, len(parts) + 1):
+                nodes[">".join(parts[:d])].append(i)
+        leaf_set = set(self.paths)
+        self.node_names = list(nodes)
+        self.node_idx = [np.array(nodes[k], dtype=np.int32) for k in self.node_names]
+        self.node_w = [1.0 if k in leaf_set else LEVEL_W.get(k.count(">") + 1, 0.6)
+                       for k in self.node_names]
+        self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.attrs: dict[int, set[str]] = {}
+        for j, node in enumerate(self.node_names):
+            self._add_segment(j, node.split(">")[-1], leaf=node in leaf_set)
+        for node, words in (lexicon_paths or {}).items():
+            j = self._node_ix().get(node)
+            if j is None:
+                continue
+            for w in words:
+                key = norm(str(w)).replace(" ", "")
+                if len(key) >= 2:
+                    self.index[key].append((j, LEX))
+        # a term naming many nodes says less (케이스, 세트)
+        self.idf = {t: 1.0 / (1.0 + 0.35 * math.log(len({j for j, _ in hits})))
+                    for t, hits in self.index.items()}
+        self.maxlen = max(len(t) for t in self.index)
+        by_attr: dict[str, list[np.ndarray]] = defaultdict(list)
+        for j, attrs in self.attrs.items():
+            for a in attrs:
+                by_attr[a].append(self.node_idx[j])
+        self.attr_leaves = {a: np.unique(np.concatenate(v)) for a, v in by_attr.items()}
+        self.gates = []
+        for node, cues in (gates or {}).items():
+            j = self._node_ix().get(node)
+            if j is not None:
+                words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
+                self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
+
+    def _node_ix(self) -> dict[str, int]:
+        if not hasattr(self, "_nix"):
+            self._nix = {k: j for j, k in enumerate(self.node_names)}
+        return self._nix
+
+    def _add_segment(self, j: int, seg: str, leaf: bool) -> None:
+        for part in seg.split("/"):
+            full = norm(part).replace(" ", "")
+            if not full or full in STOP:
+                continue
+            self.index[full].append((j, FULL))
+            ns = [n for n in nouns(part) if n not in STOP and n != "기타"]
+            if len(ns) >= 2:
+                self.index[ns[-1]].append((j, HEAD))
+                for m in ns[:-1]:
+                    self.index[m].append((j, MOD))
+                self.attrs.setdefault(j, set()).update(ns[:-1])
+            elif ns and ns[0] != full:
+                self.index[ns[0]].append((j, HEAD))
+
+    def _lookup(self, term: str, whole: bool = False) -> list[tuple[int, float]]:
+        """Nodes a name term matches: equal terms, or terms the word ends with (not for a
+        dictionary noun: "아이보리" does not end in "보리")."""
+        hits = list(self.index.get(term, ()))
+        if len(term) == 1:
+            return [(j, w * 0.5) for j, w in hits]
+        if whole:
+            return hits
+        for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
+            tail = term[cut:]
+            if len(tail) >= 2 and tail in self.index:
+                hits += [(j, w * SUFFIX) for j, w in self.index[tail] if w >= HEAD]
+                break
+        return hits
+
+    def scores(self, name: str) -> np.ndarray:
+        q = analyse(name)
+        best: dict[int, float] = {}
+        extra: dict[int, float] = defaultdict(float)
+        for term, pos in q.terms.items():
+            idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
+            for j, w in self._lookup(term, term in q.known):
+                s = w * pos * idf
+                old = best.get(j, 0.0)
+                if s > old:
+                    extra[j] += 0.25 * old
+                    best[j] = s
+                else:
+                    extra[j] += 0.25 * s
+        out = np.zeros(self.n, dtype=np.float32)
+        if best:
+            js = list(best)
+            idx = np.concatenate([self.node_idx[j] for j in js])
+            vals = np.array([self.node_w[j] * min(1.4, best[j] + extra[j]) for j in js])
+            wts = np.repeat(vals, [len(self.node_idx[j]) for j in js])
+            out += np.bincount(idx, weights=wts, minlength=self.n).astype(np.float32)
+        self._attributes(q, out)
+        flat = norm(name).replace(" ", "")
+        for idx, cues in self.gates:
+            # a cue inside a longer word counts too (카시트 in 카시트인형거울)
+            if not cues.search(flat):
+                out[idx] -= GATE
+        return out
+
+    def _attributes(self, q: Query, out: np.ndarray) -> None:
+        """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
+        for w in q.words:
+            idx = self.attr_leaves.get(w)
+            if idx is not None:
+                out[idx] += ATTR_BONUS
+            for o in OPPOSITES.get(w, ()):
+                if o not in q.words and o in self.attr_leaves:
+                    out[self.attr_leaves[o]] -= ATTR_MALUS

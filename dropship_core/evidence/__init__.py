@@ -1,0 +1,1 @@
+"""Market evidence: what comparable items sell for on the market, and how fast ours sell."""

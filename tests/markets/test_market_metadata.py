@@ -1,0 +1,198 @@
+"""Market metadata: the clients against the sandboxes, notices per category family, KC, and
+the sandboxes refusing each kind of non-compliant body in the market's own error shape."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from dropship_core.markets import builders as b
+from dropship_core.markets.compliance import prepare
+from dropship_core.markets.metadata import shipped
+from dropship_core.markets.metadata.families import FAMILIES, family_for_path
+from dropship_core.markets.metadata.fetch import fetch_metadata
+from dropship_core.markets.metadata.mapping import resolve
+from dropship_core.markets.metadata.model import CategoryRules
+from dropship_core.markets.notices import notice_plan, render_coupang, render_esm, render_naver
+from dropship_core.markets.settings import SANDBOX_SELLER
+from markets_testkit import make_listing, tumbler_category
+from dropship_sandbox.market_rules import esm_sandbox_tree
+
+
+# -- clients against the sandboxes ----------------------------------------------------------
+
+def test_coupang_metadata_client_reads_tree_metas_and_agreement(sandboxes):
+    with sandboxes.client("coupang") as c:
+        md = fetch_metadata(c, "coupang", ["80535"])
+    assert len(md.rules) == 6324 and md.extra == {"auto_category": True}
+    r = md.rules["80535"]
+    assert r.source == "api" and r.path.endswith("텀블러>텀블러/콜드컵")
+    assert [(o.name, o.unit) for o in r.purchase_options] == [("색상", None), ("용량", "ml"),
+                                                              ("수량", "개")]
+    assert r.notice_types == ("ETC",) and r.notice_fields["ETC"][0] == "품명 및 모델명"
+    assert md.rules["80536"].source == "api-tree"       # not asked: tree only
+    assert md.version.startswith("coupang:api:")
+
+
+def test_naver_metadata_client_reads_categories_notice_types_and_kc(sandboxes):
+    with sandboxes.client("smartstore") as c:
+        md = fetch_metadata(c, "smartstore", ["50004540", "50002334"])
+    assert len(md.rules) == 5804
+    assert md.rules["50004540"].notice_types[0] == "ETC"
+    speaker = md.rules["50002334"]                    # 블루투스이어폰: 소형전자 + KC
+    assert speaker.notice_types[0] == "MICROELECTRONICS"
+    assert speaker.certifications and speaker.certifications[0].id == "1000"
+    assert "itemName" in speaker.notice_fields["MICROELECTRONICS"]
+
+
+def test_esm_metadata_client_walks_site_cats_and_reads_options(sandboxes):
+    with sandboxes.client("gmarket") as c:
+        code = tumbler_category("gmarket")
+        md = fetch_metadata(c, "gmarket", [code])
+    assert len(md.rules) == len(esm_sandbox_tree().rules)
+    r = md.rules[code]
+    assert r.free_text_options and {o.no for o in r.recommended_opts} == {0, 9001, 9002}
+    colours = dict((v, n) for n, v in next(o for o in r.recommended_opts if o.no == 9001).values)
+    assert colours["블랙"] == 9100
+    assert r.notice_fields["ETC"][:2] == ("품명 및 모델명", "인증/허가 사항")
+    assert md.extra["notice_groups"][-1] == 35
+
+
+# -- notices per category family -----------------------------------------------------------
+
+FAMILY_PATHS = [
+    ("패션의류>남성의류>티셔츠", "WEAR"), ("패션잡화>여성신발>운동화", "SHOES"),
+    ("패션잡화>여성가방>에코백", "BAG"), ("패션잡화>모자>캡모자", "FASHION_ITEMS"),
+    ("디지털/가전>주방가전>전기밥솥", "HOME_APPLIANCES"),
+    ("디지털/가전>음향가전>블루투스셋>블루투스이어폰/이어셋", "MICROELECTRONICS"),
+    ("디지털/가전>휴대폰>자급제폰", "CELLPHONE"), ("디지털/가전>휴대폰액세서리>케이블", "ETC"),
+    ("화장품/미용>스킨케어>에센스", "COSMETIC"), ("식품>농산물>견과류>아몬드", "FOOD"),
+    ("식품>냉동/간편조리식품>누룽지", "GENERAL_FOOD"), ("식품>건강식품>비타민", "DIET_FOOD"),
+    ("스포츠/레저>캠핑>캠핑가구>캠핑의자", "SPORTS_EQUIPMENT"), ("생활/건강>주방용품>잔/컵", "ETC"),
+    ("가전/디지털>음향기기/이어폰/스피커>블루투스 스피커", "MICROELECTRONICS"),   # Coupang names
+    ("식품>가공/즉석식품>라면>봉지라면", "GENERAL_FOOD"), ("뷰티>스킨>크림", "COSMETIC"),
+    ("패션의류잡화>여성패션>여성잡화>가방>여성캔버스/에코백", "BAG"),
+]
+
+FACTS = {"title": "상품", "model_name": "상품 (M-1)", "model": "M-1", "manufacturer": "제조사",
+         "origin": "국산", "color": "블랙", "size": "M", "material": "면", "kc": "KC 인증 R-1"}
+
+
+@pytest.mark.parametrize("path,family", FAMILY_PATHS)
+def test_family_of_each_category_and_its_notice_in_three_shapes(path, family):
+    assert family_for_path(path).key == family
+    rules = CategoryRules("smartstore", "1", path, notice_types=(family,))
+    plan, reasons = notice_plan(rules, FACTS)
+    assert plan["type"] == family and reasons == []
+    fam = FAMILIES[family]
+    naver = render_naver(plan, SANDBOX_SELLER)
+    group = naver[fam.naver_key]
+    assert naver["productInfoProvidedNoticeType"] == family
+    assert all(group[f.naver_key] for f in fam.fields if f.naver_key)
+    coupang = render_coupang(plan, SANDBOX_SELLER)
+    assert {n["noticeCategoryName"] for n in coupang} == {fam.name}
+    assert [n["noticeCategoryDetailName"] for n in coupang] == [f.label for f in fam.fields]
+    esm = render_esm(plan, SANDBOX_SELLER)
+    assert esm["officialNoticeNo"] == fam.esm_group
+    assert [d["officialNoticeItemelementCode"] for d in esm["details"]] == [
+        f"{fam.esm_group}-{i + 1}" for i in range(len(fam.fields))]
+    assert all(d["value"] for d in esm["details"])
+
+
+def test_facts_fill_the_notice_and_detail_page_where_allowed():
+    rules = CategoryRules("coupang", "1", "패션의류>남성의류>티셔츠", notice_types=("WEAR",))
+    plan, reasons = notice_plan(rules, {"color": "블랙, 화이트", "size": "M, L", "origin": "국산"})
+    assert reasons == []
+    v = plan["values"]
+    assert (v["색상"], v["치수"], v["제조국"]) == ("블랙, 화이트", "M, L", "국산")
+    assert v["제품 소재"] is None            # rendered as 상세페이지 참조
+    assert render_coupang(plan, SANDBOX_SELLER)[0]["content"] == SANDBOX_SELLER.notice_default
+
+
+def test_food_origin_cannot_be_deferred_to_the_detail_page():
+    rules = CategoryRules("smartstore", "1", "식품>농산물>견과류", notice_types=("FOOD",))
+    _, reasons = notice_plan(rules, {"title": "아몬드"})
+    assert len(reasons) == 1 and "원산지" in reasons[0] and "not accepted" in reasons[0]
+
+
+def _kc_listing(market: str, code: str, raw_extra: dict | None = None):
+    listing = make_listing(options=False, market=market)
+    listing["category_id"] = code
+    raw = {"origin": "중국", "manufacturer": "제조사", "model": "BT-1", **(raw_extra or {})}
+    return listing, raw
+
+
+def test_kc_blocks_without_certificate_and_is_carried_when_given():
+    md = shipped("smartstore")
+    listing, raw = _kc_listing("smartstore", "50002334")
+    reasons = prepare("smartstore", listing, raw, None, md)
+    assert any("KC 인증" in r and "add the KC number" in r for r in reasons)
+    listing, raw = _kc_listing("smartstore", "50002334", {"kc_cert": "R-C-abc-BT100"})
+    assert prepare("smartstore", listing, raw, None, md) == []
+    body = b.build_smartstore_product(listing, SANDBOX_SELLER)["originProduct"]["detailAttribute"]
+    assert body["productCertificationInfos"][0]["certificationNumber"] == "R-C-abc-BT100"
+    assert body["certificationTargetExcludeContent"]["kcCertifiedProductExclusionYn"] == "FALSE"
+    assert body["productInfoProvidedNotice"]["productInfoProvidedNoticeType"] == \
+        "MICROELECTRONICS"
+    assert "R-C-abc-BT100" in body["productInfoProvidedNotice"]["microElectronics"][
+        "certificationType"]
+
+
+# -- mapping ----------------------------------------------------------------------------------
+
+def _ai(path: str, coupang_id=None) -> dict:
+    return {"categories": {"smartstore": {"id": "1", "path": path},
+                           "coupang": {"id": coupang_id, "path": ""} if coupang_id else None}}
+
+
+def test_esm_category_found_by_names_in_the_market_tree():
+    md = esm_sandbox_tree()
+    cat, why = resolve("gmarket", _ai("생활/건강>주방용품>잔/컵>텀블러"), md)
+    assert why is None and cat["path"] == "생활/건강>주방용품>잔/컵" and cat["source"] == "name"
+
+
+def test_without_an_esm_tree_the_reason_says_what_to_do():
+    cat, why = resolve("gmarket", _ai("생활/건강>주방용품>잔/컵>텀블러"), shipped("gmarket"))
+    assert cat is None and "ESM_MASTER_ID" in why and "category_overrides.yaml" in why
+
+
+def test_override_file_wins_and_unknown_codes_are_refused():
+    md = shipped("coupang")
+    over = {"coupang": [("생활/건강>주방용품", "80534")], "gmarket": [], "smartstore": []}
+    cat, why = resolve("coupang", _ai("생활/건강>주방용품>잔/컵>텀블러", "80535"), md, over)
+    assert cat["id"] == "80534" and cat["source"] == "override"
+    over["coupang"] = [("생활/건강", "999999999")]
+    cat, why = resolve("coupang", _ai("생활/건강>주방용품>잔/컵>텀블러", "80535"), md, over)
+    assert cat is None and "not in the coupang category tree" in why
+
+
+def test_coupang_uncovered_branch_uses_auto_category_only_when_agreed():
+    md = copy.copy(shipped("coupang"))
+    ai = _ai("화장품/미용>스킨케어>에센스")
+    cat, why = resolve("coupang", ai, md, {"coupang": []})
+    assert cat is None and "automatic category matching" in why
+    md.extra = {"auto_category": True}
+    cat, why = resolve("coupang", ai, md, {"coupang": []})
+    assert why is None and cat["auto"] is True
+    listing = make_listing(options=False, market="coupang", category_id=None)
+    assert prepare("coupang", listing, {}, None, md, cat) == []
+    body = b.build_coupang_product(listing, SANDBOX_SELLER)
+    assert "displayCategoryCode" not in body and "notices" not in body["items"][0]
+
+
+def test_kc_number_from_a_supplier_workbook_reaches_the_listing(tmp_path):
+    from openpyxl import Workbook
+
+    from dropship_core.suppliers.excel import ExcelCatalog
+
+    wb = Workbook()
+    wb.active.append(["상품코드", "상품명", "공급가", "재고", "원산지", "제조사", "대표이미지", "KC인증번호"])
+    wb.active.append(["E1", "코멧 블루투스 이어폰", 9000, 5, "중국", "코멧", "https://img.kr/e.jpg",
+                      "R-C-abc-BT100"])
+    wb.save(tmp_path / "kc.xlsx")
+    product = ExcelCatalog("excel-kc", tmp_path / "kc.xlsx").fetch().products[0].to_dict()
+    assert product["notice"]["certificates"][0]["number"] == "R-C-abc-BT100"
+    listing, _ = _kc_listing("smartstore", "50002334")
+    assert prepare("smartstore", listing, product, None, shipped("smartstore")) == []
+    assert listing["certifications"][0]["number"] == "R-C-abc-BT100"

@@ -7,6 +7,7 @@ import dagster as dg
 import httpx
 import pytest
 
+from dropship_assets.definitions import defs
 from dropship_sensors.schedules import contiguous_ranges, inventory_sync_schedule
 
 
@@ -25,9 +26,9 @@ def test_disabled_account_splits_the_range(tmp_path, monkeypatch):
     monkeypatch.setenv("DROPSHIP_SUPPLIERS", str(cfg))
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("supplier", [f"s{i}" for i in range(5)])
-        ctx = dg.build_schedule_context(instance=instance,
-                                        scheduled_execution_time=datetime(2026, 12, 1, tzinfo=timezone.utc))
-        reqs = inventory_sync_schedule(ctx)
+        with dg.build_schedule_context(instance=instance,
+                                       scheduled_execution_time=datetime(2026, 12, 1, tzinfo=timezone.utc)) as ctx:
+            reqs = inventory_sync_schedule(ctx)
     got = sorted((r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
                  for r in reqs)
     assert len(reqs) == 6  # 3 markets x 2 ranges, instead of 12 runs
@@ -68,8 +69,6 @@ def cycle_world(db_url, tmp_path, monkeypatch):
 
 
 def test_inventory_cycle_runs_once_per_market_and_materializes_every_partition(cycle_world):
-    from dropship_assets.definitions import defs
-
     resources, servers = cycle_world
     with dg.instance_for_test() as instance:
         keys = ["sup0", "sup1", "sup2"]
@@ -77,9 +76,9 @@ def test_inventory_cycle_runs_once_per_market_and_materializes_every_partition(c
         ingest = defs.resolve_job_def("product_sync")
         for k in keys:
             assert ingest.execute_in_process(partition_key=k, instance=instance, resources=resources).success
-        ctx = dg.build_schedule_context(instance=instance,
-                                        scheduled_execution_time=datetime(2026, 12, 1, tzinfo=timezone.utc))
-        reqs = inventory_sync_schedule(ctx)
+        with dg.build_schedule_context(instance=instance,
+                                       scheduled_execution_time=datetime(2026, 12, 1, tzinfo=timezone.utc)) as ctx:
+            reqs = inventory_sync_schedule(ctx)
         assert len(reqs) == 3
         publish = defs.resolve_job_def("publish_listings")
         inventory = defs.resolve_job_def("inventory_sync")

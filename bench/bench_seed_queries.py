@@ -67,7 +67,8 @@ def main() -> None:
         cases = [(f"active_in_market('{m}', limit=100)", lambda m=m: store.active_in_market(m, limit=100))
                  for m in ("smartstore", "coupang", "gmarket")]
         cases.append(("with_ai_score_above(0.8, limit=100)", lambda: store.with_ai_score_above(0.8, limit=100)))
-        print(f"\nSeed queries at {args.products:,} products, {args.calls} calls each through the Store API (its kept per-thread connection)\n")
+        print(f"\nSeed queries at {args.products:,} products, {args.calls} calls each through the Store API"
+              " (its kept per-thread connection)\n")
         print("| query | rows | API p50 ms | API p95 ms | SQL p95 ms (open connection) | server execution | plan |")
         print("|---|---:|---:|---:|---:|---:|---|")
         for name, fn in cases:

@@ -102,46 +102,9 @@ def cmd_db_stop(args) -> int:
 
 # -- suppliers -----------------------------------------------------------------------------
 def cmd_import_excel(args) -> int:
-    from dropship_core.store import RunInfo
-    from dropship_core.suppliers.excel import ExcelCatalog, ExcelReadError
+    from dropship_app.import_excel import cmd_import_excel as run
 
-    try:
-        fetched = ExcelCatalog(args.supplier, args.file).fetch()
-    except ExcelReadError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    s = _store()
-    from dropship_app.suppliers_cli import import_guard
-
-    error, warning = import_guard(args.supplier, [p.supplier_item_id for p in fetched.products],
-                                  s.supplier_item_ids(args.supplier), new_supplier=args.new_supplier)
-    if error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-    run = RunInfo.cli("suppliers import-excel")
-    res = s.ingest(args.supplier, fetched.products, run, complete=args.complete)
-    res.quarantined = s.quarantine(args.supplier, fetched.rejects, run)
-    out = {
-        "file": str(args.file),
-        "supplier": args.supplier,
-        "accepted": len(fetched.products),
-        **res.as_dict(),
-        "quarantine": [{"source": r.source, "reason": r.reason} for r in fetched.rejects],
-        "skipped_sheets": fetched.stats.get("skipped_sheets", []),
-        "unknown_columns": fetched.stats.get("unknown_columns", []),
-    }
-    if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=2))
-        return 0
-    print(f"{args.file} -> {args.supplier}: accepted {out['accepted']}, new {res.new}, changed {res.changed}, "
-          f"unchanged {res.unchanged}, delisted {res.delisted}, quarantined {res.quarantined}")
-    for q in out["quarantine"]:
-        print(f"  quarantined {q['source']}: {q['reason']}")
-    for note in out["skipped_sheets"]:
-        print(f"  note: {note}")
-    return 0
+    return run(args)
 
 
 # -- demo ----------------------------------------------------------------------------------

@@ -53,9 +53,10 @@ def _fetch_dropped(context: dg.AssetExecutionContext, account, file_path: str) -
     try:
         result = ExcelCatalog(account.key, claimed,
                               default_shipping_fee=int(account.setting("shipping_fee", 0))).fetch()
-    except ExcelReadError as e:
-        moved = move_dropped(claimed, "failed", reason=str(e))
-        raise dg.Failure(f"dropped file rejected: {e}", metadata={"moved_to": str(moved)},
+    except Exception as e:  # any failure to read a dropped file moves it to failed/, with why
+        reason = str(e) if isinstance(e, ExcelReadError) else f"{claimed.name}: {type(e).__name__}: {e}"
+        moved = move_dropped(claimed, "failed", reason=reason)
+        raise dg.Failure(f"dropped file rejected: {reason}", metadata={"moved_to": str(moved)},
                          allow_retries=False) from None
     # a dropped file is an update (prices, stock, new items) unless the account says it is the
     # whole catalog

@@ -21,6 +21,16 @@ def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
     return keys["market"], keys["supplier"]
 
 
+def partition_pairs(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
+    """(market, supplier) of every partition of this run: one, or all of a ranged run (the
+    inventory and price cycles run one range per market, see BackfillPolicy.single_run)."""
+    pairs = []
+    for key in context.partition_keys:
+        dims = market_supplier_partitions.get_partition_key_from_str(key).keys_by_dimension
+        pairs.append((dims["market"], dims["supplier"]))
+    return pairs
+
+
 @dg.asset(
     partitions_def=market_supplier_partitions,
     deps=[dg.AssetDep(enriched_products, partition_mapping=supplier_to_market_supplier)],
@@ -28,6 +38,8 @@ def split_key(context: dg.AssetExecutionContext) -> tuple[str, str]:
     kinds={"python", "postgres"},
     owners=OWNERS,
     automation_condition=follow_upstream(),
+    # a cycle over many suppliers runs as one run per market range, not one run per partition
+    backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[
         dg.AssetCheckSpec("titles_within_limit", asset="market_listings", blocking=True,
                           description="Every listing title fits its marketplace's limit."),
@@ -47,43 +59,35 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     market's limit, sale price from the pricing policy, stock after the safety buffer, options,
     category, and a diff against what was listed before. Products that cannot be listed carry the
     reasons. Only products whose content, enrichment or pricing policy changed are recomputed."""
-    market, supplier = split_key(context)
-    policy = pricing.policy()
-    mp = policy.for_market(market)
     s = store.store
-    # what market_categories / market_category_rules stored, else the shipped snapshot
-    md = MetadataStore(s).load(market) or shipped(market)
-    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
-    rows = s.listing_inputs(supplier, market, suffix)
-    out = []
+    policy = pricing.policy()
+    total: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    invalid = []
-    for r in rows:
-        entry = market_entry_or_error(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],
-                                      metadata=md)
-        if entry.get("invalid_data"):
-            invalid.append({"id": r["id"], "reason": entry["blocked_reasons"][0]})
-            context.log.warning(f"product {r['id']}: {entry['blocked_reasons'][0]}")
-        for why in entry["blocked_reasons"]:
-            reasons[why.split(":")[0]] += 1
-        out.append((r["id"], entry))
-    written = s.set_market_entries(market, out, run_info(context))
-    counts = s.listing_status_counts(supplier, market)
-    limit = TITLE_LIMITS[market]
-    checks = s.listing_check_counts(supplier, market, limit.get("chars") or limit.get("bytes"),
-                                    in_bytes="bytes" in limit)
-    too_long, under_cost = checks["titles_over_limit"], checks["listable_at_or_below_cost"]
-    banned = checks["listable_with_banned_words"]
+    invalid: list[dict] = []
+    out_all: list = []
+    for market, supplier in partition_pairs(context):
+        out = _listings_for(s, policy, market, supplier, reasons, invalid, context.log)
+        out_all += out[:max(0, 20 - len(out_all))]  # the preview shows the first 20
+        total["recomputed"] += len(out)
+        total["changed"] += s.set_market_entries(market, out, run_info(context))
+        counts.update(s.listing_status_counts(supplier, market))
+        limit = TITLE_LIMITS[market]
+        total.update(s.listing_check_counts(supplier, market, limit.get("chars") or limit.get("bytes"),
+                                            in_bytes="bytes" in limit))
+    too_long, under_cost = total["titles_over_limit"], total["listable_at_or_below_cost"]
+    banned = total["listable_with_banned_words"]
     yield dg.MaterializeResult(
         metadata={
-            "recomputed": dg.MetadataValue.int(len(out)),
-            "changed": dg.MetadataValue.int(written),
+            "recomputed": dg.MetadataValue.int(total["recomputed"]),
+            "changed": dg.MetadataValue.int(total["changed"]),
             **{f"status_{k}": dg.MetadataValue.int(v) for k, v in sorted(counts.items()) if k},
             "blocked_reasons": dg.MetadataValue.json(dict(reasons)),
             "invalid_product_data": dg.MetadataValue.int(len(invalid)),
+            "partitions_in_run": dg.MetadataValue.int(len(context.partition_keys)),
             "preview": dg.MetadataValue.md(md_table(
                 ({"id": pid, "title": e["listing"]["title"], "price": e["listing"]["price"],
-                  "stock": e["listing"]["stock"], "status": e["status"]} for pid, e in out),
+                  "stock": e["listing"]["stock"], "status": e["status"]} for pid, e in out_all),
                 ["id", "title", "price", "stock", "status"])),
         }
     )
@@ -93,8 +97,28 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
                               metadata={"listable_at_or_below_cost": under_cost})
     yield dg.AssetCheckResult(check_name="no_banned_words_listable", passed=banned == 0,
                               metadata={"listable_with_banned_words": banned})
-    n_invalid = s.invalid_listing_count(supplier, market)
+    n_invalid = sum(s.invalid_listing_count(supplier, market) for market, supplier in partition_pairs(context))
     yield dg.AssetCheckResult(check_name="no_invalid_product_data", passed=n_invalid == 0,
                               severity=dg.AssetCheckSeverity.WARN,
                               metadata={"invalid_products": n_invalid,
                                         "examples": dg.MetadataValue.json(invalid[:20])})
+
+
+def _listings_for(s, policy, market: str, supplier: str, reasons: Counter, invalid: list, log) -> list:
+    """The recomputed entries of one (market, supplier) partition; a product whose data breaks the
+    builder is blocked with the reason (and counted in `invalid`), the others go on."""
+    mp = policy.for_market(market)
+    # what market_categories / market_category_rules stored, else the shipped snapshot
+    md = MetadataStore(s).load(market) or shipped(market)
+    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
+    out = []
+    for r in s.listing_inputs(supplier, market, suffix):
+        entry = market_entry_or_error(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],
+                                      metadata=md)
+        if entry.get("invalid_data"):
+            invalid.append({"id": r["id"], "market": market, "reason": entry["blocked_reasons"][0]})
+            log.warning(f"product {r['id']} on {market}: {entry['blocked_reasons'][0]}")
+        for why in entry["blocked_reasons"]:
+            reasons[why.split(":")[0]] += 1
+        out.append((r["id"], entry))
+    return out

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dropship_assets.common import OWNERS, follow_upstream, run_info
-from dropship_assets.listings import market_listings, split_key
+from dropship_assets.listings import market_listings, partition_pairs
 from dropship_assets.partitions import market_supplier_partitions
 from dropship_core import metrics
 from dropship_core.markets.sync import summarize, sync_listing
@@ -53,6 +53,8 @@ def wanted(entry: dict, only: str) -> bool:
     kinds={"python", "api"},
     owners=OWNERS,
     automation_condition=follow_upstream(),
+    # a cycle over many suppliers runs as one run per market range, not one run per partition
+    backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
     check_specs=[dg.AssetCheckSpec("no_unknown_creates", asset="market_sync",
                                    description="No create is left with an unknown outcome after the run.")],
@@ -66,30 +68,38 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
     listing costs zero API calls, and one item's rejection never fails the batch."""
     if config.only not in ONLY:
         raise dg.Failure(f"only must be one of {ONLY}", allow_retries=False)
-    market, supplier = split_key(context)
     s = store.store
     run = run_info(context)
-    rows = s.sync_candidates(supplier, market)
-    todo = [(pid, entry) for pid, entry in rows if wanted(entry, config.only)]
-    if config.max_listings:
-        todo = todo[: config.max_listings]
-    outcomes = []
-    if todo:
-        with marketplaces.client(market) as client:
-            for pid, entry in todo:
-                def record(patch, event_type, payload, _pid=pid):
-                    s.update_market_data(_pid, market, patch, run, event_type=event_type or "sync_state",
-                                         payload=payload)
+    pairs = partition_pairs(context)
+    outcomes, candidates, unknown, live = [], 0, 0, 0
+    for market in sorted({m for m, _ in pairs}):
+        todo = []
+        for m, supplier in pairs:
+            if m == market:
+                todo += [(pid, entry) for pid, entry in s.sync_candidates(supplier, market)
+                         if wanted(entry, config.only)]
+        if config.max_listings:
+            todo = todo[: config.max_listings]
+        candidates += len(todo)
+        if todo:
+            with marketplaces.client(market) as client:
+                for pid, entry in todo:
+                    def record(patch, event_type, payload, _pid=pid, _m=market):
+                        s.update_market_data(_pid, _m, patch, run, event_type=event_type or "sync_state",
+                                             payload=payload)
 
-                outcomes.append(sync_listing(client, market, entry, record))
+                    outcomes.append(sync_listing(client, market, entry, record))
+        metrics.record_sync_finished(market)
+        for m, supplier in pairs:
+            if m == market:
+                counts = s.sync_counts(supplier, market)
+                unknown, live = unknown + counts["publishing"], live + counts["published"]
     meta = summarize(outcomes)
-    metrics.record_sync_finished(market)
-    counts = s.sync_counts(supplier, market)
-    unknown, live = counts["publishing"], counts["published"]
     yield dg.MaterializeResult(metadata={
         **{k: (dg.MetadataValue.md(v) if isinstance(v, str) and v.startswith("|") else v) for k, v in meta.items()},
-        "candidates": dg.MetadataValue.int(len(todo)),
+        "candidates": dg.MetadataValue.int(candidates),
         "published_total": dg.MetadataValue.int(live),
+        "partitions_in_run": dg.MetadataValue.int(len(pairs)),
         "only": config.only or "all changes",
     })
     yield dg.AssetCheckResult(check_name="no_unknown_creates", passed=unknown == 0,

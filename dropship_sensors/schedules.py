@@ -68,18 +68,41 @@ full_sync_schedule = _supplier_sync_schedule(
     execution_timezone=TIMEZONE,
     # it writes to live marketplaces: a person turns it on once the credentials are real
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every market × supplier: push stock changes only.",
+    description="Every market × supplier: push stock changes only (one run per market).",
 )
 def inventory_sync_schedule(context: dg.ScheduleEvaluationContext):
+    return market_cycle_runs(context, "inventory")
+
+
+def market_cycle_runs(context: dg.ScheduleEvaluationContext, cycle: str):
+    """One run per market over a range of supplier partitions (market_listings and market_sync
+    run a range in one run: BackfillPolicy.single_run), instead of one run per market x supplier.
+    Each partition is still materialized, with its lineage, in that run. Disabled accounts split
+    the range, so they are never synced."""
     from dropship_core.markets.names import MARKETS
 
     keys = active_supplier_keys(context)
     if isinstance(keys, dg.SkipReason):
         return keys
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    ranges = contiguous_ranges(context.instance.get_dynamic_partitions("supplier"), set(keys))
     return [
-        dg.RunRequest(run_key=f"inventory:{m}:{k}:{stamp}",
-                      partition_key=dg.MultiPartitionKey({"market": m, "supplier": k}),
-                      tags={"dropship/trigger": "schedule:inventory_sync"})
-        for m in MARKETS for k in keys
+        dg.RunRequest(
+            run_key=f"{cycle}:{m}:{lo}..{hi}:{stamp}",
+            tags={"dagster/asset_partition_range_start": str(dg.MultiPartitionKey({"market": m, "supplier": lo})),
+                  "dagster/asset_partition_range_end": str(dg.MultiPartitionKey({"market": m, "supplier": hi})),
+                  "dropship/trigger": f"schedule:{cycle}_sync"})
+        for m in MARKETS for lo, hi in ranges
     ]
+
+
+def contiguous_ranges(ordered: list[str], wanted: set[str]) -> list[tuple[str, str]]:
+    """(first, last) of each run of consecutive wanted keys, in partition order."""
+    out, start, prev = [], None, None
+    for k in [*ordered, None]:
+        if k is not None and k in wanted:
+            start, prev = (k if start is None else start), k
+        elif start is not None:
+            out.append((start, prev))
+            start = None
+    return out

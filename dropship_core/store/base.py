@@ -10,6 +10,7 @@ instead of a raw "relation does not exist" deep inside a query.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,7 @@ class StoreBase:
     def __init__(self, database_url: str):
         self.database_url = database_url
         self._schema_checked = False
+        self._local = threading.local()
 
     # -- connections -----------------------------------------------------------------------
     def connect(self, **kw) -> psycopg.Connection:
@@ -82,6 +84,26 @@ class StoreBase:
         if not self._schema_checked:
             self.check_schema()
         return psycopg.connect(self.database_url, **kw)
+
+    def read(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        """Rows of one read-only query on this thread's kept connection (autocommit, so it never
+        holds a transaction open): hot lookups skip the connection setup, which costs more than
+        an index-backed query. A connection that went away is replaced once."""
+        from psycopg.rows import dict_row
+
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            if conn is None or conn.closed:
+                if not self._schema_checked:
+                    self.check_schema()
+                conn = self._local.conn = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row)
+            try:
+                return conn.execute(sql, params).fetchall()
+            except psycopg.OperationalError:
+                conn.close()
+                if attempt:
+                    raise
+        return []
 
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> list[str]:

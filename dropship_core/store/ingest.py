@@ -1,25 +1,28 @@
 """Ingest: supplier catalogs into `source_data`, with their events, quarantine and sync state.
 
-New rows are COPYed straight into source_data with reserved ids, changed rows go through a staging
-table and one set-based UPDATE; unchanged input writes nothing.
+New rows are COPYed (binary) straight into source_data with reserved ids, changed rows go through a
+staging table and one set-based UPDATE; unchanged input writes nothing. One import is one
+transaction on one connection.
 """
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from typing import Any, Iterable, Sequence
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from dropship_core import config
 from dropship_core.model import STATUS_DELETED, CanonicalProduct, canonical_bytes, canonical_json
+from dropship_core.suppliers.base import Reject
 from dropship_core.store.base import _DIFF_SQL, IngestResult, RunInfo, StoreBase
 
 
-# New rows in one batch from which the insert is split over two connections.
-PARALLEL_INSERT_MIN = 20_000
+# New rows per COPY statement (all in the import's one transaction).
+COPY_CHUNK = 50_000
 
 
 class IngestMixin(StoreBase):
@@ -44,27 +47,42 @@ class IngestMixin(StoreBase):
         complete=True means `products` is the whole catalog: active items missing from it are
         delisted (status `deleted`, with a `delisted` event), never silently dropped.
         """
-        res = IngestResult(received=len(products))
-        prepared: list[tuple[str, str, str, str]] = []
-        seen: set[str] = set()
+        prepared: list[tuple[str, bytes, str]] = []
         for p in products:
             d = p.to_dict() if isinstance(p, CanonicalProduct) else p
             if d["supplier_key"] != supplier_key:
                 raise ValueError(f"product {d['supplier_item_id']} belongs to {d['supplier_key']}, not {supplier_key}")
-            item_id = d["supplier_item_id"]
+            prepared.append((d["supplier_item_id"], canonical_bytes(d), d["status"]))
+        return self.ingest_prepared(supplier_key, prepared, run, complete=complete, deleted_ids=deleted_ids)
+
+    def ingest_prepared(
+        self,
+        supplier_key: str,
+        rows: Sequence[tuple[str, bytes, str]],
+        run: RunInfo,
+        *,
+        complete: bool = False,
+        deleted_ids: Iterable[str] = (),
+    ) -> IngestResult:
+        """`ingest` for products already serialised: (supplier_item_id, canonical JSON bytes,
+        status, ...) rows, as the Excel reader gives them. Hashes are compared with the stored ones in one
+        read, and everything lands in ONE transaction: a killed import leaves nothing half-visible."""
+        res = IngestResult(received=len(rows))
+        hashed: list[tuple[str, bytes, str, str]] = []
+        seen: set[str] = set()
+        for row in rows:
+            item_id, data, status = row[0], row[1], row[2]
             if item_id in seen:
                 raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
             seen.add(item_id)
-            data = canonical_bytes(d)
-            prepared.append((item_id, data.decode(), hashlib.blake2b(data, digest_size=16).hexdigest(), d["status"]))
-
+            hashed.append((item_id, data, hashlib.blake2b(data, digest_size=16).hexdigest(), status))
         with self.connect() as conn:
             with conn.transaction():
                 # One writer per supplier partition at a time; other suppliers proceed in parallel.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || %s))", (supplier_key,))
                 existing = self.existing_hashes(conn, supplier_key)
-                todo = [row for row in prepared if existing.get(row[0], (None,))[0] != row[2]]
-                res.unchanged = len(prepared) - len(todo)
+                todo = [row for row in hashed if existing.get(row[0], (None,))[0] != row[2]]
+                res.unchanged = len(hashed) - len(todo)
                 if todo:
                     new, changed = self._upsert_raw(conn, supplier_key, todo, run, existing)
                     res.new, res.changed = len(new), len(changed)
@@ -87,19 +105,19 @@ class IngestMixin(StoreBase):
             conn.execute("SELECT pg_advisory_unlock(4242002)")
         return start
 
-    def _copy_new_own_txn(self, supplier_key: str, rows, params) -> None:
-        with self.connect() as conn, conn.transaction():
-            self._copy_new(conn, supplier_key, rows, params)
-
     def _copy_new(self, conn, supplier_key: str, rows, params) -> None:
         """COPY new products straight into source_data with reserved ids, then their events,
         copying the stored JSONB instead of parsing it again."""
         start = self._reserve_ids(conn, len(rows))
-        with conn.cursor().copy(
-            "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status) FROM STDIN"
-        ) as cp:
-            for pid, (item_id, text, h, status) in enumerate(rows, start):
-                cp.write_row((pid, supplier_key, item_id, text, h, status))
+        for lo in range(0, len(rows), COPY_CHUNK):
+            # binary COPY; a jsonb field in binary is the version byte 1 and the JSON text
+            with conn.cursor().copy(
+                "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status)"
+                " FROM STDIN (FORMAT BINARY)"
+            ) as cp:
+                cp.set_types(["int8", "text", "text", "bytea", "text", "text"])
+                for pid, (item_id, data, h, status) in enumerate(rows[lo:lo + COPY_CHUNK], start + lo):
+                    cp.write_row((pid, supplier_key, item_id, b"\x01" + data, h, status))
         conn.execute(
             """
             INSERT INTO source_data_events
@@ -114,7 +132,7 @@ class IngestMixin(StoreBase):
             {**params, "lo": start, "hi": start + len(rows) - 1},
         )
 
-    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, str, str, str]], run: RunInfo,
+    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, bytes, str, str]], run: RunInfo,
                     existing: dict[str, tuple[str, str]]):
         """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
         through a staging table and one UPDATE. Events are written set-based from what landed,
@@ -124,18 +142,7 @@ class IngestMixin(StoreBase):
         changed_rows = [r for r in rows if r[0] in existing]
         new_ids: list[str] = []
         if fresh:
-            if len(fresh) < PARALLEL_INSERT_MIN:
-                self._copy_new(conn, supplier_key, fresh, params)
-            else:
-                # a large first load: halves in two connections, so both cores parse and index.
-                # Each half commits on its own; a crash in between is healed by re-running, since
-                # rows already stored have matching hashes and are skipped.
-                half = len(fresh) // 2
-                with ThreadPoolExecutor(max_workers=2) as pool:
-                    futures = [pool.submit(self._copy_new_own_txn, supplier_key, chunk, params)
-                               for chunk in (fresh[:half], fresh[half:])]
-                    for f in futures:
-                        f.result()
+            self._copy_new(conn, supplier_key, fresh, params)
             new_ids = [r[0] for r in fresh]
         changed: list[str] = []
         if changed_rows:
@@ -144,10 +151,11 @@ class IngestMixin(StoreBase):
                 " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT) ON COMMIT DELETE ROWS"
             )
             with conn.cursor().copy(
-                "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN"
+                "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN (FORMAT BINARY)"
             ) as cp:
-                for r in changed_rows:
-                    cp.write_row(r)
+                cp.set_types(["text", "bytea", "text", "text"])
+                for item_id, data, h, status in changed_rows:
+                    cp.write_row((item_id, b"\x01" + data, h, status))
             diff = _DIFF_SQL.format(new="s.raw_data", old="o.raw_data")
             out = conn.execute(
                 f"""
@@ -206,13 +214,26 @@ class IngestMixin(StoreBase):
         return len(out)
 
     # -- quarantine ------------------------------------------------------------------------
-    def quarantine(self, supplier_key: str, rejects: Sequence[Any], run: RunInfo) -> int:
-        """Record rejected records with their reason. The same record seen again is not duplicated."""
+    def quarantine(self, supplier_key: str, rejects: Sequence[Any], run: RunInfo, *,
+                   max_rows: int | None = None) -> int:
+        """Record rejected records with their reason. The same record seen again is not duplicated.
+        At most `max_rows` (DROPSHIP_QUARANTINE_MAX_PER_FILE) are stored for one batch; the rest
+        are counted, by reason, in one summary row. Returns how many were rejected in all."""
         if not rejects:
             return 0
+        limit = int(config.get("DROPSHIP_QUARANTINE_MAX_PER_FILE")) if max_rows is None else max_rows
+        kept = list(rejects[:limit])
+        if len(rejects) > limit:
+            reasons = Counter(r.reason.split(":")[0] for r in rejects[limit:])
+            kept.append(Reject(
+                reason=f"{len(rejects) - limit} more rejected records not stored (limit {limit} per file)",
+                raw={"not_stored": len(rejects) - limit, "by_reason": dict(reasons.most_common(20)),
+                     "first_source": rejects[limit].source},
+                source=rejects[limit].source.split(":row")[0] + ":summary"))
         rows = []
-        for r in rejects:
-            raw_text = canonical_json(r.raw)
+        for r in kept:
+            # the store cannot hold NUL: shown as U+FFFD in the kept record
+            raw_text = canonical_json(r.raw).replace("\\u0000", "\\ufffd")
             h = hashlib.blake2b(f"{r.source}\x00{r.reason}\x00{raw_text}".encode(), digest_size=16).hexdigest()
             rows.append((supplier_key, r.source, r.reason, raw_text, h, run.run_id, run.asset_key, run.partition_key))
         with self.connect() as conn, conn.transaction():
@@ -226,7 +247,7 @@ class IngestMixin(StoreBase):
                     """,
                     rows,
                 )
-        return len(rows)
+        return len(rejects)
 
     def quarantined(self, supplier_key: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         with self.connect(row_factory=dict_row) as conn:

@@ -22,20 +22,18 @@ class QueriesMixin(StoreBase):
 
     def active_in_market(self, market: str, limit: int | None = None) -> list[dict[str, Any]]:
         """Products published and live on `market` (uses the per-market status index)."""
-        with self.connect(row_factory=dict_row) as conn:
-            return conn.execute(
-                "SELECT * FROM source_data WHERE (market_data -> %s ->> 'status') = 'published'"
-                " AND status = 'active' ORDER BY id LIMIT %s",
-                (market, limit),
-            ).fetchall()
+        return self.read(
+            "SELECT * FROM source_data WHERE (market_data -> %s ->> 'status') = 'published'"
+            " AND status = 'active' ORDER BY id LIMIT %s",
+            (market, limit),
+        )
 
     def with_ai_score_above(self, threshold: float, limit: int | None = None) -> list[dict[str, Any]]:
-        with self.connect(row_factory=dict_row) as conn:
-            return conn.execute(
-                "SELECT * FROM source_data WHERE (ai_data ->> 'quality_score')::numeric > %s"
-                " ORDER BY (ai_data ->> 'quality_score')::numeric DESC, id LIMIT %s",
-                (threshold, limit),
-            ).fetchall()
+        return self.read(
+            "SELECT * FROM source_data WHERE (ai_data ->> 'quality_score')::numeric > %s"
+            " ORDER BY (ai_data ->> 'quality_score')::numeric DESC, id LIMIT %s",
+            (threshold, limit),
+        )
 
     def events(self, product_id: int) -> list[dict[str, Any]]:
         with self.connect(row_factory=dict_row) as conn:

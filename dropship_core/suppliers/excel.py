@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct, Variant
-from dropship_core.suppliers.base import SYNC_FULL, FetchResult, Reject, SupplierError
+from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct, Variant, canonical_bytes
+from dropship_core.suppliers.base import SYNC_FULL, FetchResult, SupplierError
 
 READER_VERSION = "excel-2"
 
@@ -85,6 +85,9 @@ def match_header(cells: list[Any]) -> dict[str, int]:
     return found
 
 
+# money and counts beyond this are refused (they would not fit the store's 64-bit JSON numbers)
+NUMBER_LIMIT = 1e15
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NUM_CLEAN = re.compile(r"[,\s원₩￦]|KRW", re.IGNORECASE)
 
 
@@ -101,6 +104,8 @@ def parse_number(v: Any, field_name: str, *, allow_negative: bool = False) -> in
     if isinstance(v, (int, float)):
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             raise BadValue(f"{field_name}: {v!r} is not a number")
+        if abs(v) >= NUMBER_LIMIT:
+            raise BadValue(f"{field_name}: {v!r} is out of range")
         n = round(v)
     else:
         s = str(v).strip()
@@ -113,12 +118,26 @@ def parse_number(v: Any, field_name: str, *, allow_negative: bool = False) -> in
             mult, s = 1000, s.rstrip("원").rstrip("천")
         s = _NUM_CLEAN.sub("", s)
         try:
-            n = round(float(s) * mult)
+            f = float(s) * mult
         except ValueError:
             raise BadValue(f"{field_name}: {str(v)!r} is not a number") from None
+        if not math.isfinite(f):
+            raise BadValue(f"{field_name}: {str(v)!r} is not a number")
+        if abs(f) >= NUMBER_LIMIT:
+            raise BadValue(f"{field_name}: {str(v)!r} is out of range")
+        n = round(f)
     if n < 0 and not allow_negative:
         raise BadValue(f"{field_name}: {n} is negative")
     return int(n)
+
+
+def refuse_control_characters(row: list[Any]) -> None:
+    """A cell with a control character (NUL, ...) makes its row a reject: the store cannot hold
+    NUL, and the others are never product data. Tab, newline and carriage return are fine."""
+    for v in row:
+        if v.__class__ is str and _CONTROL.search(v):
+            ch = _CONTROL.search(v).group()
+            raise BadValue(f"control character U+{ord(ch):04X} in {v[:30].replace(ch, '?')!r}")
 
 
 def _text(v: Any) -> str | None:
@@ -155,25 +174,42 @@ class SheetRows:
     unknown_columns: list[str] = field(default_factory=list)
 
 
+def _read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    from dropship_core.suppliers.excel_limits import check_row_count, max_rows
+
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            with open(path, encoding=enc, newline="") as f:
+                rows = []
+                for r in csv.reader(f):
+                    rows.append(r)
+                    if len(rows) > max_rows() + 1:
+                        check_row_count(path.name, len(rows))
+                return [(path.stem, rows)]
+        except UnicodeDecodeError:
+            continue
+    raise ExcelReadError(f"{path.name}: CSV is neither UTF-8 nor CP949 text")
+
+
 def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        for enc in ("utf-8-sig", "cp949"):
-            try:
-                with open(path, encoding=enc, newline="") as f:
-                    return [(path.stem, [list(r) for r in csv.reader(f)])]
-            except UnicodeDecodeError:
-                continue
-        raise ExcelReadError(f"{path.name}: CSV is neither UTF-8 nor CP949 text")
+    from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, check_workbook
+
+    if path.suffix.lower() == ".csv":
+        return _read_csv(path)
     try:
+        check_workbook(path)
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(str(path))
         out = []
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
-            out.append((name, sheet.to_python(skip_empty_area=False)))
+            rows = sheet.to_python(skip_empty_area=False)
+            check_row_count(path.name, len(rows))
+            out.append((name, rows))
         return out
+    except ExcelLimitError:
+        raise
     except FileNotFoundError:
         raise ExcelReadError(f"{path}: file not found") from None
     except Exception as e:  # calamine raises its own error types for corrupt or foreign files
@@ -227,7 +263,13 @@ def _row_dict(sheet: SheetRows, row: list[Any]) -> dict[str, Any]:
     return {k: (row[i] if i < len(row) else None) for k, i in sheet.columns.items()}
 
 
+_PLAIN = (str, float, int, bool)
+
+
 def _raw_dict(header: list[Any] | None, row: list[Any]) -> dict[str, Any]:
+    if header is None:  # the common case, kept cheap: one pass, keys by position
+        return {f"col{i + 1}": (v if v.__class__ in _PLAIN else str(v))
+                for i, v in enumerate(row) if v is not None and v != ""}
     out: dict[str, Any] = {}
     for i, v in enumerate(row):
         if v in (None, ""):
@@ -287,65 +329,45 @@ class ExcelCatalog:
         return f"{self.path.name}: {len(sheets)} sheet(s) with a header"
 
     def fetch(self, mode: str = SYNC_FULL, cursor: str | None = None) -> FetchResult:
+        """The workbook's products (as CanonicalProduct) and rejects."""
+        result = self.fetch_dicts()
+        result.products = [CanonicalProduct.from_dict(d) for d in result.products]
+        return result
+
+    def fetch_dicts(self) -> FetchResult:
+        """Like fetch(), with products as canonical dicts; per-cell work is done column-wise."""
+
+        result = self.fetch_prepared(serialise=False)
+        result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]
+        return result
+
+    def fetch_prepared(self, serialise: bool = True) -> FetchResult:
+        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status)."""
+        from dropship_core.suppliers.excel_fetch import JsonProduct, fetch_columnar
+
         sheets, notes = read_workbook(self.path)
+        result = self._result(sheets, notes)
+        products = fetch_columnar(self, sheets, result)
+        if serialise:
+            products = [p if p.__class__ is JsonProduct
+                        else (p["supplier_item_id"], canonical_bytes(p), p["status"]) for p in products]
+        result.products = products
+        return result
+
+    def _result(self, sheets: list[SheetRows], notes: list[str]) -> FetchResult:
         result = FetchResult(complete=True, next_cursor=None)
         result.stats["sheets"] = [s.sheet for s in sheets]
         result.stats["skipped_sheets"] = notes
         result.stats["unknown_columns"] = sorted({c for s in sheets for c in s.unknown_columns})
-        by_sku: dict[str, CanonicalProduct] = {}
-        first_row: dict[str, str] = {}
-        rows_seen = 0
-        for sheet in sheets:
-            last_sku: str | None = None
-            for offset, row in enumerate(sheet.rows):
-                line = sheet.header_row + offset + 2  # 1-based, as Excel shows it
-                if not any(c not in (None, "") for c in row):
-                    last_sku = None
-                    continue
-                rows_seen += 1
-                source = f"{self.path.name}!{sheet.sheet}:row {line}"
-                rec = _row_dict(sheet, row)
-                try:
-                    sku = _text(rec.get("supplier_sku"))
-                    name = _text(rec.get("name"))
-                    if sku is None and name is None and last_sku and rec.get("option_value") not in (None, ""):
-                        sku = last_sku  # continuation row under a merged product cell
-                    if not sku:
-                        raise BadValue("missing supplier code (상품코드)")
-                    if "/" in sku or "," in sku:
-                        sku = sku.replace("/", "-").replace(",", "-")
-                    product = by_sku.get(sku)
-                    if product is not None and (name is None or name == product.name) and rec.get("option_value") not in (None, ""):
-                        # one row per option, product code repeated
-                        row_stock = parse_number(rec.get("stock"), "재고")
-                        variants = _option_variants(sku, rec, row_stock)
-                        existing = {tuple(sorted(v.options.items())) for v in product.variants}
-                        for v in variants:
-                            key = tuple(sorted(v.options.items()))
-                            if key in existing:
-                                raise BadValue(f"duplicate option {v.options} for supplier code {sku} (first at {first_row[sku]})")
-                            v.sku = f"{sku}-{len(product.variants) + 1}"
-                            product.variants.append(v)
-                        product.raw.setdefault("option_rows", []).append(_raw_dict(None, row))
-                        last_sku = sku
-                        continue
-                    if product is not None:
-                        raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
-                    product = self._product(sku, name, rec, row)
-                    by_sku[sku] = product
-                    first_row[sku] = source
-                    last_sku = sku
-                except BadValue as e:
-                    result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line}, source=source))
-        for p in by_sku.values():
-            if p.variants and p.stock is None:
-                tracked = [v.stock for v in p.variants if v.stock is not None]
-                p.stock = sum(tracked) if tracked else None
-            if p.stock == 0 and p.status == STATUS_ACTIVE:
-                p.status = STATUS_SOLDOUT
-        result.products = list(by_sku.values())
-        result.stats["rows"] = rows_seen
         return result
+
+    def fetch_rows(self) -> FetchResult:
+        """The row-by-row reader: the reference the column-wise reader is tested against, and the
+        path taken by every row the column-wise reader does not vouch for."""
+        from dropship_core.suppliers.excel_rows import fetch_rows
+
+        sheets, notes = read_workbook(self.path)
+        return fetch_rows(self, sheets, self._result(sheets, notes))
 
     def _product(self, sku: str, name: str | None, rec: dict[str, Any], row: list[Any]) -> CanonicalProduct:
         if not name:

@@ -34,11 +34,16 @@ def list_dropped(inbox: str | Path, min_age_seconds: float = 2.0, now: float | N
     if not folder.is_dir():
         return []
     now = time.time() if now is None else now
+    root = folder.resolve()
     out = []
     for p in folder.iterdir():
+        # a symlink (or anything resolving outside the inbox) is never followed: a drop folder
+        # must not become a way to make the pipeline read other files
+        if p.is_symlink() or p.resolve().parent != root:
+            continue
         if not p.is_file() or p.suffix.lower() not in DROP_SUFFIXES or p.name.startswith((".", "~$")):
             continue
-        st = p.stat()
+        st = p.stat(follow_symlinks=False)
         if now - st.st_mtime < min_age_seconds:
             continue
         out.append(DroppedFile(p, st.st_size, st.st_mtime_ns))

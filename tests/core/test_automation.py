@@ -186,8 +186,11 @@ def test_inventory_and_analytics_schedules():
         when = datetime(2026, 11, 26, 3, 15, tzinfo=timezone.utc)
         instance.add_dynamic_partitions("supplier", ["excel-acme"])
         reqs = inventory_sync_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
-        assert sorted(str(r.partition_key) for r in reqs) == [
-            "coupang|excel-acme", "gmarket|excel-acme", "smartstore|excel-acme"]
+        # one run per market over the range of supplier partitions
+        assert sorted((r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+                      for r in reqs) == [("coupang|excel-acme", "coupang|excel-acme"),
+                                         ("gmarket|excel-acme", "gmarket|excel-acme"),
+                                         ("smartstore|excel-acme", "smartstore|excel-acme")]
         job = defs.resolve_job_def("inventory_sync")
         assert dg.validate_run_config(job, {"ops": {"market_sync": {"config": {"only": "stock"}}}})
         req = analytics_daily_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
@@ -210,7 +213,8 @@ def test_schedules_skip_disabled_and_removed_accounts(tmp_path, monkeypatch):
             assert [r.partition_key for r in incremental_sync_schedule(ctx)] == ["excel-on"]
             assert [r.partition_key for r in full_sync_schedule(ctx)] == ["excel-on"]
             inv = inventory_sync_schedule(ctx)
-            assert {str(r.partition_key).split("|")[1] for r in inv} == {"excel-on"}
+            assert {r.tags[f"dagster/asset_partition_range_{end}"].split("|")[1]
+                    for r in inv for end in ("start", "end")} == {"excel-on"}
             cfg.write_text("suppliers:\n  - {key: excel-off, kind: excel, path: b.xlsx, enabled: false}\n",
                            encoding="utf-8")
             assert isinstance(incremental_sync_schedule(ctx), dg.SkipReason)

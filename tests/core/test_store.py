@@ -157,10 +157,10 @@ def test_to_dict_matches_asdict():
     assert CanonicalProduct.from_dict(p.to_dict()) == p
 
 
-def test_large_first_load_split_over_two_connections(store, monkeypatch):
+def test_large_first_load_in_chunks_of_one_transaction(store, monkeypatch):
     import dropship_core.store.ingest as store_mod
 
-    monkeypatch.setattr(store_mod, "PARALLEL_INSERT_MIN", 4)
+    monkeypatch.setattr(store_mod, "COPY_CHUNK", 4)
     ps = products(11)
     r = store.ingest("acme", ps, RUN1)
     assert r.new == 11

@@ -1,0 +1,137 @@
+"""Hostile supplier files through the import path, each in its own process, with its peak memory:
+
+    python bench/bench_hostile_files.py [--bad-rows 100000]
+
+- far cell: a few KB workbook with data at A1 and one cell at XFD1048576;
+- zip bomb: a small workbook whose sheet unpacks to more than the unzipped limit;
+- numbers and NUL: inf, 1e400, NUL characters among good rows;
+- all bad: every row's cost is text ("문의"): the quarantine keeps at most N rows plus a summary.
+Prints a table: outcome, seconds, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_ingest import drop_schema, schema_url  # noqa: E402
+from dropship_core.db import database_url  # noqa: E402
+
+HEADER = ["상품코드", "상품명", "공급가", "재고"]
+
+CHILD = """
+import sys, time
+from dropship_core.store import RunInfo, Store
+from dropship_core.suppliers.excel import ExcelCatalog, ExcelReadError
+store = Store(sys.argv[1]); store.migrate()
+t = time.perf_counter()
+try:
+    f = ExcelCatalog("hostile", sys.argv[2]).fetch_prepared()
+    res = store.ingest_prepared("hostile", f.products, RunInfo("h"))
+    q = store.quarantine("hostile", f.rejects, RunInfo("h"))
+    stored = len(store.quarantined("hostile", limit=1_000_000))
+    out = f"stored {res.new} products; {q} rejected, {stored} quarantine rows"
+except ExcelReadError as e:
+    out = "refused: " + str(e)[:110]
+print(f"{time.perf_counter() - t:.1f}|{out}")
+"""
+
+
+def far_cell(path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(HEADER)
+    wb.active.append(["A1", "상품", 1000, 1])
+    wb.active["XFD1048576"] = "x"
+    wb.save(path)
+
+
+def zip_bomb(path: Path, mb: int) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(HEADER)
+    wb.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, \
+            zf.open("xl/worksheets/sheet9.xml", "w", force_zip64=True) as f:
+        block = b" " * (1 << 20)
+        for _ in range(mb):
+            f.write(block)
+
+
+def nul_and_inf(path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for i in range(1000):
+        ws.append([f"G{i}", "NULHERE" if i % 10 == 0 else "정상", 77777 if i % 10 == 1 else 1000, 1])
+    wb.save(path)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/"):
+                data = data.replace(b"NULHERE", b"_x0000_").replace(b"<v>77777</v>", b"<v>1e400</v>")
+            dst.writestr(info, data)
+    tmp.replace(path)
+
+
+def all_bad(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    ws.append(HEADER)
+    for i in range(rows):
+        ws.append([f"B{i}", "상품", "문의", 1])
+    wb.save(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bad-rows", type=int, default=100_000)
+    ap.add_argument("--bomb-mb", type=int, default=1100)
+    args = ap.parse_args()
+    home = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench" / "hostile"
+    home.mkdir(parents=True, exist_ok=True)
+    files = {"far cell at XFD1048576": (home / "far.xlsx", far_cell),
+             f"zip bomb ({args.bomb_mb} MB unpacked)": (home / "bomb.xlsx", lambda p: zip_bomb(p, args.bomb_mb)),
+             "inf, 1e400 and NUL among 1,000 rows": (home / "nul.xlsx", nul_and_inf),
+             f"{args.bad_rows:,} rows, every cost text": (home / "bad.xlsx", lambda p: all_bad(p, args.bad_rows))}
+    base = database_url()
+    root = str(Path(__file__).resolve().parents[1])
+    print("\n| file | size KB | outcome | seconds | peak RSS MB |")
+    print("|---|---:|---|---:|---:|")
+    for name, (path, make) in files.items():
+        if not path.exists():
+            make(path)
+        url, schema = schema_url(base)
+        try:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            p = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
+                               env={**os.environ, "PYTHONPATH": root}, check=False)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            secs, outcome = (p.stdout.strip().split("|", 1) if p.returncode == 0
+                             else ("-", f"CRASHED ({p.returncode}): {p.stderr.strip().splitlines()[-1:]}"))
+            # ru_maxrss of children is the largest child so far: report it only when it grew
+            shown = f"{peak / 1024:,.0f}" if peak > before else f"<= {before / 1024:,.0f}"
+            print(f"| {name} | {path.stat().st_size / 1024:,.0f} | {outcome} | {secs} | {shown} |")
+        finally:
+            drop_schema(base, schema)
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Column-wise normalisation of one workbook sheet (polars), for the Excel reader.
+
+A sheet read by calamine is turned into typed columns (text and number halves of every mapped
+column), and the per-cell work of the row reader is done as vectorised expressions: header fields
+to text, Korean number forms ("12,000원", "3.5천", "1.2만") to whole numbers, lists split, tax and
+adult flags, sold-out words. Each row gets a `fast` flag: True only when every expression is known
+to give exactly what the row reader gives (plain numbers, no stray control characters, no other
+cell types, no value the row reader would refuse). Rows that are not `fast` go through the row
+reader itself, so odd and bad rows keep their exact outcome and reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+# fields read as text / as whole numbers / as lists, by canonical header name
+TEXT_FIELDS = ("supplier_sku", "name", "brand", "manufacturer", "model", "origin", "category", "description",
+               "image", "tax", "status", "adult", "option_name")
+LIST_FIELDS = ("extra_images", "keywords")
+NUMBER_FIELDS = ("cost", "stock", "shipping_fee", "consumer_price", "sale_price", "return_fee")
+
+# control characters Python's str.strip() or orjson treat differently from polars: such rows go
+# the row reader's way (tab, newline and carriage return are fine)
+_ODD_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_PLAIN_NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
+_NUM_CLEAN = r"(?i)[,\s원₩￦]|KRW"
+_LIST_SEP = r"[,\n;|]"
+_BIG = 1e15
+
+
+def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) -> pl.DataFrame:
+    """One frame per sheet body: for each mapped field `s_<f>` (text cells), `f_<f>` (number
+    cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row."""
+    n = len(body)
+    cols: dict[str, Any] = {}
+    filled, ctrl = [], []
+    mapped = set(columns.values())
+    rect = not body or min(map(len, body)) == width
+    for i in range(width):
+        col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
+        s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
+        f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
+        present = pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+        filled.append(present)
+        if i not in mapped:
+            # a control character anywhere makes the row a reject (the row reader says which)
+            ctrl.append(s.str.contains(_CONTROL).fill_null(False))
+        for field, idx in columns.items():
+            if idx == i:
+                cols[f"s_{field}"], cols[f"f_{field}"] = s, f
+                # any other cell type (bool, date, int, ...): present, neither text nor number
+                cols[f"o_{field}"] = present & s.is_null() & f.is_null()
+    frame = pl.DataFrame(cols, height=n)
+    if not filled:
+        return frame.with_columns(nonempty=pl.lit(False), control=pl.lit(False))
+    return frame.with_columns(
+        nonempty=pl.DataFrame(filled).select(pl.any_horizontal(pl.all())).to_series(),
+        control=pl.DataFrame(ctrl).select(pl.any_horizontal(pl.all())).to_series() if ctrl else pl.lit(False))
+
+
+def _present(df: pl.DataFrame, field: str) -> bool:
+    return f"s_{field}" in df.columns
+
+
+def _text(df: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
+    """(value, ok) of the row reader's `_text` for a field."""
+    if not _present(df, field):
+        return pl.lit(None, dtype=pl.String), pl.lit(True)
+    s, f, o = pl.col(f"s_{field}"), pl.col(f"f_{field}"), pl.col(f"o_{field}")
+    st = s.str.strip_chars()
+    whole = (f.round(0) == f) & (f.abs() < _BIG)
+    value = (pl.when(s.is_not_null() & (st != "")).then(st)
+             .when(f.is_not_null() & whole).then(f.cast(pl.Int64).cast(pl.String))
+             .otherwise(None))
+    ok = (~o & (f.is_null() | whole)).fill_null(False)
+    return value, ok
+
+
+def _number(df: pl.DataFrame, field: str, allow_negative: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """(value, ok) of the row reader's `parse_number`; ok is False where it would refuse or where
+    the text is not a plain decimal (the row reader then decides)."""
+    if not _present(df, field):
+        return pl.lit(None, dtype=pl.Int64), pl.lit(True)
+    s, f, o = pl.col(f"s_{field}"), pl.col(f"f_{field}"), pl.col(f"o_{field}")
+    st = s.str.strip_chars()
+    man = st.str.ends_with("만원") | st.str.ends_with("만")
+    chun = ~man & (st.str.ends_with("천원") | st.str.ends_with("천"))
+    mult = pl.when(man).then(10000.0).when(chun).then(1000.0).otherwise(1.0)
+    stripped = (pl.when(man).then(st.str.strip_chars_end("원").str.strip_chars_end("만"))
+                .when(chun).then(st.str.strip_chars_end("원").str.strip_chars_end("천"))
+                .otherwise(st))
+    cleaned = stripped.str.replace_all(_NUM_CLEAN, "")
+    blank = s.is_null() | (st == "") | (st == "-")
+    plain = cleaned.str.contains(_PLAIN_NUMBER)
+    from_text = (cleaned.cast(pl.Float64, strict=False) * mult).round(0, mode="half_to_even")
+    from_num = f.round(0, mode="half_to_even")
+    raw = pl.when(f.is_not_null()).then(from_num).when(~blank & plain).then(from_text).otherwise(None)
+    value = raw.cast(pl.Int64, strict=False)
+    ok = ~o & (f.is_null() | (f.is_finite() & (f.abs() < _BIG)))
+    ok = ok & (s.is_null() | blank | plain)
+    if not allow_negative:
+        ok = ok & (value.is_null() | (value >= 0))
+    return value, ok.fill_null(False)
+
+
+def _split(text: pl.Expr) -> pl.Expr:
+    return (text.str.replace_all(_LIST_SEP, "\x00").str.split("\x00")
+            .list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
+            .fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+
+def normalise(df: pl.DataFrame) -> pl.DataFrame:
+    """The product fields of every row, computed column-wise, and the `fast` flag."""
+    exprs: dict[str, pl.Expr] = {}
+    ok_of: dict[str, pl.Expr] = {}
+    for field in TEXT_FIELDS + LIST_FIELDS:
+        exprs[field], ok_of[field] = _text(df, field)
+    for field in NUMBER_FIELDS:
+        exprs[field], ok_of[field] = _number(df, field)
+    oks = list(ok_of.values())
+    sku = exprs["supplier_sku"]
+    exprs["supplier_sku"] = sku.str.replace_all("/", "-", literal=True).str.replace_all(",", "-", literal=True)
+    for field in LIST_FIELDS:
+        exprs[field] = _split(exprs[field])
+    tax = exprs["tax"].fill_null("과세")
+    free = (tax.str.contains("면세", literal=True) | tax.str.to_uppercase().is_in(["FREE", "N"])) & \
+        ~tax.str.replace_all("비과세", "", literal=True).str.contains("과세", literal=True)
+    exprs["tax"] = pl.when(free).then(pl.lit("FREE")).otherwise(pl.lit("TAX"))
+    exprs["adult"] = exprs["adult"].fill_null("").str.to_uppercase().is_in(["Y", "YES", "성인", "TRUE", "1"])
+    soldout = pl.lit(False)
+    for w in ("품절", "일시품절", "soldout"):
+        soldout = soldout | exprs["status"].fill_null("").str.contains(w, literal=True)
+    exprs["status"] = pl.when(soldout).then(pl.lit("soldout")).otherwise(pl.lit("active"))
+    if _present(df, "option_value"):
+        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
+        exprs["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
+    else:
+        exprs["has_option"] = pl.lit(False)
+    texts = [pl.col(c) for c in df.columns if c.startswith("s_")]
+    odd = pl.concat_str(texts, separator="", ignore_nulls=True).str.contains(_ODD_CONTROL) if texts else pl.lit(False)
+    fast = ~odd.fill_null(False) & ~pl.col("control")
+    for ok in oks:
+        fast = fast & ok
+    fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)
+    exprs["fast"] = fast.fill_null(False)
+    exprs["nonempty"] = pl.col("nonempty")
+    exprs.update(_single_option(df, exprs, ok_of, ~odd.fill_null(False) & ~pl.col("control")))
+    return df.select(**exprs)
+
+
+def _single_option(df: pl.DataFrame, exprs: dict[str, pl.Expr], ok_of: dict[str, pl.Expr],
+                   clean: pl.Expr) -> dict[str, pl.Expr]:
+    """One option in the row (one name, one value: the one-row-per-option layout): its name,
+    value, price delta and stock, and `simple_option` where these are exactly the row reader's."""
+    val, val_ok = _text(df, "option_value")
+    price, price_ok = _number(df, "option_price", allow_negative=True)
+    stock, stock_ok = _number(df, "option_stock")
+    name = exprs["option_name"]
+    single = val.is_not_null() & ~val.str.contains(_LIST_SEP) & (name.is_null() | ~name.str.contains(r"[/|,]"))
+    simple = (exprs["has_option"] & single & val_ok & price_ok & stock_ok & clean & ok_of["option_name"]
+              & ok_of["stock"] & ok_of["supplier_sku"] & ok_of["name"])
+    slug = val.str.replace_all(r"[^0-9A-Za-z가-힣]+", "").str.slice(0, 20)
+    return {"simple_option": simple.fill_null(False), "option_key": name.fill_null("옵션"), "option_value": val,
+            "option_delta": price.fill_null(0), "option_stock": stock,
+            "option_slug": pl.when(slug == "").then(pl.lit("opt")).otherwise(slug)}
+
+
+def _enc(text: pl.Expr) -> pl.Expr:
+    """A JSON string literal as orjson writes it (rows with other control characters are not fast)."""
+    esc = (text.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+           .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True)
+           .str.replace_all("\t", "\\t", literal=True))
+    return pl.concat_str(pl.lit('"'), esc, pl.lit('"'))
+
+
+def _enc_or_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.is_null()).then(pl.lit("null")).otherwise(_enc(text))
+
+
+def _int_or_null(num: pl.Expr) -> pl.Expr:
+    return num.cast(pl.String).fill_null("null")
+
+
+def _enc_list(lst: pl.Expr) -> pl.Expr:
+    inner = lst.list.eval(_enc(pl.element())).list.join(",")
+    return pl.concat_str(pl.lit("["), inner, pl.lit("]"))
+
+
+def _raw_json(df: pl.DataFrame, columns: dict[str, int]) -> tuple[pl.Expr, pl.Expr]:
+    """The product's `raw` (mapped cells that are not blank, as read) and whether it is exact here
+    (a number cell that is not whole is left to orjson)."""
+    parts, ok = [], pl.lit(True)
+    for field in sorted(columns):
+        s, f = pl.col(f"s_{field}"), pl.col(f"f_{field}")
+        whole = (f.round(0) == f) & (f.abs() < _BIG)
+        parts.append(pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
+                     .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
+                                                               .cast(pl.String), pl.lit(".0"))))
+        ok = ok & (f.is_null() | whole)
+    if not parts:
+        return pl.lit("{}"), ok
+    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return pl.concat_str(pl.lit("{"), body, pl.lit("}")), ok.fill_null(False)
+
+
+def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], supplier_key: str,
+                 default_shipping_fee: int) -> pl.Series:
+    """Canonical JSON (sorted keys, orjson's bytes) of every fast row without options; null for the
+    rows left to the Python path."""
+    raw, raw_ok = _raw_json(df, columns)
+    n = pl.col
+    sold = (n("status") == "soldout") | (n("stock") == 0)
+    image = n("image")
+    images = pl.when(image.is_null()).then(n("extra_images")).otherwise(
+        pl.concat_list(pl.concat_list(image), n("extra_images")))
+    fields = {
+        "adult": pl.when(n("adult")).then(pl.lit("true")).otherwise(pl.lit("false")),
+        "brand": _enc_or_null(n("brand")), "category_path": _enc_or_null(n("category")),
+        "consumer_price": _int_or_null(n("consumer_price")), "cost": _int_or_null(n("cost")),
+        "description": _enc_or_null(n("description")), "images": _enc_list(images),
+        "keywords": _enc_list(n("keywords")), "manufacturer": _enc_or_null(n("manufacturer")),
+        "model": _enc_or_null(n("model")), "name": _enc_or_null(n("name")), "notice": pl.lit("{}"),
+        "origin": _enc_or_null(n("origin")), "raw": pl.col("__raw"), "return_fee": _int_or_null(n("return_fee")),
+        "shipping_fee": n("shipping_fee").fill_null(default_shipping_fee).cast(pl.String),
+        "status": pl.when(sold).then(pl.lit('"soldout"')).otherwise(pl.lit('"active"')),
+        "stock": _int_or_null(n("stock")), "suggested_price": _int_or_null(n("sale_price")),
+        "supplier_item_id": _enc(n("supplier_sku")), "supplier_key": _enc(pl.lit(supplier_key)),
+        "tax_type": _enc(n("tax")), "variants": pl.lit("[]"),
+    }
+    parts = []
+    for i, key in enumerate(sorted(fields)):
+        parts += [pl.lit(("{" if i == 0 else ",") + f'"{key}":'), fields[key]]
+    parts.append(pl.lit("}"))
+    usable = n("fast") & ~n("has_option") & pl.col("__raw_ok") & n("supplier_sku").is_not_null()
+    frame = norm.with_columns(df.select(__raw=raw, __raw_ok=raw_ok))
+    return frame.select(pl.when(usable).then(pl.concat_str(parts)).alias("json")).get_column("json")

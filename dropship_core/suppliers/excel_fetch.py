@@ -1,0 +1,229 @@
+"""Products of a workbook from its column-wise normalisation (see excel_columns).
+
+The walk over rows keeps the row reader's order-dependent rules (continuation rows under a merged
+code, one row per option, duplicate codes across sheets, row numbers in reasons) but does no
+per-cell parsing for rows normalised column-wise; rows that were not are handed to the row reader.
+Products come out as dicts in the canonical shape (`CanonicalProduct.to_dict()`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import polars as pl
+
+from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, Variant
+from dropship_core.suppliers.base import FetchResult, Reject
+from dropship_core.suppliers.excel_columns import normalise, product_json, typed_columns
+
+if TYPE_CHECKING:
+    from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
+
+
+class JsonProduct(tuple):
+    """A product whose canonical JSON was built column-wise (no options, nothing merged into it):
+    (supplier_item_id, JSON bytes, status, name); its first three are what `ingest_prepared` takes."""
+
+    __slots__ = ()
+
+    @property
+    def item_id(self) -> str:
+        return self[0]
+
+    @property
+    def name(self) -> str:
+        return self[3]
+
+    def to_dict(self) -> dict[str, Any]:
+        return orjson.loads(self[1])
+
+
+class _Columns(dict):
+    """Columns of the normalised frame as Python lists, converted when first used."""
+
+    def __init__(self, frame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> list:
+        self[name] = values = self.frame.get_column(name).to_list()
+        return values
+
+
+def _variant_dicts(variants) -> list[dict[str, Any]]:
+    return [{"sku": v.sku, "options": dict(v.options), "price_delta": v.price_delta, "stock": v.stock}
+            for v in variants]
+
+
+def _fast_product(cat: "ExcelCatalog", c: dict[str, list], k: int, sku: str, sheet: "SheetRows",
+                  row: list[Any]) -> dict[str, Any]:
+    from dropship_core.suppliers.excel import _option_variants, _row_dict
+
+    stock = c["stock"][k]
+    shipping = c["shipping_fee"][k]
+    image = c["image"][k]
+    images = ([image] if image else []) + c["extra_images"][k]
+    raw = {}
+    for f, i in sheet.columns.items():
+        v = row[i] if i < len(row) else None
+        if v is not None and v != "":
+            raw[f] = v
+    variants: list[Any] = []
+    if c["simple_option"][k]:
+        ostock = c["option_stock"][k]
+        variants = [Variant(f"{sku}-{c['option_slug'][k]}", {c["option_key"][k]: c["option_value"][k]},
+                            c["option_delta"][k], stock if ostock is None else ostock)]
+    elif c["has_option"][k]:
+        variants = _option_variants(sku, _row_dict(sheet, row), stock)
+    if len(variants) > 1 and stock is not None and all(v.stock is None for v in variants):
+        pass  # one stock figure for several options: it is the product's
+    elif variants:
+        stock = None
+    return {
+        "supplier_key": cat.supplier_key, "supplier_item_id": sku, "name": c["name"][k], "cost": c["cost"][k],
+        "consumer_price": c["consumer_price"][k], "suggested_price": c["sale_price"][k],
+        "shipping_fee": shipping if shipping is not None else cat.default_shipping_fee,
+        "return_fee": c["return_fee"][k], "stock": stock, "brand": c["brand"][k],
+        "manufacturer": c["manufacturer"][k], "model": c["model"][k], "origin": c["origin"][k],
+        "tax_type": c["tax"][k], "adult": c["adult"][k], "images": images, "category_path": c["category"][k],
+        "description": c["description"][k], "keywords": c["keywords"][k], "notice": {},
+        "variants": _variant_dicts(variants), "status": c["status"][k], "raw": raw,
+    }
+
+
+def _add_option_row(product: dict[str, Any], sku: str, rec: dict[str, Any], row: list[Any], first: str) -> None:
+    """One row per option, the product code repeated: the row reader's rule, on the dict."""
+    from dropship_core.suppliers.excel import BadValue, _option_variants, _raw_dict, parse_number
+
+    row_stock = parse_number(rec.get("stock"), "재고")
+    variants = _option_variants(sku, rec, row_stock)
+    existing = {tuple(sorted(v["options"].items())) for v in product["variants"]}
+    for v in variants:
+        if tuple(sorted(v.options.items())) in existing:
+            raise BadValue(f"duplicate option {v.options} for supplier code {sku} (first at {first})")
+        v.sku = f"{sku}-{len(product['variants']) + 1}"
+        product["variants"].extend(_variant_dicts([v]))
+    product["raw"].setdefault("option_rows", []).append(_raw_dict(None, row))
+
+
+def _add_simple_option(product: dict[str, Any], sku: str, c, k: int, row: list[Any]) -> bool:
+    """The one-option row normalised column-wise; False (nothing done) when its option is already
+    there, so the row reader's path raises its exact reason."""
+    from dropship_core.suppliers.excel import _raw_dict
+
+    opts = {c["option_key"][k]: c["option_value"][k]}
+    if any(v["options"] == opts for v in product["variants"]):
+        return False
+    stock = c["option_stock"][k]
+    product["variants"].append({"sku": f"{sku}-{len(product['variants']) + 1}", "options": opts,
+                                "price_delta": c["option_delta"][k], "stock": c["stock"][k] if stock is None else stock})
+    product["raw"].setdefault("option_rows", []).append(_raw_dict(None, row))
+    return True
+
+
+def _name(product: Any) -> str:
+    return product[3] if product.__class__ is JsonProduct else product["name"]
+
+
+# rows normalised per pass: bounds the column-wise intermediates; walked rows are released
+CHUNK_ROWS = 100_000
+
+
+def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
+                result: FetchResult) -> int:
+    width = max(map(len, sheet.rows), default=0)
+    state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
+    for lo in range(0, len(sheet.rows), CHUNK_ROWS):
+        rows = sheet.rows[lo:lo + CHUNK_ROWS]
+        typed = typed_columns(rows, sheet.columns, width)
+        frame = normalise(typed)
+        js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee)
+        del typed
+        sold = frame.select((pl.col("status") == "soldout") | (pl.col("stock") == 0)).to_series().to_list()
+        result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
+            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
+        _walk_rows(cat, sheet, rows, lo, _Columns(frame), js.cast(pl.Binary).to_list(), sold, by_sku, first_row,
+                   result, state)
+        del rows
+        sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+    return state["rows_seen"]
+
+
+def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, state) -> None:
+    from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text, refuse_control_characters
+
+    fast, nonempty, has_option, simple = c["fast"], c["nonempty"], c["has_option"], c["simple_option"]
+    skus, names = c["supplier_sku"], c["name"]
+    last_sku: str | None = state["last_sku"]
+    rows_seen = 0
+    prefix = f"{cat.path.name}!{sheet.sheet}:row "
+    base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
+    for k, row in enumerate(rows):
+        if not nonempty[k]:
+            last_sku = None
+            continue
+        rows_seen += 1
+        rec = None
+        try:
+            if fast[k] or simple[k]:
+                sku, name, opt = skus[k], names[k], has_option[k]
+            else:
+                refuse_control_characters(row)
+                rec = _row_dict(sheet, row)
+                sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
+                opt = rec.get("option_value") not in (None, "")
+            if sku is None and name is None and last_sku and opt:
+                sku = last_sku  # continuation row under a merged product cell
+            if not sku:
+                raise BadValue("missing supplier code (상품코드)")
+            if "/" in sku or "," in sku:
+                sku = sku.replace("/", "-").replace(",", "-")
+            product = by_sku.get(sku)
+            if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
+                product = by_sku[sku] = product.to_dict()
+            if product is not None and (name is None or name == _name(product)) and opt:
+                if not (simple[k] and _add_simple_option(product, sku, c, k, row)):
+                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
+                                    first_row[sku])
+                last_sku = sku
+                continue
+            if product is not None:
+                raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
+            if js[k] is not None:
+                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name))
+            elif fast[k]:
+                product = _fast_product(cat, c, k, sku, sheet, row)
+            else:
+                rec = rec if rec is not None else _row_dict(sheet, row)
+                product = cat._product(sku, name, rec, row).to_dict()
+            by_sku[sku] = product
+            first_row[sku] = f"{prefix}{base + k}"
+            last_sku = sku
+        except BadValue as e:
+            line = base + k
+            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line},
+                                         source=f"{prefix}{line}"))
+    state["last_sku"] = last_sku
+    state["rows_seen"] += rows_seen
+
+
+
+def fetch_columnar(cat: "ExcelCatalog", sheets: list["SheetRows"], result: FetchResult) -> list[Any]:
+    """Walk every sheet; return the products as canonical dicts or JsonProducts (rejects land in
+    `result`)."""
+    by_sku: dict[str, dict[str, Any]] = {}
+    first_row: dict[str, str] = {}
+    rows_seen = 0
+    for sheet in sheets:
+        rows_seen += _walk_sheet(cat, sheet, by_sku, first_row, result)
+    for p in by_sku.values():
+        if p.__class__ is JsonProduct:
+            continue
+        if p["variants"] and p["stock"] is None:
+            tracked = [v["stock"] for v in p["variants"] if v["stock"] is not None]
+            p["stock"] = sum(tracked) if tracked else None
+        if p["stock"] == 0 and p["status"] == STATUS_ACTIVE:
+            p["status"] = STATUS_SOLDOUT
+    result.stats["rows"] = rows_seen
+    return list(by_sku.values())

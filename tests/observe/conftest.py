@@ -18,7 +18,7 @@ from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
 from dropship_sandbox.market_common import start_market_sandboxes
 
-HEAD = ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명"]
+HEAD = ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명", "옵션명", "옵션값"]
 NAMES = ["코멧 스테인리스 진공 텀블러 500ml", "리빙웰 접이식 수납박스 30L", "데일리온 캔버스 에코백 대형",
          "코멧 무선 전기주전자 1.7L", "리빙웰 규조토 발매트 대형", "데일리온 면 100% 수건 5매"]
 
@@ -27,7 +27,10 @@ def catalog_rows(n: int = 12) -> list[list]:
     rows = [HEAD]
     for i in range(n):
         rows.append([f"OB{i:03d}", f"{NAMES[i % len(NAMES)]} {i + 1}호", 5000 + 700 * i, 10 + i, 3000, "국산",
-                     "코멧", f"https://img.kr/ob{i}.jpg", "튼튼하고 오래 쓰는 생활용품"])
+                     "코멧", f"https://img.kr/ob{i}.jpg", "튼튼하고 오래 쓰는 생활용품",
+                     # half with a colour option (Coupang's categories ask for it as a purchase
+                     # option; the sandbox ESM categories take no free-text colour), half without
+                     *(("색상", "블랙") if i % 2 == 0 else ("", ""))])
     return rows
 
 
@@ -57,9 +60,14 @@ def world(db_url, tmp_path, monkeypatch):
 
 def run_pipeline(world) -> None:
     """Catalog in, listings out to every market: what `make demo` does for one supplier."""
+    from dropship_assets.market_metadata import market_categories, market_category_rules
+
     r, inst = world["resources"], world["instance"]
     assert dg.materialize([supplier_catalog, source_products, enriched_products], partition_key="excel-observe",
                           resources=r, instance=inst).success
+    for m in MARKETS:   # the rules of the categories in use, from each market's (sandbox) API, as the demo does
+        assert dg.materialize([market_categories, market_category_rules], partition_key=m, resources=r,
+                              instance=inst).success
     for m in MARKETS:
         pk = dg.MultiPartitionKey({"market": m, "supplier": "excel-observe"})
         assert dg.materialize([market_listings, market_sync], partition_key=pk, resources=r, instance=inst).success

@@ -38,7 +38,7 @@ def samples(text: str) -> dict[str, list]:
 def test_metrics_after_a_demo_sized_run(world):
     run_pipeline(world)
     store = world["resources"]["store"].store
-    app = build_app(store, metrics_token=TOKEN, cache_s=0, secret=WHSEC)
+    app = build_app(store, metrics_token=TOKEN, cache_s=0, secret=WHSEC, suppliers={"hook-sup"})
     with ServerThread(app) as srv:
         assert push(srv.url, "hook-sup", "e1", "W1").status_code == 202
         assert push(srv.url, "hook-sup", "e2", "W2").status_code == 202
@@ -65,7 +65,10 @@ def test_metrics_after_a_demo_sized_run(world):
     assert {s.labels["duplicate"]: s.value for s in got["dropship_webhook_accepted_total"]} == {"false": 2.0, "true": 1.0}
     assert {s.labels["reason"]: s.value for s in got["dropship_webhook_refused_total"]}["unauthorized"] == 1
     created = {s.labels["market"]: s.value for s in got["dropship_sync_products_total"] if s.labels["action"] == "create"}
-    assert created == {m: 12.0 for m in MARKETS}
+    with psycopg.connect(world["db_url"]) as c:
+        published = {m: float(c.execute("SELECT count(*) FROM source_data WHERE market_data->%s->>'status'"
+                                        " = 'published'", (m,)).fetchone()[0]) for m in MARKETS}
+    assert created == published and all(v > 0 for v in published.values()), (created, published)
     assert all(s.value >= 1 for s in got["dropship_sync_calls_per_changed_product_count"])
     assert got["dropship_metrics_store_up"][0].value == 1
     # bounded labels: no supplier key, no product code, no account anywhere
@@ -78,7 +81,7 @@ def test_a_scrape_never_holds_up_a_webhook(world):
     it), a webhook delivery on the same server is still answered at once."""
     store = world["resources"]["store"].store
     store.migrate()
-    app = build_app(store, metrics_token=TOKEN, cache_s=0, secret=WHSEC)
+    app = build_app(store, metrics_token=TOKEN, cache_s=0, secret=WHSEC, suppliers={"hook-sup"})
     scraped: dict = {}
     with ServerThread(app) as srv, psycopg.connect(world["db_url"]) as locker:
         locker.execute("LOCK TABLE source_data IN ACCESS EXCLUSIVE MODE")  # held until rollback
@@ -104,7 +107,7 @@ def test_a_scrape_never_holds_up_a_webhook(world):
 
 def test_no_token_configured_means_no_metrics(world, monkeypatch):
     monkeypatch.delenv("DROPSHIP_METRICS_TOKEN", raising=False)
-    app = build_app(world["resources"]["store"].store, secret=WHSEC)
+    app = build_app(world["resources"]["store"].store, secret=WHSEC, suppliers={"hook-sup"})
     with ServerThread(app) as srv:
         r = httpx.get(f"{srv.url}/metrics", headers={"Authorization": "Bearer x"}, timeout=10)
     assert r.status_code == 503 and "DROPSHIP_METRICS_TOKEN" in r.text
@@ -123,8 +126,10 @@ def test_dropship_serve_command(db_url, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[2]
+    # the receiver accepts pushes for enabled webhook accounts only
+    (tmp_path / "suppliers.yaml").write_text("suppliers:\n  - {key: hook-cli, kind: webhook}\n", encoding="utf-8")
     env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(root), "DROPSHIP_METRICS_TOKEN": TOKEN,
-           "WEBHOOK_SECRET": WHSEC}
+           "WEBHOOK_SECRET": WHSEC, "DROPSHIP_SUPPLIERS": str(tmp_path / "suppliers.yaml")}
     env.pop("SENTRY_DSN", None)
     proc = subprocess.Popen([sys.executable, "-m", "dropship_app.cli", "serve", "--port", str(port)], env=env,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

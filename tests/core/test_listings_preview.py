@@ -30,13 +30,14 @@ def _seed(store):
 
 def test_body_is_sanitised_and_formula_text_flagged(store):
     _seed(store)
-    out = preview(store, "excel-acme", "T1", "coupang", SANDBOX_SELLER)
+    out = preview(store, "excel-acme", "T1", "smartstore", SANDBOX_SELLER)
     assert out["listable"], out["reasons"]
     text = json.dumps(out["body"], ensure_ascii=False)
     assert "보온 텀블러" in text
     for bad in ("<script", "onerror", "=cmd"):
         assert bad not in text
-    assert out["body"]["sellerProductName"].startswith("cmd|") or "=" not in out["body"]["sellerProductName"][:1]
+    name = out["body"]["originProduct"]["name"]
+    assert name.startswith("cmd|") or "=" not in name[:1]
     assert any(w.startswith("title: formula-looking") for w in out["warnings"])
     assert any("sanitised" in w for w in out["warnings"])
 

@@ -14,9 +14,10 @@ def test_supplier_stock_velocity_from_snapshots(store):
     for stock in (50, 38):
         store.ingest("s1", [CanonicalProduct("s1", "A", "텀블러", 5000, stock=stock),
                             CanonicalProduct("s1", "B", "머그", 3000, stock=10)], run)
-    with psycopg.connect(store.database_url, autocommit=True) as c:
+    with psycopg.connect(store.database_url) as c:
         ids = dict(c.execute("SELECT supplier_item_id, id FROM source_data").fetchall())
-        # the first observation was two days ago
+        # the first observation was two days ago (the test back-dates history on purpose)
+        c.execute("SET LOCAL dropship.events_rewrite = 'on'")
         c.execute("UPDATE source_data_events SET created_at = now() - interval '2 days'"
                   " WHERE product_id = %s AND event_type = 'ingested'", (ids["A"],))
     v = EvidenceStore(store.database_url).supplier_stock_velocity(list(ids.values()))

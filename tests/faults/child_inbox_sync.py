@@ -23,8 +23,10 @@ def main(db_url: str, cfg: str, supplier: str) -> int:
         for _ in range(1000):
             res = dg.materialize([supplier_catalog, source_products], partition_key=supplier, resources=resources,
                                  instance=inst, run_config=quiet)
-            fetched = res.output_for_node("supplier_catalog")
-            if fetched.stats.get("events", 0) == 0:
+            # the catalog step lands what it fetched; its metadata says how many inbox events it read
+            md = next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
+                      if e.asset_key.to_user_string() == "supplier_catalog")
+            if md["details"].value.get("events", 0) == 0:
                 break
     print("DONE", flush=True)
     return 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from dropship_core.orders.pii import masked
 from dropship_core.store.store import RunInfo
@@ -94,6 +94,19 @@ def _fail(cmd: str, exc: Exception) -> int:
     return 1
 
 
+def _step(cmd: str, o, work: Callable[[], Any], as_json: bool) -> int:
+    """Run one order step: one clear line on failure (no traceback with request data), the
+    order service closed either way, the result printed."""
+    try:
+        out = work()
+    except Exception as exc:  # noqa: BLE001
+        return _fail(cmd, exc)
+    finally:
+        o.close()
+    _print(out, as_json)
+    return 0
+
+
 def cmd_collect(args) -> int:
     o = _orders()
     try:
@@ -160,29 +173,21 @@ def cmd_place(args) -> int:
             print(f"orders place: unknown order lines {missing}", file=sys.stderr)
             return 1
         ids = [r["id"] for r in rows]
-    try:
-        out = o.place(RunInfo.cli("orders place"), ids=ids, accept_held=args.accept_held)
-    except Exception as exc:  # noqa: BLE001
-        return _fail("place", exc)
-    finally:
-        o.close()
-    _print(out, args.json)
-    return 0
+    return _step("place", o, lambda: o.place(RunInfo.cli("orders place"), ids=ids, accept_held=args.accept_held),
+                 args.json)
 
 
 def cmd_ship(args) -> int:
     o = _orders()
     run = RunInfo.cli("orders ship")
-    try:
+
+    def ship() -> dict[str, Any]:
         out: dict[str, Any] = {"tracking": o.tracking(run)}
         for m in _markets(args.market):
             out[m] = o.fulfil_market(m, run)
-    except Exception as exc:  # noqa: BLE001
-        return _fail("ship", exc)
-    finally:
-        o.close()
-    _print(out, args.json)
-    return 0
+        return out
+
+    return _step("ship", o, ship, args.json)
 
 
 def cmd_import_tracking(args) -> int:

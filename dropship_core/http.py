@@ -170,18 +170,22 @@ class TokenBucket:
                 self.burst = float(burst)
                 self._tokens = min(self._tokens, self.burst)
 
+    def _take_locked(self) -> bool:
+        """Refill from the elapsed time and take one token if there is one (lock held)."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
     def try_acquire(self) -> bool:
         """Take one token if one is banked, without waiting (a server's rate limit)."""
         if math.isinf(self.rate):
             return True
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
-            return False
+            return self._take_locked()
 
     def acquire(self) -> float:
         """Take one token, sleeping until one is available. Returns the time waited."""
@@ -190,11 +194,7 @@ class TokenBucket:
         waited = 0.0
         while True:
             with self._lock:
-                now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._take_locked():
                     self.waited += waited
                     if waited and self.service:
                         m.HTTP_WAIT.labels(self.service, "pacing").inc(waited)

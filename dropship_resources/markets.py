@@ -84,6 +84,7 @@ class _MarketResource(dg.ConfigurableResource):
     max_attempts: int = Field(default=5, description="attempts per call on 429/5xx/timeouts")
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
+    burst: float = 5.0  # requests banked above the pace
     max_retry_after_s: float = Field(default=120.0,
                                      description="a longer Retry-After ends the retries")
 
@@ -101,6 +102,12 @@ class _MarketResource(dg.ConfigurableResource):
         if missing:
             raise ValueError(f"{market} is not configured: set {', '.join(missing)}")
         return values
+
+    def _client_kw(self, market: str, default_rate: float, seller: SellerSettings | None) -> dict:
+        """What every market client takes besides its credentials: timeouts, pacing, retries, seller."""
+        return {"timeout": self.timeout_s, "connect_timeout": self.connect_timeout_s,
+                "rate": self._rate(market, default_rate), "burst": self.burst, "retry": self._retry(),
+                "seller": seller}
 
     def _retry(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.max_attempts, backoff_base=self.backoff_base_s,
@@ -120,9 +127,7 @@ class SmartStoreResource(_MarketResource):
         cid, secret = self._creds(SMARTSTORE, {"client_id": "SMARTSTORE_CLIENT_ID",
                                                "client_secret": "SMARTSTORE_CLIENT_SECRET"})
         return SmartStoreClient(cid, secret, self._base_url("SMARTSTORE_BASE_URL", SMARTSTORE),
-                                timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
-                                rate=self._rate(SMARTSTORE, 2.0), burst=self.burst, retry=self._retry(),
-                                seller=seller)
+                                **self._client_kw(SMARTSTORE, 2.0, seller))
 
 
 class CoupangResource(_MarketResource):
@@ -139,9 +144,7 @@ class CoupangResource(_MarketResource):
                                                "secret_key": "COUPANG_SECRET_KEY",
                                                "vendor_id": "COUPANG_VENDOR_ID"})
         return CoupangClient(ak, sk, vendor, self._base_url("COUPANG_BASE_URL", COUPANG),
-                             timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
-                             rate=self._rate(COUPANG, 5.0), burst=self.burst, retry=self._retry(),
-                             seller=seller)
+                             **self._client_kw(COUPANG, 5.0, seller))
 
 
 class EsmResource(_MarketResource):
@@ -160,11 +163,8 @@ class EsmResource(_MarketResource):
         master, sk, ssi = self._creds(GMARKET, {"master_id": "ESM_MASTER_ID",
                                                 "secret_key": "ESM_SECRET_KEY",
                                                 "site_ids": "ESM_SITE_IDS"})
-        return EsmClient(master, sk, ssi, self._base_url("ESM_BASE_URL", GMARKET),
-                         issuer=self.issuer, timeout=self.timeout_s,
-                         connect_timeout=self.connect_timeout_s, rate=self._rate(GMARKET, 5.0),
-                         burst=self.burst, search_per_minute=self.search_per_minute,
-                         retry=self._retry(), seller=seller)
+        return EsmClient(master, sk, ssi, self._base_url("ESM_BASE_URL", GMARKET), issuer=self.issuer,
+                         search_per_minute=self.search_per_minute, **self._client_kw(GMARKET, 5.0, seller))
 
 
 class MarketplacesResource(dg.ConfigurableResource):

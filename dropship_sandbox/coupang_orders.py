@@ -259,7 +259,7 @@ def create_app(keys: dict[str, tuple[str, str]], *, rate: float | None = 10.0) -
                                 request.url.path, query, sb.keys)
                 if vendor is None or vendor != request.path_params.get("vendor"):
                     return err(401, "Invalid signature or vendor")
-                if not sb.bucket.take():
+                if sb.bucket is not None and not sb.bucket.try_acquire():
                     return err(429, "Too many requests")
                 return await fn(request, vendor)
             return await run_with_faults(faults, name, request, handle, err)

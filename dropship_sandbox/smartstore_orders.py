@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dropship_core.http import TokenBucket
 from dropship_sandbox.order_faults import OrderFaults, fault_routes, run_with_faults
 
 KST = timezone(timedelta(hours=9))
@@ -84,22 +85,9 @@ def sign_ok(client_id: str, secret: str, ts: str, sign: str) -> bool:
         return False
 
 
-class Bucket:
-    def __init__(self, rate: float | None, burst: float):
-        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        if not self.rate:
-            return True
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-            self.last = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
+def Bucket(rate: float | None, burst: float) -> TokenBucket | None:
+    """The sandbox's own limit (None: unlimited), on the same token bucket the clients pace with."""
+    return TokenBucket(rate, burst) if rate else None
 
 
 class NaverOrders:
@@ -146,7 +134,7 @@ class NaverOrders:
         exp = self.tokens.get(h[7:]) if h.startswith("Bearer ") else None
         if exp is None or exp < time.time():
             return err(401, "GW.AUTHN", "요청을 보낼 권한이 없습니다.")
-        if not self.bucket.take():
+        if self.bucket is not None and not self.bucket.try_acquire():
             return err(429, "GW.RATE_LIMIT", "요청이 많아 서비스를 일시적으로 사용할 수 없습니다.")
         return None
 

@@ -86,6 +86,16 @@ class _RedisListStore:
         d = json.loads(raw)
         return Message(d["role"], d["content"], d.get("created_at", 0.0), d.get("metadata") or {})
 
+    # the list commands are the same on Redis and Upstash; `_client()` is each backend's own
+    async def get_messages(self, context_id, limit=50) -> list[Message]:
+        async with self._client() as r:
+            raw = await r.lrange(self.key(context_id), -limit, -1)
+        return [self._decode(x) for x in raw]
+
+    async def clear(self, context_id) -> None:
+        async with self._client() as r:
+            await r.delete(self.key(context_id))
+
 
 class RedisConversationStore(_RedisListStore):
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", **kw):
@@ -109,14 +119,6 @@ class RedisConversationStore(_RedisListStore):
                 await p.execute()
         return msg
 
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        async with self._client() as r:
-            raw = await r.lrange(self.key(context_id), -limit, -1)
-        return [self._decode(x) for x in raw]
-
-    async def clear(self, context_id) -> None:
-        async with self._client() as r:
-            await r.delete(self.key(context_id))
 
 
 class UpstashConversationStore(_RedisListStore):
@@ -145,14 +147,6 @@ class UpstashConversationStore(_RedisListStore):
                 await r.expire(k, self.ttl)
         return msg
 
-    async def get_messages(self, context_id, limit=50) -> list[Message]:
-        async with self._client() as r:
-            raw = await r.lrange(self.key(context_id), -limit, -1)
-        return [self._decode(x) for x in raw]
-
-    async def clear(self, context_id) -> None:
-        async with self._client() as r:
-            await r.delete(self.key(context_id))
 
 
 class InMemoryConversationStore:

@@ -44,3 +44,13 @@ class SupplierConnector(Protocol):
     def fetch(self, mode: str, cursor: str | None) -> FetchResult: ...
 
     def ping(self) -> str: ...
+
+
+def http_parts(settings, transport, service: str):
+    """The retry policy, pacer and HTTP client a supplier connector runs on, from its settings
+    (max_retries, backoff_base_s, max_backoff_s, min_interval_s, timeout_s): one HTTP layer."""
+    from dropship_core.http import RetryPolicy, TokenBucket, make_client
+
+    return (RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s, settings.max_backoff_s),
+            TokenBucket.interval(settings.min_interval_s, service=service),
+            make_client(settings.timeout_s, transport, service=service))

@@ -28,10 +28,9 @@ from typing import Any
 
 import httpx
 
-from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenBucket, make_client,
-                                redact, short)
+from dropship_core.http import (RetriesExhausted, Retryable, redact, short)
 from dropship_core.model import CanonicalProduct
-from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
+from dropship_core.suppliers.base import http_parts, SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
 from dropship_core.suppliers.domeggook_items import (  # noqa: F401 (parsers re-exported)
     _as_list, _int, normalize_view, parse_select_opt, parse_tiers)
 
@@ -106,10 +105,7 @@ class DomeggookConnector:
             raise SupplierError(f"{supplier_key}: market must be 'dome' or 'supply'")
         self.supplier_key = supplier_key
         self.s = settings
-        self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
-                                             settings.max_backoff_s)
-        self.pacer = TokenBucket.interval(settings.min_interval_s, service=SERVICE)
-        self.client = make_client(settings.timeout_s, transport, service=SERVICE)
+        self.retry, self.pacer, self.client = http_parts(settings, transport, SERVICE)
         self.requests = 0
         self._block_waits = 0
 

@@ -24,10 +24,9 @@ from typing import Any
 
 import httpx
 
-from dropship_core.http import (RetriesExhausted, Retryable, RetryPolicy, TokenBucket, make_client,
-                                redact, short)
+from dropship_core.http import (RetriesExhausted, Retryable, redact, short)
 from dropship_core.model import STATUS_ACTIVE, STATUS_DELETED, STATUS_SOLDOUT, CanonicalProduct, Variant
-from dropship_core.suppliers.base import SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
+from dropship_core.suppliers.base import http_parts, SYNC_FULL, SYNC_INCREMENTAL, FetchResult, Reject, SupplierError
 
 SERVICE = "ownerclan"  # the metrics label of this supplier API (never the account key)
 
@@ -204,10 +203,7 @@ class OwnerClanConnector:
             raise SupplierError(f"{supplier_key}: OwnerClan username and password are required")
         self.supplier_key = supplier_key
         self.s = settings
-        self.retry = RetryPolicy.exponential(settings.max_retries, settings.backoff_base_s,
-                                             settings.max_backoff_s)
-        self.pacer = TokenBucket.interval(settings.min_interval_s, service=SERVICE)
-        self.client = make_client(settings.timeout_s, transport, service=SERVICE)
+        self.retry, self.pacer, self.client = http_parts(settings, transport, SERVICE)
         self._token: str | None = None
         self.requests = 0
         self.auth_calls = 0

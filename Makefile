@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME ?= $(CURDIR)/.dropship/dagster
 
-.PHONY: install demo test bench dev sandbox clean stop
+.PHONY: install demo test bench bench-large dev sandbox clean stop
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -26,15 +26,24 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-## make bench: benchmarks that print result tables
+## make bench: benchmarks that print result tables (dlt, the peer of the ingest bench, comes with the bench extra)
 bench: install
+	$(BIN)/python -m pip install -q -e ".[dev,sandbox,bench]"
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_hostile_files.py
+	$(BIN)/python bench/bench_seed_queries.py
 	$(BIN)/python bench/bench_landing.py
+	$(BIN)/python bench/bench_sync_cycle.py
 	$(BIN)/python bench/bench_ownerclan.py
 	$(BIN)/python bench/bench_listings.py
 	$(BIN)/python bench/bench_classifier.py
 	$(BIN)/python bench/analytics_models.py
 	$(BIN)/python bench/bench_orders.py
+	$(BIN)/python bench/bench_metrics.py
+
+## make bench-large: the 1,000,000-row workbook (peak memory), minutes long
+bench-large: install
+	$(BIN)/python bench/bench_ingest_memory.py --rows 1000000
 
 ## make dev: the Dagster UI with the whole asset graph (http://127.0.0.1:3000)
 dev: install

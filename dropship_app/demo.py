@@ -82,9 +82,8 @@ def _run(url, accounts, stack, quiet) -> int:
             pk = dg.MultiPartitionKey({"market": market, "supplier": key})
             run("publish_listings", pk, f"publish_listings[{market}|{key}]")
             run("market_evidence", pk, f"market_evidence[{market}|{key}]")
-    # the agents per market, the orders, then the analytics models and the seller's report
-    for market in MARKETS:
-        run("market_agents", market, f"market_agents[{market}]")
+    # the orders (the agents' sales rates come from them), the agents per market, then the
+    # analytics models and the seller's report
     from dropship_app.orders_demo import run_orders_demo
 
     def order_run(res, label):
@@ -92,6 +91,8 @@ def _run(url, accounts, stack, quiet) -> int:
         _report(res, label, failures, quiet)
 
     orders_table = run_orders_demo(url, instance, order_run)
+    for market in MARKETS:
+        run("market_agents", market, f"market_agents[{market}]")
     analytics = defs.resolve_job_def("analytics_daily")
     day = analytics.partitions_def.get_last_partition_key() if analytics.partitions_def else None
     run("analytics_daily", day, f"analytics_daily[{day}]")

@@ -268,7 +268,9 @@ class CoupangSandbox:
             return None
         return self.products[ref[0]]["body"]["items"][ref[1]]
 
-    async def price(self, request: Request) -> Response:
+    def _on_item(self, request: Request, act) -> Response:
+        """Authenticate, find the vendor's item (404 in Coupang's words when it is not theirs) and
+        apply `act(item)` under the lock."""
         vendor, err = self._auth(request)
         if err:
             return err
@@ -276,6 +278,10 @@ class CoupangSandbox:
             it = self._item(request, vendor)
             if it is None:
                 return error(404, "옵션ID가 존재하지 않습니다.")
+            return act(it)
+
+    async def price(self, request: Request) -> Response:
+        def change(it: dict) -> Response:
             new = int(request.path_params["price"])
             force = request.query_params.get("forceSalePriceUpdate") == "true"
             if new <= 0 or new % 10:
@@ -287,46 +293,33 @@ class CoupangSandbox:
                                   "인상까지 변경가능합니다.]")
             it["salePrice"] = new
             it["originalPrice"] = max(int(it.get("originalPrice") or 0), new)
-        return JSONResponse({"code": "SUCCESS", "message": "Completed price change.", "data": None})
+            return JSONResponse({"code": "SUCCESS", "message": "Completed price change.", "data": None})
+
+        return self._on_item(request, change)
 
     async def quantity(self, request: Request) -> Response:
-        vendor, err = self._auth(request)
-        if err:
-            return err
-        with self.lock:
-            it = self._item(request, vendor)
-            if it is None:
-                return error(404, "옵션ID가 존재하지 않습니다.")
+        def change(it: dict) -> Response:
             q = int(request.path_params["q"])
             if q < 0:
                 return error(400, "재고는 0 이상이어야 합니다.")
             it["maximumBuyCount"] = q
-        return JSONResponse({"code": "SUCCESS", "message": "재고 변경을 완료했습니다."})
+            return JSONResponse({"code": "SUCCESS", "message": "재고 변경을 완료했습니다."})
+
+        return self._on_item(request, change)
 
     async def sales(self, request: Request) -> Response:
-        vendor, err = self._auth(request)
-        if err:
-            return err
-        with self.lock:
-            it = self._item(request, vendor)
-            if it is None:
-                return error(404, "옵션ID가 존재하지 않습니다.")
+        def change(it: dict) -> Response:
             if request.path_params["action"] not in ("stop", "resume"):
                 return error(404, "Not Found")
             it["_onSale"] = request.path_params["action"] == "resume"
-        return JSONResponse({"code": "SUCCESS", "message": "", "data": None})
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": None})
+
+        return self._on_item(request, change)
 
     async def inventories(self, request: Request) -> Response:
-        vendor, err = self._auth(request)
-        if err:
-            return err
-        with self.lock:
-            it = self._item(request, vendor)
-            if it is None:
-                return error(404, "옵션ID가 존재하지 않습니다.")
-            return JSONResponse({"code": "SUCCESS", "message": "", "data": {
-                "sellerItemId": it["vendorItemId"], "amountInStock": it.get("maximumBuyCount"),
-                "salePrice": it.get("salePrice"), "onSale": it.get("_onSale", True)}})
+        return self._on_item(request, lambda it: JSONResponse({"code": "SUCCESS", "message": "", "data": {
+            "sellerItemId": it["vendorItemId"], "amountInStock": it.get("maximumBuyCount"),
+            "salePrice": it.get("salePrice"), "onSale": it.get("_onSale", True)}}))
 
     async def metadata(self, request: Request) -> Response:
         """meta/display-categories, category-related-metas, check-auto-category-agreed."""

@@ -182,14 +182,22 @@ class EsmSandbox:
             return None
         return g if g and g["master"] == master else None
 
-    async def create(self, request: Request) -> Response:
+    async def _valid_goods(self, request: Request) -> tuple[str | None, dict | None, Response | None]:
+        """(master id, goods body, None) for an authenticated request with a valid body; else the
+        error ESM answers."""
         master, err = self._auth(request)
         if err:
-            return err
+            return None, None, err
         body = await self._json(request)
         problems = self.validate(body)
         if problems:
-            return fail(400, 1000, "; ".join(problems))
+            return None, None, fail(400, 1000, "; ".join(problems))
+        return master, body, None
+
+    async def create(self, request: Request) -> Response:
+        master, body, err = await self._valid_goods(request)
+        if err is not None:
+            return err
         with self.lock:
             no = next(self.ids)
             add = ci_get(body, "itemAddtionalInfo")
@@ -204,13 +212,9 @@ class EsmSandbox:
                              "siteDetail": detail})
 
     async def update(self, request: Request) -> Response:
-        master, err = self._auth(request)
-        if err:
+        master, body, err = await self._valid_goods(request)
+        if err is not None:
             return err
-        body = await self._json(request)
-        problems = self.validate(body)
-        if problems:
-            return fail(400, 1000, "; ".join(problems))
         with self.lock:
             g = self._goods(request, master)
             if g is None:

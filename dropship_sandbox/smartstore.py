@@ -213,25 +213,28 @@ class SmartStoreSandbox:
                                  "created_at": time.time(), "updates": 0}
         return self._ok({"originProductNo": no, "smartstoreChannelProductNo": no + 7})
 
-    async def get(self, request: Request) -> Response:
+    def _authed_product(self, request: Request) -> tuple[dict | None, Response | None]:
+        """The product named in the path, after the token check; Naver's 404 when there is none."""
         _, err = self._auth(request)
         if err:
-            return err
+            return None, err
         prod = self._get(request)
         if prod is None:
-            return bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
-                               code="NOT_FOUND")
+            return None, bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
+                                     code="NOT_FOUND")
+        return prod, None
+
+    async def get(self, request: Request) -> Response:
+        prod, err = self._authed_product(request)
+        if err is not None:
+            return err
         return self._ok({"originProduct": prod["originProduct"],
                          "smartstoreChannelProduct": prod["smartstoreChannelProduct"]})
 
     async def update(self, request: Request) -> Response:
-        _, err = self._auth(request)
-        if err:
+        prod, err = self._authed_product(request)
+        if err is not None:
             return err
-        prod = self._get(request)
-        if prod is None:
-            return bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
-                               code="NOT_FOUND")
         body = await self._json(request)
         problems = validate_product(body, False, self.require_cdn, self.address_ids)
         problems = problems or self.book.naver_problems(
@@ -257,13 +260,9 @@ class SmartStoreSandbox:
                          "smartstoreChannelProductNo": prod["smartstoreChannelProductNo"]})
 
     async def option_stock(self, request: Request) -> Response:
-        _, err = self._auth(request)
-        if err:
+        prod, err = self._authed_product(request)
+        if err is not None:
             return err
-        prod = self._get(request)
-        if prod is None:
-            return bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
-                               code="NOT_FOUND")
         body = await self._json(request) or {}
         origin = prod["originProduct"]
         problems = []
@@ -296,13 +295,9 @@ class SmartStoreSandbox:
         return Response(status_code=200, headers=self._rate_headers("1"))
 
     async def change_status(self, request: Request) -> Response:
-        _, err = self._auth(request)
-        if err:
+        prod, err = self._authed_product(request)
+        if err is not None:
             return err
-        prod = self._get(request)
-        if prod is None:
-            return bad_request([("originProductNo", "상품이 존재하지 않습니다.")], status=404,
-                               code="NOT_FOUND")
         body = await self._json(request) or {}
         st = body.get("statusType")
         if st not in ("SALE", "SUSPENSION"):

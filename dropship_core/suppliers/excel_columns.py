@@ -145,6 +145,12 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
     for ok in oks:
         fast = fast & ok
     fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)
+    if _present(df, "kc_cert"):
+        # a KC certification number becomes the product's notice: the row reader builds that
+        kc_s = pl.col("s_kc_cert")
+        fast = fast & (kc_s.is_null() | (kc_s.str.strip_chars() == ""))
+        if "f_kc_cert" in df.columns:
+            fast = fast & pl.col("f_kc_cert").is_null()
     exprs["fast"] = fast.fill_null(False)
     exprs["nonempty"] = pl.col("nonempty")
     exprs.update(_single_option(df, exprs, ok_of, ~odd.fill_null(False) & ~pl.col("control")))

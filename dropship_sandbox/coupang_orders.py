@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_sandbox.order_faults import OrderFaults, fault_routes, run_with_faults
+from dropship_sandbox.order_faults import orders_app, OrderFaults, fault_routes, run_with_faults
 from dropship_sandbox.smartstore_orders import Bucket
 
 KST = timezone(timedelta(hours=9))
@@ -275,9 +275,5 @@ def create_app(keys: dict[str, tuple[str, str]], *, rate: float | None = 10.0) -
         Route(f"{V}/v6{vv}/returnRequests", api("GET returnRequests", sb.returns)),
         Route(f"{V}/v5{vv}/orders/{{order:int}}/cancel", api("POST cancel", sb.cancel),
               methods=["POST"]),
-        Route("/__orders/{op:str}", sb.admin, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.orders = sb
-    app.state.faults = faults
-    return app
+    return orders_app(routes, sb, faults)

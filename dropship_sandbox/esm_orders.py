@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dropship_sandbox.order_faults import OrderFaults, fault_routes, run_with_faults
+from dropship_sandbox.order_faults import orders_app, OrderFaults, fault_routes, run_with_faults
 
 KST = timezone(timedelta(hours=9))
 CARRIERS = {10013, 10007, 10008, 10001, 10003, 10016}
@@ -206,9 +206,5 @@ def create_app(masters: dict[str, tuple[str, str]], *, query_interval_s: float =
               methods=["POST"]),
         Route("/claim/v1/sa/Cancels/SellerCancel", api("POST SellerCancel", sb.seller_cancel),
               methods=["POST"]),
-        Route("/__orders/{op:str}", sb.admin, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.orders = sb
-    app.state.faults = faults
-    return app
+    return orders_app(routes, sb, faults)

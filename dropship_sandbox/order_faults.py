@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -109,3 +110,11 @@ def fault_routes(faults: OrderFaults, dump: Callable[[], dict]) -> list[Route]:
     return [Route("/__orders/faults", arm, methods=["POST"]),
             Route("/__orders/calls", calls, methods=["GET"]),
             Route("/__orders/state", state, methods=["GET"])]
+
+
+def orders_app(routes: list, sb: Any, faults: Any) -> Starlette:
+    """The app of one market's order sandbox: its routes plus the admin route, its state and faults."""
+    app = Starlette(routes=[*routes, Route("/__orders/{op:str}", sb.admin, methods=["POST"])])
+    app.state.orders = sb
+    app.state.faults = faults
+    return app

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dropship_core.http import TokenBucket
-from dropship_sandbox.order_faults import OrderFaults, fault_routes, run_with_faults
+from dropship_sandbox.order_faults import orders_app, OrderFaults, fault_routes, run_with_faults
 
 KST = timezone(timedelta(hours=9))
 BASE = "/v1/pay-order/seller/product-orders"
@@ -376,9 +376,5 @@ def create_app(clients: dict[str, str], *, rate: float | None = 2.0, burst: floa
               methods=["POST"]),
         Route(f"{BASE}/{{pid}}/claim/cancel/approve", api("POST cancel/approve", sb.approve),
               methods=["POST"]),
-        Route("/__orders/{op:str}", sb.admin, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.orders = sb
-    app.state.faults = faults
-    return app
+    return orders_app(routes, sb, faults)

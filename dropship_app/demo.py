@@ -69,6 +69,7 @@ def _run(url, accounts, stack, quiet) -> int:
         _report(launch(job, pk), label, failures, quiet)
 
     t0 = time.monotonic()
+    before = _footprint(url)
     for key in keys:
         run("product_sync", key, f"product_sync[{key}]")
     for market in MARKETS:   # categories and rules from each market
@@ -99,10 +100,40 @@ def _run(url, accounts, stack, quiet) -> int:
     report_path = _write_report(url)
     elapsed = time.monotonic() - t0
     _print_outcome(url, keys, orders_table, report_path, f"{len(ran)} runs in {elapsed:.1f}s")
+    print(_changes(before, _footprint(url)))
     if failures:
         print("FAILED runs: " + ", ".join(failures), file=sys.stderr)
         return 1
     return 0
+
+
+def _footprint(url: str) -> tuple[int, dict[str, dict[str, float]]]:
+    """Events stored and API calls made so far, per service and endpoint, from the store."""
+    from dropship_core import metrics
+
+    store = Store(url)
+    metrics.flush(store)
+    calls: dict[str, dict[str, float]] = {}
+    for name, labels, value in store.metric_totals():
+        if name == "dropship_http_requests_total":
+            by_endpoint = calls.setdefault(labels.get("service", "?"), {})
+            ep = labels.get("endpoint", "")
+            by_endpoint[ep] = by_endpoint.get(ep, 0.0) + value
+    return store.stats()["events"]["total"], calls
+
+
+def _changes(before, after) -> str:
+    """What this run did: new events, and the API calls it made per service (a re-run on
+    unchanged inputs still reads: supplier catalogs without a change feed, new orders)."""
+    events = after[0] - before[0]
+    lines = []
+    for svc, eps in sorted(after[1].items()):
+        done = {ep: n - before[1].get(svc, {}).get(ep, 0.0) for ep, n in eps.items()}
+        done = {ep: int(n) for ep, n in done.items() if n > 0}
+        if done:
+            lines.append(f"  {svc}: {sum(done.values())} ({', '.join(f'{ep} {n}' for ep, n in sorted(done.items()))})")
+    calls = "\n".join(lines) or "  none"
+    return f"\nThis run wrote {events} new events and made these API calls:\n{calls}"
 
 
 def _write_report(url: str):

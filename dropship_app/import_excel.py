@@ -57,7 +57,7 @@ def cmd_import_excel(args) -> int:
 
     # a key not in suppliers.yaml, or a file that looks like another supplier's, is questioned
     error, warning = import_guard(args.supplier, [r[0] for r in rows], s.supplier_item_ids(args.supplier),
-                                  new_supplier=args.new_supplier)
+                                  new_supplier=getattr(args, "new_supplier", False))
     if error:
         print(f"error: {error}", file=sys.stderr)
         return 2

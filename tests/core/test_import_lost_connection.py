@@ -67,7 +67,8 @@ def test_lost_connection_is_one_line_with_the_count(db_url, tmp_path, monkeypatc
     netloc = parts.netloc.replace(f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname,
                                   f"127.0.0.1:{proxy.port}")
     monkeypatch.setenv("DATABASE_URL", urlunsplit(parts._replace(netloc=netloc)))
-    args = argparse.Namespace(supplier="lost", file=str(tmp_path / "big.xlsx"), complete=False, json=False)
+    args = argparse.Namespace(supplier="lost", file=str(tmp_path / "big.xlsx"), complete=False, json=False,
+                              new_supplier=True)
     try:
         assert cmd_import_excel(args) == 3
     finally:

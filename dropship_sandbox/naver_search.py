@@ -1,5 +1,5 @@
 """A local Naver Shopping search API (`GET /v1/search/shop.json`) that checks what the real one
-checks (docs: /work/shared/contracts market-evidence §1, naver-openapi-guide shopping.md,
+checks (docs: the Naver Open API guide, shopping.md and
 errorcode.md):
 
 - `X-Naver-Client-Id` and `X-Naver-Client-Secret` must both match the app's: 401 `024`

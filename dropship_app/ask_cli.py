@@ -1,6 +1,6 @@
 """The `ask` subcommand: `dropship ask "..." [--context ID] [--agent NAME] [--json]`.
 
-The lead's CLI calls `register_cli(subparsers, rows_provider=...)`; `rows_provider(args)` returns
+The `dropship` CLI calls `register_cli(subparsers, rows_provider=...)`; `rows_provider(args)` returns
 the store rows to answer from (source_data rows as dicts). Memory and the LLM come from the
 environment (see docs/llm.md); without DATABASE_URL the conversation lives only for this call.
 """

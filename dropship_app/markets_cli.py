@@ -3,7 +3,7 @@
     dropship markets ping smartstore|coupang|gmarket   # cheapest authenticated call; exit 0 / 1
     dropship markets sandbox [--port-base N]           # serve the three sandbox marketplaces
 
-The lead's CLI calls `register_cli(subparsers)`; `python -m dropship_app.markets_cli` works alone.
+The `dropship` CLI (`dropship_app.cli`) calls `register_cli(subparsers)`.
 """
 
 from __future__ import annotations

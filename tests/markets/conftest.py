@@ -1,5 +1,5 @@
 """Fixtures: the sandbox marketplaces on loopback ports and a fresh Postgres schema holding the
-store's tables (the lead's migrations)."""
+store's tables (the store's migrations)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def make_sandboxes():
 
 @pytest.fixture
 def pg():
-    """A fresh schema holding the store's tables (the lead's migrations), dropped afterwards."""
+    """A fresh schema holding the store's tables (the store's migrations), dropped afterwards."""
     schema = f"t_markets_{uuid.uuid4().hex[:10]}"
     conn = psycopg.connect(DATABASE_URL, autocommit=True)
     conn.execute(f"CREATE SCHEMA {schema}")

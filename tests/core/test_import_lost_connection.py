@@ -4,7 +4,7 @@ with what is known to be written, no traceback, nothing half-visible, and a clea
 import argparse
 import socket
 import threading
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from openpyxl import Workbook
 
@@ -14,8 +14,9 @@ from dropship_app.import_excel import cmd_import_excel
 class CuttingProxy:
     """A TCP proxy to Postgres that drops the first connection that sends more than `limit` bytes."""
 
-    def __init__(self, host: str, port: int, limit: int):
-        self.upstream, self.limit, self.cut = (host, port), limit, False
+    def __init__(self, upstream: tuple[str, int] | str, limit: int):
+        # (host, port) over TCP, or the path of a Unix socket (the embedded Postgres listens on one)
+        self.upstream, self.limit, self.cut = upstream, limit, False
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -28,7 +29,11 @@ class CuttingProxy:
                 client, _ = self.sock.accept()
             except OSError:
                 return
-            server = socket.create_connection(self.upstream)
+            if isinstance(self.upstream, str):
+                server = socket.socket(socket.AF_UNIX)
+                server.connect(self.upstream)
+            else:
+                server = socket.create_connection(self.upstream)
             sent = [0]
             threading.Thread(target=self._pump, args=(client, server, sent, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, sent, False), daemon=True).start()
@@ -63,10 +68,17 @@ def test_lost_connection_is_one_line_with_the_count(db_url, tmp_path, monkeypatc
         ws.append([f"L{i}", f"상품 {i}", 1000 + i, 5, "설명 " * 40])
     wb.save(tmp_path / "big.xlsx")
     parts = urlsplit(db_url)
-    proxy = CuttingProxy(parts.hostname, parts.port or 5432, limit=300_000)
-    netloc = parts.netloc.replace(f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname,
-                                  f"127.0.0.1:{proxy.port}")
-    monkeypatch.setenv("DATABASE_URL", urlunsplit(parts._replace(netloc=netloc)))
+    query = parse_qsl(parts.query)
+    if parts.hostname:
+        upstream: tuple[str, int] | str = (parts.hostname, parts.port or 5432)
+    else:   # postgresql://user@/db?host=/socket/dir: the embedded default
+        sock_dir = dict(query)["host"]
+        upstream = f"{sock_dir}/.s.PGSQL.{parts.port or dict(query).get('port', 5432)}"
+        query = [(k, v) for k, v in query if k not in ("host", "port")]
+    proxy = CuttingProxy(upstream, limit=300_000)
+    userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    netloc = f"{userinfo}127.0.0.1:{proxy.port}"
+    monkeypatch.setenv("DATABASE_URL", urlunsplit(parts._replace(netloc=netloc, query=urlencode(query))))
     args = argparse.Namespace(supplier="lost", file=str(tmp_path / "big.xlsx"), complete=False, json=False,
                               new_supplier=True)
     try:

@@ -38,7 +38,8 @@ def _dump(db_url: str) -> str:
             (_schema(db_url),))]
         for t in tables:
             with c.cursor().copy(f'COPY "{t}" TO STDOUT') as cp:
-                parts.append(b"".join(bytes(b) for b in cp).decode())
+                # the same header pg_dump writes before each table's rows
+                parts.append(f"COPY {t} FROM stdin;\n" + b"".join(bytes(b) for b in cp).decode())
     return "\n".join(parts)
 
 

@@ -31,6 +31,9 @@ _TABLE = [
     Setting("DROPSHIP_EXECUTOR", None, "unset (in-process) | celery"),
     Setting("DROPSHIP_CELERY_BROKER", "redis://127.0.0.1:6379/0", "Celery broker", True),
     Setting("DROPSHIP_CELERY_BACKEND", None, "Celery result backend (default: the broker)", True),
+    Setting("DROPSHIP_PII_KEY", None, "buyer data keys '<id>:<base64 32 bytes>', comma-separated, newest first; "
+                                      "unset: a 0600 key file under DROPSHIP_HOME", True),
+    Setting("DROPSHIP_CATEGORY_HOLD_BELOW", "0.25", "category confidence under which a listing is held for review"),
     Setting("DROPSHIP_LANDING_KEEP", "3", "raw landings kept per supplier partition (newest first)"),
     Setting("DROPSHIP_LANDING_MAX_AGE_DAYS", "7", "raw landings older than this are pruned (the newest stays)"),
     Setting("DROPSHIP_INCREMENTAL_SYNC_CRON", "0 * * * *", "incremental supplier sync (Asia/Seoul)"),

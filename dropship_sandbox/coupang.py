@@ -167,7 +167,9 @@ class CoupangSandbox:
                                "APPROVED": "승인완료"}[prod["status"]],
                 "items": items}
 
-    async def get(self, request: Request) -> Response:
+    def _on_product(self, request: Request, act) -> Response:
+        """Authenticate, find the vendor's product (404 in Coupang's words when it is not theirs)
+        and apply `act(product)` under the lock."""
         vendor, err = self._auth(request)
         if err:
             return err
@@ -175,8 +177,14 @@ class CoupangSandbox:
             prod = self._product(request, vendor)
             if prod is None:
                 return error(404, "상품이 존재하지 않습니다.")
+            return act(prod)
+
+    async def get(self, request: Request) -> Response:
+        def show(prod: dict) -> Response:
             self._maybe_approve(prod, on_get=True)
             return JSONResponse({"code": "SUCCESS", "message": "", "data": self._view(prod)})
+
+        return self._on_product(request, show)
 
     async def update(self, request: Request) -> Response:
         vendor, err = self._auth(request)
@@ -214,16 +222,12 @@ class CoupangSandbox:
         return JSONResponse({"code": "SUCCESS", "message": "", "data": prod["id"]})
 
     async def approvals(self, request: Request) -> Response:
-        vendor, err = self._auth(request)
-        if err:
-            return err
-        with self.lock:
-            prod = self._product(request, vendor)
-            if prod is None:
-                return error(404, "상품이 존재하지 않습니다.")
+        def request_approval(prod: dict) -> Response:
             self._request_approval(prod)
-        return JSONResponse({"code": "SUCCESS", "message": f"{prod['id']} 승인 요청되었습니다.",
-                             "data": str(prod["id"])})
+            return JSONResponse({"code": "SUCCESS", "message": f"{prod['id']} 승인 요청되었습니다.",
+                                 "data": str(prod["id"])})
+
+        return self._on_product(request, request_approval)
 
     async def list_products(self, request: Request) -> Response:
         vendor, err = self._auth(request)

@@ -103,3 +103,19 @@ def public_tmp():
     top.chmod(0o755)
     yield top
     shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture
+def market_sandboxes(monkeypatch):
+    """The three marketplace sandboxes on loopback ports, unpaced, with the environment pointing
+    at them (what a seller's dry run sets); stopped afterwards."""
+    from dropship_sandbox.market_common import start_market_sandboxes
+
+    servers, env = start_market_sandboxes(0, rate_limits=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    for k in ("SMARTSTORE", "COUPANG", "ESM"):
+        monkeypatch.setenv(f"{k}_RATE_PER_S", "500")
+    yield servers
+    for s in servers:
+        s.stop()

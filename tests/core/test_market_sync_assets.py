@@ -12,7 +12,6 @@ from dropship_assets.listings import market_listings
 from dropship_assets.products import source_products
 from dropship_assets.sync import market_sync
 from dropship_core.markets.names import MARKETS
-from dropship_sandbox.market_common import start_market_sandboxes
 from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.llm import LLMResource
 from dropship_resources.pricing import PricingResource
@@ -41,12 +40,8 @@ def write(path, rows):
 
 
 @pytest.fixture
-def world(db_url, tmp_path, monkeypatch):
-    servers, env = start_market_sandboxes(0, rate_limits=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    for k in ("SMARTSTORE", "COUPANG", "ESM"):
-        monkeypatch.setenv(f"{k}_RATE_PER_S", "500")
+def world(db_url, tmp_path, monkeypatch, market_sandboxes):
+    servers = market_sandboxes
     wb = tmp_path / "sync.xlsx"
     write(wb, ROWS)
     cfg = tmp_path / "suppliers.yaml"
@@ -56,8 +51,6 @@ def world(db_url, tmp_path, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("supplier", ["excel-sync"])
     yield {"resources": resources, "instance": instance, "wb": wb, "servers": dict(zip(MARKETS, servers))}
-    for s in servers:
-        s.stop()
 
 
 def calls(world) -> int:

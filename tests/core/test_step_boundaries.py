@@ -18,7 +18,6 @@ from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
-from dropship_sandbox.market_common import start_market_sandboxes
 
 MAIN_PATH = ["supplier_catalog", "source_products", "enriched_products", "market_listings", "market_sync"]
 
@@ -48,12 +47,7 @@ def test_main_path_has_no_io_manager_inputs_and_no_value_outputs():
 
 
 @pytest.fixture
-def world(db_url, tmp_path, monkeypatch):
-    servers, env = start_market_sandboxes(0, rate_limits=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    for k in ("SMARTSTORE", "COUPANG", "ESM"):
-        monkeypatch.setenv(f"{k}_RATE_PER_S", "500")
+def world(db_url, tmp_path, monkeypatch, market_sandboxes):
     wb = tmp_path / "b.xlsx"
     book = Workbook()
     book.active.append(["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명"])
@@ -68,8 +62,6 @@ def world(db_url, tmp_path, monkeypatch):
                  "pricing": PricingResource(), "llm": LLMResource(), "marketplaces": marketplaces_from_env(),
                  "io_manager": NoHandOffIOManager()}
     yield resources
-    for s in servers:
-        s.stop()
 
 
 def test_main_path_runs_with_an_io_manager_that_refuses_every_hand_off(world):

@@ -16,7 +16,6 @@ from dropship_resources.markets import marketplaces_from_env
 from dropship_resources.pricing import PricingResource
 from dropship_resources.store import StoreResource
 from dropship_resources.suppliers import SuppliersResource
-from dropship_sandbox.market_common import start_market_sandboxes
 
 HEAD = ["상품코드", "상품명", "공급가", "재고", "배송비", "원산지", "제조사", "대표이미지", "상세설명", "옵션명", "옵션값"]
 NAMES = ["코멧 스테인리스 진공 텀블러 500ml", "리빙웰 접이식 수납박스 30L", "데일리온 캔버스 에코백 대형",
@@ -35,12 +34,7 @@ def catalog_rows(n: int = 12) -> list[list]:
 
 
 @pytest.fixture
-def world(db_url, tmp_path, monkeypatch):
-    servers, env = start_market_sandboxes(0, rate_limits=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    for k in ("SMARTSTORE", "COUPANG", "ESM"):
-        monkeypatch.setenv(f"{k}_RATE_PER_S", "500")
+def world(db_url, tmp_path, monkeypatch, market_sandboxes):
     wb = Workbook()
     for r in catalog_rows():
         wb.active.append(r)
@@ -54,8 +48,6 @@ def world(db_url, tmp_path, monkeypatch):
     instance.add_dynamic_partitions("supplier", ["excel-observe"])
     metrics.discard_pending()   # what earlier tests in this process measured belongs to their stores
     yield {"resources": resources, "instance": instance, "db_url": db_url}
-    for s in servers:
-        s.stop()
 
 
 def run_pipeline(world) -> None:

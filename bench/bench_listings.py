@@ -61,6 +61,35 @@ def bench_build(n: int) -> list[tuple]:
     return rows
 
 
+def _change_some(entries: list[dict]) -> dict[str, list[dict]]:
+    """One incremental run's changes: 10% price, 10% stock, 5% content, 5% delisted, rest unchanged."""
+    kinds: dict[str, list[dict]] = {"price": [], "stock": [], "content": [], "delisted": []}
+    for idx, e in enumerate(entries):
+        r = idx % 20
+        listing = dict(e["listing"])
+        if r in (0, 1):
+            listing["price"] += 500
+            kinds["price"].append(e)
+        elif r in (2, 3):
+            if listing["options"]:
+                listing["options"] = [dict(o) for o in listing["options"]]
+                listing["options"][0]["stock"] += 1
+            else:
+                listing["stock"] += 1
+            kinds["stock"].append(e)
+        elif r == 4:
+            listing["title"] += " 신상"
+            kinds["content"].append(e)
+        elif r == 5:
+            listing["state"] = "deleted"
+            kinds["delisted"].append(e)
+        else:
+            continue
+        e["listing"] = listing
+        e["listing_hash"] = b.digest(listing)
+    return kinds
+
+
 def bench_sync(n: int) -> list[tuple]:
     servers, env = start_market_sandboxes(rate_limits=False, require_cdn_images=False)
     from dropship_core.markets.coupang import CoupangClient
@@ -102,31 +131,7 @@ def bench_sync(n: int) -> list[tuple]:
                          f"{n / dt:,.0f}"))
             # warm-up pass so option ids / vendor item ids are known, as in steady state
             run(entries)
-            # one incremental run: 10% price, 10% stock, 5% content, 5% delisted, rest unchanged
-            kinds = {"price": [], "stock": [], "content": [], "delisted": []}
-            for idx, e in enumerate(entries):
-                r = idx % 20
-                listing = dict(e["listing"])
-                if r in (0, 1):
-                    listing["price"] += 500
-                    kinds["price"].append(e)
-                elif r in (2, 3):
-                    if listing["options"]:
-                        listing["options"] = [dict(o) for o in listing["options"]]
-                        listing["options"][0]["stock"] += 1
-                    else:
-                        listing["stock"] += 1
-                    kinds["stock"].append(e)
-                elif r == 4:
-                    listing["title"] += " 신상"
-                    kinds["content"].append(e)
-                elif r == 5:
-                    listing["state"] = "deleted"
-                    kinds["delisted"].append(e)
-                else:
-                    continue
-                e["listing"] = listing
-                e["listing_hash"] = b.digest(listing)
+            kinds = _change_some(entries)
             changed = sum(len(v) for v in kinds.values())
             outs, calls, dt = run(entries)
             rows.append((market, "incremental (all)", n, sum(o.ok for o in outs), calls,

@@ -27,43 +27,39 @@ LIST_COLS = ["id", "market", "market_line_id", "status", "product_name", "quanti
              "supplier_key", "supplier_order_ref", "tracking_number", "buyer", "address"]
 
 
+def _command(sub, name: str, help_: str, func: Callable, *, json_out: bool = True,
+             market: bool = False) -> argparse.ArgumentParser:
+    """One `orders` sub-command with the flags most of them share (--market, --json)."""
+    x = sub.add_parser(name, help=help_)
+    if market:
+        x.add_argument("--market", choices=MARKETS + ("naver", "esm"))
+    if json_out:
+        x.add_argument("--json", action="store_true")
+    x.set_defaults(func=func)
+    return x
+
+
 def register_cli(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("orders", help="orders: collect, place, ship, track")
     sub = p.add_subparsers(dest="orders_cmd", required=True)
-    x = sub.add_parser("collect", help="collect new paid orders from the markets")
-    x.add_argument("--market", choices=MARKETS + ("naver", "esm"))
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_collect)
-    x = sub.add_parser("list", help="order lines (buyer data masked)")
+    _command(sub, "collect", "collect new paid orders from the markets", cmd_collect, market=True)
+    x = _command(sub, "list", "order lines (buyer data masked)", cmd_list)
     x.add_argument("--market")
     x.add_argument("--status")
     x.add_argument("--limit", type=int, default=None)
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_list)
-    x = sub.add_parser("show", help="one order line and its events")
-    x.add_argument("id")
-    x.set_defaults(func=cmd_show)
-    x = sub.add_parser("place", help="place new order lines with their suppliers")
+    _command(sub, "show", "one order line and its events", cmd_show, json_out=False).add_argument("id")
+    x = _command(sub, "place", "place new order lines with their suppliers", cmd_place)
     x.add_argument("ids", nargs="*")
     x.add_argument("--all", action="store_true")
     x.add_argument("--accept-held", action="store_true",
                    help="place held lines too (a person accepted the supplier's new price)")
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_place)
-    x = sub.add_parser("ship", help="confirm, pull tracking, dispatch and cancel on the markets")
-    x.add_argument("--market", choices=MARKETS + ("naver", "esm"))
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_ship)
-    x = sub.add_parser("import-tracking", help="tracking numbers from a supplier's Excel sheet")
+    _command(sub, "ship", "confirm, pull tracking, dispatch and cancel on the markets", cmd_ship, market=True)
+    x = _command(sub, "import-tracking", "tracking numbers from a supplier's Excel sheet", cmd_import_tracking)
     x.add_argument("file")
     x.add_argument("--supplier", required=True)
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_import_tracking)
-    x = sub.add_parser("redact", help="redact buyer data past delivery plus the claim window")
-    x.add_argument("--json", action="store_true")
-    x.set_defaults(func=cmd_redact)
-    sub.add_parser("rotate-key", help="re-encrypt buyer data under DROPSHIP_PII_KEY's first key"
-                   ).set_defaults(func=cmd_rotate)
+    _command(sub, "redact", "redact buyer data past delivery plus the claim window", cmd_redact)
+    _command(sub, "rotate-key", "re-encrypt buyer data under DROPSHIP_PII_KEY's first key", cmd_rotate,
+             json_out=False)
     return p
 
 

@@ -33,3 +33,11 @@ def md_table(rows: Iterable[dict[str, Any]], columns: list[str], limit: int = 10
 def follow_upstream() -> dg.AutomationCondition:
     """Materialise when upstream partitions update, held back while an upstream blocking check fails."""
     return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+
+def pipeline_asset(*, group: str, kinds: set[str], partitions_def: dg.PartitionsDefinition, deps: list,
+                   follow: bool = True, **kwargs: Any):
+    """`dg.asset` with what the pipeline's partitioned assets share: the owners, and declarative
+    automation that follows upstream (`follow=False` for assets launched on their own schedule)."""
+    return dg.asset(partitions_def=partitions_def, deps=deps, group_name=group, kinds=kinds, owners=OWNERS,
+                    automation_condition=follow_upstream() if follow else None, **kwargs)

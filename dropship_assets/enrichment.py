@@ -4,7 +4,7 @@ from collections import Counter
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
+from dropship_assets.common import md_table, pipeline_asset, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_assets.products import source_products
 from dropship_core.ai.offline import OfflineEnricher, ai_data_problems
@@ -60,13 +60,10 @@ def _offline_enrich(enricher, pending: list[dict]) -> tuple[list, list[dict]]:
     return out, errors
 
 
-@dg.asset(
+@pipeline_asset(
+    group="enrichment", kinds={"python", "postgres"},
     partitions_def=supplier_partitions,
     deps=[source_products],
-    group_name="enrichment",
-    kinds={"python", "postgres"},
-    owners=OWNERS,
-    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec("ai_data_valid", asset="enriched_products", blocking=True,
                           description="Titles within limits and free of banned words, categories are leaves, "

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, md_table
+from dropship_assets.common import md_table, pipeline_asset
 from dropship_assets.listings import market_listings, split_key
 from dropship_assets.partitions import market_supplier_partitions
 from dropship_core.evidence.prices import market_price_rows
@@ -11,12 +11,11 @@ from dropship_resources.evidence import MarketSearchResource
 from dropship_resources.store import StoreResource
 
 
-@dg.asset(
+@pipeline_asset(
+    group="evidence", kinds={"python", "postgres"},
     partitions_def=market_supplier_partitions,
     deps=[market_listings],
-    group_name="evidence",
-    kinds={"python", "postgres"},
-    owners=OWNERS,
+    follow=False,
     check_specs=[dg.AssetCheckSpec("search_budget_left", asset="market_prices",
                                    description="The daily search budget was not spent before every product was "
                                                "searched.")],

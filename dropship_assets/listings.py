@@ -5,7 +5,7 @@ from collections import Counter
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
+from dropship_assets.common import md_table, pipeline_asset, run_info
 from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry_or_error
@@ -31,13 +31,10 @@ def partition_pairs(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
     return pairs
 
 
-@dg.asset(
+@pipeline_asset(
+    group="listings", kinds={"python", "postgres"},
     partitions_def=market_supplier_partitions,
     deps=[dg.AssetDep(enriched_products, partition_mapping=supplier_to_market_supplier)],
-    group_name="listings",
-    kinds={"python", "postgres"},
-    owners=OWNERS,
-    automation_condition=follow_upstream(),
     # a cycle over many suppliers runs as one run per market range, not one run per partition
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from dropship_assets.catalog import supplier_catalog
-from dropship_assets.common import OWNERS, follow_upstream, md_table, run_info
+from dropship_assets.common import md_table, pipeline_asset, run_info
 from dropship_assets.partitions import supplier_partitions
 from dropship_resources.store import StoreResource
 
@@ -23,13 +23,10 @@ def _ingest_landing(s, key: str, landing, run) -> tuple[dict[str, int], list[dic
     return res.as_dict(), [p for p in landing.products if p["supplier_item_id"] in changed][:10]
 
 
-@dg.asset(
+@pipeline_asset(
+    group="ingest", kinds={"postgres"},
     partitions_def=supplier_partitions,
     deps=[supplier_catalog],
-    group_name="ingest",
-    kinds={"postgres"},
-    owners=OWNERS,
-    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec("costs_positive", asset="source_products", blocking=True,
                           description="Every active product has a cost above zero."),

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dropship_assets.common import OWNERS, follow_upstream, run_info
+from dropship_assets.common import pipeline_asset, run_info
 from dropship_assets.listings import market_listings, partition_pairs
 from dropship_assets.partitions import market_supplier_partitions
 from dropship_core import metrics
@@ -46,13 +46,10 @@ def wanted(entry: dict, only: str) -> bool:
     return bool(changed) and changed <= allowed
 
 
-@dg.asset(
+@pipeline_asset(
+    group="listings", kinds={"python", "api"},
     partitions_def=market_supplier_partitions,
     deps=[market_listings],
-    group_name="listings",
-    kinds={"python", "api"},
-    owners=OWNERS,
-    automation_condition=follow_upstream(),
     # a cycle over many suppliers runs as one run per market range, not one run per partition
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 
 import uvicorn
 
@@ -54,6 +55,26 @@ class ServerThread:
 
     def __enter__(self) -> "ServerThread":
         return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass
+class ServerGroup:
+    """Several servers started together and stopped together (also as a context manager)."""
+
+    servers: dict[str, ServerThread] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return self.servers[name].url
+
+    def stop(self) -> None:
+        for s in self.servers.values():
+            s.stop()
+
+    def __enter__(self):
+        return self
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dropship_sandbox import coupang, esm, ownerclan, smartstore
-from dropship_core.serve import ServerThread
+from dropship_core.serve import ServerGroup, ServerThread
 from dropship_sandbox import coupang_orders, esm_orders, ownerclan_orders, smartstore_orders
 from dropship_sandbox.overlay import Overlay, by_prefix, graphql_orders
 
@@ -20,25 +20,11 @@ OWNERCLAN_USER, OWNERCLAN_PASS = ownerclan.DEFAULT_USERNAME, ownerclan.DEFAULT_P
 
 
 @dataclass
-class OrderStack:
-    servers: dict[str, ServerThread] = field(default_factory=dict)
+class OrderStack(ServerGroup):
     orders: dict[str, Any] = field(default_factory=dict)   # sandbox order state per name
     faults: dict[str, Any] = field(default_factory=dict)
     base: dict[str, Any] = field(default_factory=dict)     # the product/catalog sandbox state
     env: dict[str, str] = field(default_factory=dict)
-
-    def url(self, name: str) -> str:
-        return self.servers[name].url
-
-    def stop(self) -> None:
-        for s in self.servers.values():
-            s.stop()
-
-    def __enter__(self) -> "OrderStack":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def _share(base_app):

@@ -241,24 +241,28 @@ class NaverOrders:
         ids, bad = await self._ids(request, "productOrderIds", 30)
         if bad:
             return bad
-        ok, fail = [], []
         with self.lock:
-            for i in map(str, ids):
-                po = self.po.get(i)
-                if po and po["productOrderStatus"] == "PAYED" and po["placeOrderStatus"] == "NOT_YET":
-                    po["placeOrderStatus"] = "OK"
-                    self.applied["confirm"][i] = self.applied["confirm"].get(i, 0) + 1
-                    ok.append({"productOrderId": i,
-                               "isReceiverAddressChanged": bool(po.get("address_changed"))})
-                else:
-                    fail.append({"productOrderId": i, "code": "104443",
-                                 "message": "발주 확인할 수 없는 상태입니다."})
+            results = [self._confirm_one(i) for i in map(str, ids)]
+        ok = [r for r in results if "code" not in r]
+        fail = [r for r in results if "code" in r]
         return JSONResponse({"data": {"successProductOrderInfos": ok, "failProductOrderInfos": fail}})
+
+    def _confirm_one(self, i: str) -> dict:
+        po = self.po.get(i)
+        if not (po and po["productOrderStatus"] == "PAYED" and po["placeOrderStatus"] == "NOT_YET"):
+            return {"productOrderId": i, "code": "104443", "message": "발주 확인할 수 없는 상태입니다."}
+        po["placeOrderStatus"] = "OK"
+        self._count("confirm", i)
+        return {"productOrderId": i, "isReceiverAddressChanged": bool(po.get("address_changed"))}
+
+    def _count(self, kind: str, order_id: str) -> None:
+        """How many times each operation reached the state (tests check nothing was applied twice)."""
+        self.applied[kind][order_id] = self.applied[kind].get(order_id, 0) + 1
 
     def _dispatch_one(self, d: dict) -> str | None:
         i = str(d.get("productOrderId"))
         po = self.po.get(i)
-        self.applied["dispatch_requests"][i] = self.applied["dispatch_requests"].get(i, 0) + 1
+        self._count("dispatch_requests", i)
         if po is None:
             return "NOT_FOUND"
         if po["productOrderStatus"] != "PAYED" or po["placeOrderStatus"] != "OK" or po["claimType"]:
@@ -278,23 +282,19 @@ class NaverOrders:
                           "trackingNumber": d["trackingNumber"], "sendDate": d["dispatchDate"],
                           "deliveryStatus": "DELIVERING"}
         self._change(po, "DISPATCHED")
-        self.applied["dispatch"][i] = self.applied["dispatch"].get(i, 0) + 1
+        self._count("dispatch", i)
         return None
 
     async def dispatch(self, request: Request) -> Response:
         items, bad = await self._ids(request, "dispatchProductOrders", 30)
         if bad:
             return bad
-        ok, fail = [], []
         with self.lock:
-            for d in items:
-                code = self._dispatch_one(d)
-                if code is None:
-                    ok.append(str(d["productOrderId"]))
-                else:
-                    fail.append({"productOrderId": str(d.get("productOrderId")), "code": code,
-                                 "message": code})
-        return JSONResponse({"data": {"successProductOrderIds": ok, "failProductOrderInfos": fail}})
+            codes = [(str(d.get("productOrderId")), self._dispatch_one(d)) for d in items]
+        return JSONResponse({"data": {
+            "successProductOrderIds": [i for i, code in codes if code is None],
+            "failProductOrderInfos": [{"productOrderId": i, "code": code, "message": code}
+                                      for i, code in codes if code is not None]}})
 
     async def cancel(self, request: Request) -> Response:
         i = request.path_params["pid"]
@@ -309,7 +309,7 @@ class NaverOrders:
                 return err(400, "INVALID_STATUS", "취소할 수 없는 상태입니다.")
             po.update(productOrderStatus="CANCELED", claimType="CANCEL", claimStatus="CANCEL_DONE")
             self._change(po, "CLAIM_COMPLETED")
-            self.applied["cancel"][i] = self.applied["cancel"].get(i, 0) + 1
+            self._count("cancel", i)
         return JSONResponse({"data": {"productOrderId": i}})
 
     async def approve(self, request: Request) -> Response:
@@ -320,7 +320,7 @@ class NaverOrders:
                 return err(400, "INVALID_STATUS", "취소 요청이 없습니다.")
             po.update(productOrderStatus="CANCELED", claimStatus="CANCEL_DONE")
             self._change(po, "CLAIM_COMPLETED")
-            self.applied["cancel"][i] = self.applied["cancel"].get(i, 0) + 1
+            self._count("cancel", i)
         return JSONResponse({"data": {"productOrderId": i}})
 
     async def admin(self, request: Request) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 
-from dropship_core.serve import ServerThread
+from dropship_core.serve import ServerGroup, ServerThread
 
 DEFAULT_PORTS = {"ownerclan": 8701, "domeggook": 8702, "webhook": 8703,
                  "smartstore": 8711, "coupang": 8712, "esm": 8713, "naver_search": 8714}
@@ -32,8 +32,7 @@ def _port(preferred: int, fixed: bool) -> int:
 
 
 @dataclass
-class Stack:
-    servers: dict[str, ServerThread] = field(default_factory=dict)
+class Stack(ServerGroup):
     extra_env: dict[str, str] = field(default_factory=dict)
     rate_limits: bool = True
 
@@ -49,16 +48,6 @@ class Stack:
         if "webhook" in self.servers:
             env.update(WEBHOOK_SECRET=WEBHOOK_SECRET, DROPSHIP_WEBHOOK_URL=self.servers["webhook"].url)
         return env
-
-    def stop(self) -> None:
-        for s in self.servers.values():
-            s.stop()
-
-    def __enter__(self) -> "Stack":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_stack(database_url: str, *, ownerclan_items: int = 2000, domeggook_items: int = 150,

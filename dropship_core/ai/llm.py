@@ -363,7 +363,8 @@ class LLMClient:
             return TextResult(False, "", redact(str(e), self._secrets), self.provider, self.model)
         cost, priced = self.price_of(i, o)
         self.ledger.add(self.model, i, o, cost, priced)
-        return TextResult(True, text, None, self.provider, self.model, i, o, cost)
+        return TextResult(True, text, None, self.provider, self.model, input_tokens=i, output_tokens=o,
+                          cost_usd=cost)
 
 
 def client_from_env(env: dict[str, str] | None = None, offline_fn: Callable[[dict[str, Any]], Any] | None = None,

@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from dropship_core import metrics
 from dropship_core.ai.llm import LLMClient, SpendCapReached
+from dropship_core.ai.llm_types import TokenUsage
 from dropship_core.markets.names import MARKETS, TITLE_LIMITS
 
 PROMPT_VERSION = "v1"
@@ -194,21 +195,18 @@ STATUS_CACHED, STATUS_ENRICHED, STATUS_ERROR, STATUS_SKIPPED = "cached", "enrich
 
 
 @dataclass
-class EnrichOutcome:
+class EnrichOutcome(TokenUsage):
     content_hash: str
     status: str  # cached | enriched | error | skipped
     ai_data: dict[str, Any] | None  # None only for error/skipped without fallback
     error: str | None = None
     error_kind: str | None = None
     fallback_used: bool = False
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
     requests: int = 0  # LLM requests this product took (0 for cached, offline, skipped)
 
 
 @dataclass
-class EnrichBatchReport:
+class EnrichBatchReport(TokenUsage):
     outcomes: list[EnrichOutcome] = field(default_factory=list)  # aligned with the input order
     llm_requests: int = 0
     cache_hits: int = 0
@@ -216,9 +214,6 @@ class EnrichBatchReport:
     errors: int = 0
     skipped: int = 0
     fallbacks: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
     saved_cost_usd: float = 0.0  # what the cache hits had cost when first paid for
     spend_cap_reached: bool = False
     spend_cap_message: str | None = None

@@ -69,14 +69,20 @@ class SpendCap:
         return self.amount
 
 
-@dataclass
-class CostLedger:
-    """Tokens and cost accumulated over one run (one client instance, thread-safe)."""
+@dataclass(kw_only=True)
+class TokenUsage:
+    """Tokens and cost: of one answer, one product, a batch or a whole run."""
 
-    calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+
+
+@dataclass
+class CostLedger(TokenUsage):
+    """Tokens and cost accumulated over one run (one client instance, thread-safe)."""
+
+    calls: int = 0
     errors: int = 0
     unpriced_calls: int = 0
     by_model: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -110,7 +116,7 @@ class CostLedger:
 
 
 @dataclass
-class StructuredResult:
+class StructuredResult(TokenUsage):
     """The outcome of one `complete_json` (including its repair attempt, if any)."""
 
     ok: bool
@@ -118,9 +124,6 @@ class StructuredResult:
     error: str | None
     provider: str
     model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
     requests: int = 0  # HTTP requests that produced an answer (1, or 2 with a repair)
     repaired: bool = False
     priced: bool = True
@@ -128,15 +131,12 @@ class StructuredResult:
 
 
 @dataclass
-class TextResult:
+class TextResult(TokenUsage):
     ok: bool
     text: str
     error: str | None
     provider: str
     model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 @dataclass

@@ -8,33 +8,23 @@ order line is one orderItem: `<shipmentBoxId>-<vendorItemId>`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from dropship_core.markets.coupang import CoupangClient
-from dropship_core.orders.model import CollectedLine, kst
+from dropship_core.orders.model import CollectedLine, KST, MarketOrdersBase, chunks, kst
 
-KST = timezone(timedelta(hours=9))
 OPENAPI = "/v2/providers/openapi/apis/api"
 ACK_CHUNK, INVOICE_CHUNK, PAGE = 50, 50, 50
 
 
-def _chunks(seq: list, n: int):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
-class CoupangOrders:
+class CoupangOrders(MarketOrdersBase):
     market = "coupang"
 
     def __init__(self, client: CoupangClient, lookback_days: int = 1):
-        self.c = client
+        super().__init__(client)
         self.v = client.vendor_id
         self.lookback = lookback_days
-
-    @property
-    def calls(self):
-        return self.c.http.calls
 
     def _sheets_page(self, day_from: str, day_to: str, status: str, token: str) -> dict:
         params = [("createdAtFrom", day_from), ("createdAtTo", day_to), ("status", status),
@@ -83,7 +73,7 @@ class CoupangOrders:
         for ln in lines:
             by_box.setdefault(ln["shipment_box_id"], []).append(ln["market_line_id"])
         res: dict[str, dict] = {}
-        for chunk in _chunks(list(by_box), ACK_CHUNK):
+        for chunk in chunks(list(by_box), ACK_CHUNK):
             body = self.c._call("PUT", f"{OPENAPI}/v4/vendors/{self.v}/ordersheets/acknowledgement",
                                 json={"vendorId": self.v, "shipmentBoxIds": [int(b) for b in chunk]},
                                 route="PUT v4 ordersheets/acknowledgement")
@@ -98,7 +88,7 @@ class CoupangOrders:
     def dispatch(self, items: list[dict]) -> dict[str, dict]:
         """Upload invoices (INSTRUCT boxes only), one dto per vendorItemId."""
         res: dict[str, dict] = {}
-        for chunk in _chunks(items, INVOICE_CHUNK):
+        for chunk in chunks(items, INVOICE_CHUNK):
             dtos = [{"shipmentBoxId": int(it["shipment_box_id"]),
                      "orderId": int(it["market_order_id"]),
                      "vendorItemId": int(it["market_extra"]["vendor_item_id"]),

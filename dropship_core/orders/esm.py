@@ -8,15 +8,14 @@ line. siteType 1 = Auction, 2 = Gmarket for RequestOrders; the claim APIs use 3 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from dropship_core.markets.errors import MarketError, OutcomeUnknown
 from dropship_core.markets.esm import EsmClient, ci_get
 from dropship_core.markets.http import TokenBucket
-from dropship_core.orders.model import CollectedLine, kst
+from dropship_core.orders.model import CollectedLine, KST, MarketOrdersBase, kst
 
-KST = timezone(timedelta(hours=9))
 QUERY_INTERVAL_S = 5.0
 PAGE = 100
 STATUS = {1: "NEW", 2: "CONFIRMED", 3: "SHIPPING", 4: "DELIVERED", 5: "DECIDED"}
@@ -26,12 +25,12 @@ def _fmt(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M")
 
 
-class EsmOrders:
+class EsmOrders(MarketOrdersBase):
     market = "gmarket"
 
     def __init__(self, client: EsmClient, lookback_days: int = 1,
                  query_interval_s: float = QUERY_INTERVAL_S):
-        self.c = client
+        super().__init__(client)
         self.lookback = lookback_days
         # one status query per interval (burst 1), on top of the client's own pacing, with a
         # margin so network jitter never lands two calls inside the market's window
@@ -39,10 +38,6 @@ class EsmOrders:
         self.query_bucket = TokenBucket(1.0 / (query_interval_s + margin), 1.0,
                                         sleep=client.http.sleep)
         self.sites = [(1 if s.startswith("A:") else 2) for s in client.site_ids.split(",")]
-
-    @property
-    def calls(self):
-        return self.c.http.calls
 
     def _orders(self, body: dict) -> dict:
         if int(body.get("orderStatus", 0)) != 0:

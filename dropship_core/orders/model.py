@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any
 
 MARKETS = ("smartstore", "coupang", "gmarket")
@@ -36,6 +37,27 @@ TRANSITIONS: dict[str, set[str]] = {
     "cancelled": set(),
 }
 TERMINAL = {"delivered", "cancelled"}
+KST = timezone(timedelta(hours=9))
+
+
+def chunks(seq: list, n: int):
+    """Consecutive slices of at most n items (markets cap ids per call)."""
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+class MarketOrdersBase:
+    """What every market's order client shares: the market client it calls through (signing,
+    pacing, retries) and that client's call counter."""
+
+    market = ""
+
+    def __init__(self, client: Any):
+        self.c = client
+
+    @property
+    def calls(self):
+        return self.c.http.calls
 
 
 def kst(ts: str | None) -> str | None:

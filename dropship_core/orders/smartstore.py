@@ -10,14 +10,13 @@ Wire facts: contracts/orders.md section 1. Token and pacing come from `SmartStor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from dropship_core.markets.smartstore import SmartStoreClient
-from dropship_core.orders.model import CollectedLine
+from dropship_core.orders.model import CollectedLine, KST, MarketOrdersBase, chunks
 
-KST = timezone(timedelta(hours=9))
 BASE = "/v1/pay-order/seller/product-orders"
 PAGE, DETAIL_CHUNK, CONFIRM_CHUNK, DISPATCH_CHUNK = 300, 300, 30, 30
 
@@ -26,21 +25,12 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(KST).isoformat(timespec="milliseconds")
 
 
-def _chunks(seq: list, n: int):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
-class SmartStoreOrders:
+class SmartStoreOrders(MarketOrdersBase):
     market = "smartstore"
 
     def __init__(self, client: SmartStoreClient, lookback_hours: float = 24.0):
-        self.c = client
+        super().__init__(client)
         self.lookback = timedelta(hours=lookback_hours)
-
-    @property
-    def calls(self):
-        return self.c.http.calls
 
     # -- collect ---------------------------------------------------------------------------
     def changed_pages(self, cursor: dict | None):
@@ -72,7 +62,7 @@ class SmartStoreOrders:
 
     def details(self, ids: list[str]) -> list[dict]:
         out = []
-        for chunk in _chunks(ids, DETAIL_CHUNK):
+        for chunk in chunks(ids, DETAIL_CHUNK):
             body = self.c._call("POST", f"{BASE}/query", route=f"POST {BASE}/query",
                                 json={"productOrderIds": chunk, "quantityClaimCompatibility": True},
                                 idempotent=True) or {}
@@ -106,7 +96,7 @@ class SmartStoreOrders:
     # -- confirm / dispatch / cancel ------------------------------------------------------
     def confirm(self, lines: list[dict]) -> dict[str, dict]:
         res: dict[str, dict] = {}
-        for chunk in _chunks([ln["market_line_id"] for ln in lines], CONFIRM_CHUNK):
+        for chunk in chunks([ln["market_line_id"] for ln in lines], CONFIRM_CHUNK):
             body = self.c._call("POST", f"{BASE}/confirm", route=f"POST {BASE}/confirm",
                                 json={"productOrderIds": chunk}, idempotent=True) or {}
             data = body.get("data") or {}
@@ -122,7 +112,7 @@ class SmartStoreOrders:
         """items: {market_line_id, carrier_code, tracking_number}."""
         res: dict[str, dict] = {}
         now = iso(datetime.now(KST))
-        for chunk in _chunks(items, DISPATCH_CHUNK):
+        for chunk in chunks(items, DISPATCH_CHUNK):
             body = self.c._call(
                 "POST", f"{BASE}/dispatch", route=f"POST {BASE}/dispatch", idempotent=False,
                 json={"dispatchProductOrders": [

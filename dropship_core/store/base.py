@@ -48,15 +48,10 @@ class IngestResult:
     new_ids: list[str] = field(default_factory=list)
     changed_ids: list[str] = field(default_factory=list)
 
+    COUNTS = ("received", "new", "changed", "unchanged", "delisted", "quarantined")
+
     def as_dict(self) -> dict[str, int]:
-        return {
-            "received": self.received,
-            "new": self.new,
-            "changed": self.changed,
-            "unchanged": self.unchanged,
-            "delisted": self.delisted,
-            "quarantined": self.quarantined,
-        }
+        return {k: getattr(self, k) for k in self.COUNTS}
 
 
 def _json(obj: Any) -> str:

@@ -90,6 +90,30 @@ def _change_some(entries: list[dict]) -> dict[str, list[dict]]:
     return kinds
 
 
+def demo_entries(env: dict, n: int) -> dict[str, list[dict]]:
+    """Up to n listable entries per market, built by the pipeline's own path from the bundled demo
+    catalog against the sandboxes' metadata (category tree and rules), as `market_listings` does."""
+    import os
+
+    from listability import build, demo_products
+
+    from dropship_core.ai.offline import OfflineEnricher
+    from dropship_core.markets.factory import client_from_env
+    from dropship_core.markets.metadata.service import current
+
+    os.environ.update(env)
+    products = demo_products()
+    enr = OfflineEnricher()
+    ais = [enr.enrich(p) for p in products]
+    mds = {}
+    for m in MARKETS:
+        with client_from_env(m, rate=1000, burst=1000) as c:
+            mds[m] = current(m, None, c, ais)
+    built = build(mds, products, ais)
+    return {m: [dict(e, status="pending", external={}) for e in es if e["listable"]][:n]
+            for m, es in built.items()}
+
+
 def bench_sync(n: int) -> list[tuple]:
     servers, env = start_market_sandboxes(rate_limits=False, require_cdn_images=False)
     from dropship_core.markets.coupang import CoupangClient
@@ -110,13 +134,10 @@ def bench_sync(n: int) -> list[tuple]:
     }
     rows = []
     try:
+        by_market = demo_entries(env, n)
         for market, client in clients.items():
-            rng = random.Random(11)
-            entries = []
-            for i in range(n):
-                listing = make_listing(i, market, rng)
-                entries.append({"listing": listing, "listing_hash": b.digest(listing),
-                                "status": "pending", "external": {}})
+            entries = by_market[market]
+            n = len(entries)
 
             def run(entries_):
                 c0 = client.http.calls.total

@@ -7,6 +7,7 @@ market would refuse it; the body builders only render what is here.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from dropship_core.markets.common import option_groups, variants
@@ -51,7 +52,8 @@ def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None
         "length": axis_values(LENGTH) or attrs.get("length"),
         "kind": rules.path.split(">")[-1] if rules else None,
         "item_no": raw.get("supplier_item_id"),
-        "one_size": bool(rules and rules.family.key in ("BAG", "FASHION_ITEMS")),
+        # the supplier sells it in one size: no variant has a size and no size is stated
+        "one_size": not any(SIZE in v["options"] for v in vs) and not attrs.get("size"),
         "kc": kc_summary(certs),
     }
 
@@ -119,16 +121,34 @@ def purchase_value(opt: PurchaseOption, vopts: dict[str, str], f: dict) -> str |
         val = f.get(fact) if fact else None
         if val and ("," in str(val) or "/" in str(val)):
             val = None                    # several values and no option to pick one
-        if axis == QUANTITY and (val is None or not to_unit(val, opt.unit)):
-            val = "1"                     # the listing sells one unit of the product
-        if val is None and axis == SIZE and f.get("one_size"):
-            val = "FREE"                  # bags and accessories without sizes: one size
+        if axis == QUANTITY:
+            val = _quantity(opt, val)
+        if val is None and norm_axis(opt.name) == SIZE and f.get("one_size"):
+            # sold in one size: "FREE", the one-size value of Korean listings [UNVERIFIED for
+            # Coupang outside fashion: the contract only names the refused values]
+            val = "FREE"
     if val is None:
         return None
     val = to_unit(val, opt.unit) if opt.unit else norm_value(axis, str(val))
     if not val or val.replace(" ", "") in REFUSED_VALUES:
         return None
     return val
+
+
+_COUNT = re.compile(r"^(\d+)\s*(개|개입|입|자루|권|팩|세트|켤레|병|봉|박스|롤|캔|ea|p)$", re.IGNORECASE)
+_PER_PACK = ("개당", "낱개")
+
+
+def _quantity(opt: PurchaseOption, val: str | None) -> str | None:
+    """A count purchase option: the product's stated count ('10자루 세트' sells 10 pens,
+    '12권' 12 notebooks) for 수량 / 총 수량 in 개; a per-pack count only when stated in the
+    option's unit; otherwise 1 (the listing sells one unit of the product)."""
+    if val is not None and to_unit(val, opt.unit):
+        return val
+    m = _COUNT.match(str(val or "").strip())
+    if m and opt.unit == "개" and not any(w in opt.name for w in _PER_PACK):
+        return m.group(1)
+    return "1"
 
 
 def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dropship_core.markets.compliance import _esm, naver_band, option_axis, purchase_value
+from dropship_core.markets.compliance import _esm, facts, naver_band, option_axis, purchase_value
 from dropship_core.markets.metadata.model import CategoryRules, PurchaseOption, RecommendedOpt
 from dropship_core.markets.options import (norm_axis, norm_value, normalize_options, to_unit)
 
@@ -82,6 +82,15 @@ def test_same_option_after_normalisation_is_a_conflict_not_a_merge():
     (PurchaseOption("최대커버사이즈", unit="cm"), {"사이즈": "24cm"}, {}, "24cm"),
     (PurchaseOption("패션의류/잡화 사이즈"), {}, {"one_size": True}, "FREE"),
     (PurchaseOption("패션의류/잡화 사이즈"), {}, {}, None),
+    (PurchaseOption("사이즈"), {}, {"one_size": True}, "FREE"),          # one size sold
+    (PurchaseOption("사이즈"), {}, {"one_size": True, "size": "25cm"}, "25cm"),
+    (PurchaseOption("침구류사이즈"), {}, {"one_size": True}, None),      # a size is a fact here
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "10팩"}, "10개"),
+    (PurchaseOption("총 수량", unit="개"), {}, {"quantity": "10자루"}, "10개"),
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "12권"}, "12개"),
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "3 세트"}, "3개"),
+    (PurchaseOption("개당 수량", unit="개"), {}, {"quantity": "10팩"}, "1개"),  # per pack unknown
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "100매"}, "1개"),     # sheets, one pack
     (PurchaseOption("모델명/품번"), {}, {"model": "T-500"}, "T-500"),
     (PurchaseOption("모델명/품번"), {}, {"item_no": "AC1000"}, "AC1000"),
     (PurchaseOption("사용 인원"), {}, {}, None),
@@ -126,3 +135,15 @@ def test_esm_without_free_text_blocks_unknown_values_and_axes():
                                          (20000, -10000, 10000)])
 def test_naver_option_price_band(price, lo, hi):
     assert naver_band(price) == (lo, hi)
+
+
+@pytest.mark.parametrize("variants,attrs,one_size", [
+    ([{"색상": "핑크"}, {"색상": "민트"}], {}, True),          # colours only: one size
+    ([], {}, True),                                           # single item, no size stated
+    ([{"사이즈": "S"}, {"사이즈": "M"}], {}, False),             # sizes are options
+    ([], {"size": "70cm"}, False),                            # the product states its size
+])
+def test_one_size_only_when_no_size_is_known(variants, attrs, one_size):
+    listing = {"title": "t", "options": [{"sku": f"K{i}", "options": o, "price_delta": 0, "stock": 1}
+                                         for i, o in enumerate(variants)]}
+    assert facts(listing, {"supplier_item_id": "K"}, {"attributes": attrs}, None)["one_size"] is one_size

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 from dropship_core.markets.common import option_groups, variants
@@ -74,6 +75,9 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
                            f"{market} category tree ({md.version}): re-map the product or "
                            f"refresh market_categories")
         return reasons
+    rules, unread = rules_to_build_with(market, rules, bool(variants(listing)))
+    if unread:
+        return reasons + [unread]
     f = facts(listing, raw, ai, rules)
     listing["notice_plan"], why = notice_plan(rules, f)
     reasons += why
@@ -92,6 +96,29 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
     elif market == SMARTSTORE:
         reasons += _naver(listing)
     return reasons
+
+
+def rules_to_build_with(market: str, rules: CategoryRules,
+                        has_options: bool) -> tuple[CategoryRules, str | None]:
+    """The rules a listing can be judged by, or why it cannot be judged yet.
+
+    Rules derived from the category tree alone (`api-tree`: the category API was read, the
+    category's own rules not yet) carry no purchase options and no recommended options, so
+    the market would refuse what they pass. Coupang then takes the required purchase options
+    of the shipped reference table (same category id); a Coupang category missing from it, and
+    an ESM product with options, wait for `market_category_rules` to read the category."""
+    if rules.source != "api-tree" or market == SMARTSTORE:
+        return rules, None
+    if market == COUPANG:
+        from dropship_core.markets.metadata.snapshot import shipped
+        ref = shipped(COUPANG).get(rules.category_id)
+        if ref is not None and ref.leaf:
+            return replace(rules, purchase_options=ref.purchase_options, source="snapshot"), None
+    elif not has_options:
+        return rules, None          # ESM without options: nothing the category API would add
+    return rules, (f"the rules of {market} category {rules.category_id} ({rules.path}) have not "
+                   f"been read from the market yet: materialize market_category_rules for "
+                   f"{market} (the listing is rebuilt with them)")
 
 
 # -- Coupang -------------------------------------------------------------------------------

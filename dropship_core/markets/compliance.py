@@ -15,8 +15,9 @@ from dropship_core.markets.common import option_groups, variants
 from dropship_core.markets.metadata.model import CategoryRules, MarketMetadata, PurchaseOption
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.notices import certifications_of, kc_summary, notice_plan
-from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, QUANTITY, SIZE, WEIGHT,
-                                           norm_axis, norm_value, normalize_options, to_unit)
+from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, PACK_UNITS, PIECE_UNITS,
+                                           QUANTITY, SIZE, WEIGHT, counts_in, norm_axis,
+                                           norm_value, normalize_options, to_unit)
 
 REFUSED_VALUES = ("상세페이지참조", "상세설명참조", "단일상품", "상품상세참조")
 NAVER_OPTION_VALUE_MAX = 25
@@ -40,7 +41,7 @@ def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None
     title, model = listing.get("title") or "", raw.get("model") or attrs.get("model")
     certs = listing.get("certifications") or []
     return {
-        "title": title, "model": model,
+        "title": title, "name": raw.get("name"), "model": model,
         "model_name": f"{title} ({model})" if model else title,
         "brand": listing.get("brand") or attrs.get("brand"),
         "manufacturer": raw.get("manufacturer") or attrs.get("manufacturer"),
@@ -149,7 +150,7 @@ def purchase_value(opt: PurchaseOption, vopts: dict[str, str], f: dict) -> str |
         if val and ("," in str(val) or "/" in str(val)):
             val = None                    # several values and no option to pick one
         if axis == QUANTITY:
-            val = _quantity(opt, val)
+            val = _quantity(opt, val, f)
         if val is None and norm_axis(opt.name) == SIZE and f.get("one_size"):
             # sold in one size: "FREE", the one-size value of Korean listings [UNVERIFIED for
             # Coupang outside fashion: the contract only names the refused values]
@@ -162,20 +163,23 @@ def purchase_value(opt: PurchaseOption, vopts: dict[str, str], f: dict) -> str |
     return val
 
 
-_COUNT = re.compile(r"^(\d+)\s*(개|개입|입|자루|권|팩|세트|켤레|병|봉|박스|롤|캔|ea|p)$", re.IGNORECASE)
-_PER_PACK = ("개당", "낱개")
+_PER_PIECE = ("개당", "낱개")
+_PLUS = re.compile(r"(?<![\d.])([1-9])\s*\+\s*([1-9])(?![\d.])")
 
 
-def _quantity(opt: PurchaseOption, val: str | None) -> str | None:
-    """A count purchase option: the product's stated count ('10자루 세트' sells 10 pens,
-    '12권' 12 notebooks) for 수량 / 총 수량 in 개; a per-pack count only when stated in the
-    option's unit; otherwise 1 (the listing sells one unit of the product)."""
-    if val is not None and to_unit(val, opt.unit):
-        return val
-    m = _COUNT.match(str(val or "").strip())
-    if m and opt.unit == "개" and not any(w in opt.name for w in _PER_PACK):
-        return m.group(1)
-    return "1"
+def _quantity(opt: PurchaseOption, val: str | None, f: dict) -> str:
+    """A count purchase option. In 개: the count the product states in a pack unit for 수량 /
+    총 수량 ('10자루 세트' sells 10 pens, '70매 10팩' 10 packs), in a piece unit for 개당 수량
+    ('70매'); in another unit the stated quantity when it converts; otherwise 1 (the listing
+    sells one unit of the product)."""
+    if opt.unit != "개":
+        return val if val is not None and to_unit(val, opt.unit) else "1"
+    want = PIECE_UNITS if any(w in opt.name for w in _PER_PIECE) else PACK_UNITS
+    found = [f"{n}{u}" for n, u in counts_in(val) + counts_in(f.get("title")) if u in want]
+    bonus = _PLUS.search(str(f.get("name") or ""))
+    if not found and bonus and want is PACK_UNITS:
+        return str(int(bonus.group(1)) + int(bonus.group(2)))    # '1+1' sells two
+    return found[0] if found else "1"
 
 
 def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from dropship_core.markets.common import option_groups, variants
 from dropship_core.markets.metadata.model import CategoryRules, MarketMetadata, PurchaseOption
+from dropship_core.markets.metadata.snapshot import KC, kc_for, shipped
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.notices import certifications_of, kc_summary, notice_plan
 from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, PACK_UNITS, PIECE_UNITS,
@@ -86,7 +87,10 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
         c.setdefault("info_id", next((x.id for x in rules.certifications if x.id), None))
     missing = [c for c in rules.certifications if c.required]
     if missing and not listing["certifications"]:
-        reasons.append(f"{rules.family.name}: {missing[0].name} is required for {market} category "
+        # our generic default named after the product (a radio device's is the 전파법 one);
+        # a name the market's category API gave stays as it is
+        name = missing[0].name if missing[0] != KC else kc_for(f"{rules.path} {f['title']}").name
+        reasons.append(f"{rules.family.name}: {name} is required for {market} category "
                        f"{rules.category_id} ({rules.path}) and the supplier gave no "
                        f"certification: add the KC number to the supplier data (Excel column "
                        f"'KC인증번호', OwnerClan certificateInformation)")
@@ -111,7 +115,6 @@ def rules_to_build_with(market: str, rules: CategoryRules,
     if rules.source != "api-tree" or market == SMARTSTORE:
         return rules, None
     if market == COUPANG:
-        from dropship_core.markets.metadata.snapshot import shipped
         ref = shipped(COUPANG).get(rules.category_id)
         if ref is not None and ref.leaf:
             return replace(rules, purchase_options=ref.purchase_options, source="snapshot"), None

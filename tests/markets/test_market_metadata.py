@@ -127,7 +127,7 @@ def test_kc_blocks_without_certificate_and_is_carried_when_given():
     md = shipped("smartstore")
     listing, raw = _kc_listing("smartstore", "50002334")
     reasons = prepare("smartstore", listing, raw, None, md)
-    assert any("KC 인증" in r and "add the KC number" in r for r in reasons)
+    assert any("KC 적합성평가 (전파법" in r and "add the KC number" in r for r in reasons)
     listing, raw = _kc_listing("smartstore", "50002334", {"kc_cert": "R-C-abc-BT100"})
     assert prepare("smartstore", listing, raw, None, md) == []
     body = b.build_smartstore_product(listing, SANDBOX_SELLER)["originProduct"]["detailAttribute"]
@@ -137,6 +137,24 @@ def test_kc_blocks_without_certificate_and_is_carried_when_given():
         "MICROELECTRONICS"
     assert "R-C-abc-BT100" in body["productInfoProvidedNotice"]["microElectronics"][
         "certificationType"]
+
+
+def _esm_code(path: str) -> str:
+    return next(r.category_id for r in esm_sandbox_tree().rules.values() if r.path == path)
+
+
+@pytest.mark.parametrize("market,path,title,names", [
+    ("smartstore", "50002334", "코멧 이어폰", "KC 적합성평가 (전파법"),       # 블루투스이어폰 branch
+    ("coupang", "62713", "휴대용 스피커", "KC 적합성평가 (전파법"),          # 블루투스 스피커
+    ("gmarket", "디지털/가전>음향가전>스피커", "휴대용 블루투스 스피커 방수", "KC 적합성평가 (전파법"),
+    ("gmarket", "디지털/가전>음향가전>스피커", "2채널 유선 PC 스피커", "전기용품 및 생활용품"),
+])
+def test_kc_reason_names_the_certificate_the_product_needs(market, path, title, names):
+    md = esm_sandbox_tree() if market == "gmarket" else shipped(market)
+    listing, raw = _kc_listing(market, _esm_code(path) if market == "gmarket" else path)
+    listing["title"] = title
+    reasons = prepare(market, listing, raw, None, md)
+    assert any(names in r and "add the KC number" in r for r in reasons), reasons
 
 
 # -- mapping ----------------------------------------------------------------------------------

@@ -164,6 +164,25 @@ def _ai(path: str, coupang_id=None) -> dict:
                            "coupang": {"id": coupang_id, "path": ""} if coupang_id else None}}
 
 
+@pytest.mark.parametrize("ss_path,top", [
+    ("패션의류>남성의류>티셔츠", "패션의류잡화"),                 # not the pet T-shirt
+    ("디지털/가전>음향가전>스피커>블루투스스피커", "가전/디지털"),   # not the car speaker
+    ("생활/건강>반려동물>외출용품>리드줄", "반려/애완용품"),
+    ("생활/건강>주방용품>식기>식판", "주방용품"),
+    ("출산/육아>물티슈>캡형", "생활용품"),                         # baby branch missing: general wipes
+])
+def test_coupang_name_match_stays_in_the_branch_of_the_goods(ss_path, top):
+    cat, why = resolve("coupang", _ai(ss_path), shipped("coupang"), {"coupang": []})
+    assert why is None and cat["source"] == "name" and cat["path"].split(">")[0] == top, cat
+
+
+def test_coupang_name_match_refuses_a_leaf_of_another_kind_of_goods():
+    # the only Coupang leaves named 조명 are RC-toy parts: an interior lamp is not mapped there
+    cat, why = resolve("coupang", _ai("가구/인테리어>인테리어소품>조명>인테리어조명"),
+                       shipped("coupang"), {"coupang": []})
+    assert cat is None and "category_overrides.yaml" in why
+
+
 def test_esm_category_found_by_names_in_the_market_tree():
     md = esm_sandbox_tree()
     cat, why = resolve("gmarket", _ai("생활/건강>주방용품>잔/컵>텀블러"), md)

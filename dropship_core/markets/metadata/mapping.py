@@ -60,11 +60,45 @@ def _leaf_index(md: MarketMetadata) -> dict[str, list[tuple[str, str]]]:
     return idx
 
 
-def _by_names(ss_path: str, md: MarketMetadata) -> tuple[str, str] | None:
+# The Coupang top-level branches that hold the goods of a SmartStore branch (longest prefix
+# wins; our table from the two trees' top levels, names only). Name matching looks only there,
+# so a men's T-shirt never lands on a pet T-shirt nor an interior lamp on an RC-toy lamp.
+COUPANG_BRANCHES: dict[str, tuple[str, ...]] = {
+    "패션의류": ("패션의류잡화",), "패션잡화": ("패션의류잡화",),
+    "화장품/미용": ("뷰티", "생활용품"),
+    "디지털/가전": ("가전/디지털",), "디지털/가전>자동차기기": ("자동차용품", "가전/디지털"),
+    "가구/인테리어": ("가구/홈데코", "생활용품"),
+    "출산/육아": ("출산/유아동", "생활용품", "주방용품", "완구/취미", "패션의류잡화", "가구/홈데코"),
+    "식품": ("식품", "헬스/건강식품"), "스포츠/레저": ("스포츠/레져",),
+    "도서": ("도서", "도서/음반/DVD", "음반/DVD"), "여가/생활편의": ("완구/취미", "여행/티켓"),
+    "생활/건강": ("생활용품", "주방용품", "가구/홈데코", "헬스/건강식품", "가전/디지털"),
+    "생활/건강>주방용품": ("주방용품",), "생활/건강>반려동물": ("반려/애완용품",),
+    "생활/건강>관상어용품": ("반려/애완용품",), "생활/건강>문구/사무용품": ("문구/오피스",),
+    "생활/건강>화방용품": ("문구/오피스",), "생활/건강>자동차용품": ("자동차용품",),
+    "생활/건강>자동차": ("자동차용품",), "생활/건강>악기": ("완구/취미",),
+    "생활/건강>수집품": ("완구/취미",), "생활/건강>음반": ("음반/DVD", "도서/음반/DVD"),
+    "생활/건강>DVD": ("음반/DVD", "도서/음반/DVD"),
+    "생활/건강>블루레이": ("음반/DVD", "도서/음반/DVD"),
+}
+
+
+def coupang_branches(ss_path: str) -> tuple[str, ...] | None:
+    """The Coupang top levels a SmartStore path's goods belong to (None: no constraint)."""
+    levels = ss_path.split(">")
+    for d in range(min(2, len(levels)), 0, -1):
+        hit = COUPANG_BRANCHES.get(">".join(levels[:d]))
+        if hit:
+            return hit
+    return None
+
+
+def _by_names(ss_path: str, md: MarketMetadata,
+              branches: tuple[str, ...] | None = None) -> tuple[str, str] | None:
     levels = ss_path.split(">")
     idx = _leaf_index(md)
     for d in range(len(levels), 0, -1):
-        hits = idx.get(levels[d - 1]) or []
+        hits = [h for h in idx.get(levels[d - 1]) or []
+                if branches is None or h[0].split(">")[0] in branches]
         if not hits:
             continue
         tail = levels[:d]
@@ -107,7 +141,8 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
         mine = cats.get(COUPANG) or {}
         if mine.get("id") and md.get(mine["id"]):
             return dict(mine, source="classifier"), None
-    hit = _by_names(ss_path, md) if ss_path else None
+    hit = _by_names(ss_path, md, coupang_branches(ss_path) if market == COUPANG else None) \
+        if ss_path else None
     if hit:
         return {"id": hit[1], "path": hit[0], "source": "name"}, None
     if market == GMARKET:

@@ -8,8 +8,8 @@ Order per product and market:
 3. names and paths: the market leaf named like the SmartStore leaf (or its nearest named
    ancestor), the candidate sharing most ancestor names winning: how the same category is
    found in trees with other codes (Coupang: only in the top-level branches that hold the
-   SmartStore branch's goods, `COUPANG_BRANCHES`); then, ESM only, the branch `esm_category_map.yaml` names
-   for the SmartStore branch (names, no codes);
+   SmartStore branch's goods, `COUPANG_BRANCHES`); then, ESM only, the branch
+   `esm_category_map.yaml` names for the SmartStore branch (names, no codes);
 4. Coupang only: automatic category matching when the vendor agreed to it (then the body omits
    `displayCategoryCode` and Coupang assigns the category).
 

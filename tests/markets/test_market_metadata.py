@@ -183,6 +183,18 @@ def test_coupang_name_match_refuses_a_leaf_of_another_kind_of_goods():
     assert cat is None and "category_overrides.yaml" in why
 
 
+@pytest.mark.parametrize("confidence,held", [(0.2, True), (0.24, True), (0.8, False),
+                                               (None, False)])
+def test_unsure_coupang_classifier_category_is_held_for_review(confidence, held, monkeypatch):
+    monkeypatch.delenv("DROPSHIP_CATEGORY_HOLD_BELOW", raising=False)
+    ai = _ai("스포츠/레저>캠핑>캠핑가구>캠핑박스", "81886")
+    ai["categories"]["coupang"]["confidence"] = confidence
+    cat, why = resolve("coupang", ai, shipped("coupang"), {"coupang": []})
+    assert why is None and cat["id"] == "81886" and bool(cat.get("held")) is held
+    if held:
+        assert "below 0.25" in cat["held_reason"] and "category_overrides.yaml" in cat["held_reason"]
+
+
 def test_esm_category_found_by_names_in_the_market_tree():
     md = esm_sandbox_tree()
     cat, why = resolve("gmarket", _ai("생활/건강>주방용품>잔/컵>텀블러"), md)

@@ -4,7 +4,8 @@ Order per product and market:
 
 1. the seller's override file (`category_overrides.yaml`, longest SmartStore path prefix);
 2. Coupang: the classifier's candidate when the Coupang tree holds it (it scored the whole
-   Coupang tree with the product's own words and the SmartStore leaf's);
+   Coupang tree with the product's own words and the SmartStore leaf's), held for review
+   below the category hold threshold (`DROPSHIP_CATEGORY_HOLD_BELOW`) as SmartStore's is;
 3. names and paths: the market leaf named like the SmartStore leaf (or its nearest named
    ancestor), the candidate sharing most ancestor names winning: how the same category is
    found in trees with other codes (Coupang: only in the top-level branches that hold the
@@ -141,7 +142,7 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
         # the classifier scored the whole Coupang tree with the product's own words
         mine = cats.get(COUPANG) or {}
         if mine.get("id") and md.get(mine["id"]):
-            return dict(mine, source="classifier"), None
+            return _held_if_unsure(dict(mine, source="classifier"), ss_path, md), None
     hit = _by_names(ss_path, md, coupang_branches(ss_path) if market == COUPANG else None) \
         if ss_path else None
     if hit:
@@ -157,6 +158,22 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
                   f"({md.version}): add it to category_overrides.yaml"
                   + (" or agree to Coupang's automatic category matching in WING"
                      if market == COUPANG else ""))
+
+
+def _held_if_unsure(cat: dict, ss_path: str, md: MarketMetadata) -> dict:
+    """The classifier's Coupang category, held for review (like a SmartStore category) when its
+    confidence is below the hold threshold: a wrong category is worse than a wait."""
+    from dropship_core.ai.predictors import hold_threshold
+
+    conf, limit = cat.get("confidence"), hold_threshold()
+    if cat.get("held") or (isinstance(conf, (int, float)) and conf < limit):
+        rule = md.get(cat["id"])
+        cat.update(held=True, held_reason=(
+            cat.get("held_reason") or
+            f"coupang category confidence {float(conf or 0):.2f} below {limit} "
+            f"({rule.path if rule else cat['id']}): confirm or correct it in "
+            f"category_overrides.yaml (coupang: \"{ss_path}\": <display category code>)"))
+    return cat
 
 
 def _no_tree(market: str) -> str:

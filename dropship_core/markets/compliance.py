@@ -16,6 +16,7 @@ from dropship_core.markets.metadata.model import CategoryRules, MarketMetadata, 
 from dropship_core.markets.metadata.snapshot import KC, kc_for, shipped
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.notices import certifications_of, kc_summary, notice_plan
+from dropship_core.markets.specs import spec_fact, spec_pairs, spec_value
 from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, PACK_UNITS, PIECE_UNITS,
                                            QUANTITY, SIZE, WEIGHT, counts_in, norm_axis,
                                            norm_value, normalize_options, to_unit)
@@ -24,6 +25,10 @@ REFUSED_VALUES = ("상세페이지참조", "상세설명참조", "단일상품",
 NAVER_OPTION_VALUE_MAX = 25
 ESM_TEXT_MAX = 50
 ESM_MANAGE_CODE_BYTES = 20
+
+
+_AXIS_FACTS = {"color": COLOR, "size": SIZE, "capacity": CAPACITY, "weight": WEIGHT,
+               "quantity": QUANTITY, "length": LENGTH}
 
 
 def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None) -> dict:
@@ -39,20 +44,22 @@ def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None
                 vals.append(x)
         return ", ".join(vals) or None
 
+    # 'label: value' specifications of the description ('색상: 화이트') fill what the name,
+    # the options and the attributes leave open
+    spec = spec_pairs(listing.get("description"))
+    for fact in ("material", "model", "origin", "manufacturer"):
+        attrs.setdefault(fact, spec_fact(spec, fact))
+    for fact, axis in _AXIS_FACTS.items():
+        attrs[fact] = axis_values(axis) or attrs.get(fact) or spec_value(spec, axis)
     title, model = listing.get("title") or "", raw.get("model") or attrs.get("model")
     certs = listing.get("certifications") or []
     return {
+        **attrs, "spec": spec,
         "title": title, "name": raw.get("name"), "model": model,
         "model_name": f"{title} ({model})" if model else title,
         "brand": listing.get("brand") or attrs.get("brand"),
         "manufacturer": raw.get("manufacturer") or attrs.get("manufacturer"),
         "origin": raw.get("origin") or attrs.get("origin"),
-        "color": axis_values(COLOR) or attrs.get("color"),
-        "size": axis_values(SIZE) or attrs.get("size"),
-        "material": attrs.get("material"), "capacity": axis_values(CAPACITY) or attrs.get("capacity"),
-        "weight": axis_values(WEIGHT) or attrs.get("weight"),
-        "quantity": axis_values(QUANTITY) or attrs.get("quantity"),
-        "length": axis_values(LENGTH) or attrs.get("length"),
         "kind": rules.path.split(">")[-1] if rules else None,
         "item_no": raw.get("supplier_item_id"),
         # the supplier sells it in one size: no variant has a size and no size is stated
@@ -147,9 +154,9 @@ def purchase_value(opt: PurchaseOption, vopts: dict[str, str], f: dict) -> str |
     elif axis in vopts:
         val = vopts[axis]
     else:
-        fact = {COLOR: "color", SIZE: "size", WEIGHT: "weight", CAPACITY: "capacity",
-                LENGTH: "length", QUANTITY: "quantity"}.get(axis)
-        val = f.get(fact) if fact else None
+        fact = {a: k for k, a in _AXIS_FACTS.items()}.get(axis)
+        # the attribute stated under the market's own name ('평량: 55g'), else the fact
+        val = spec_value(f.get("spec") or {}, opt.name) or (f.get(fact) if fact else None)
         if val and ("," in str(val) or "/" in str(val)):
             val = None                    # several values and no option to pick one
         if axis == QUANTITY:

@@ -137,6 +137,10 @@ def normalize_options(options: list[dict]) -> tuple[list[dict], list[str]]:
 PACK_UNITS = ("개", "팩", "병", "box", "ea", "캔", "박스", "권", "set", "세트", "통", "봉", "마리",
               "롤", "구", "자루", "켤레")
 PIECE_UNITS = ("개입", "매입", "입", "매", "장", "포", "스틱", "캡슐", "정", "p", "피스")
+# every usable unit of 수량(개) in the same documentation: a value in one of them is sent in 개
+COUNT_USABLE = frozenset(PACK_UNITS + PIECE_UNITS + (
+    "인용", "인분", "조", "회", "회분", "단계", "번", "쪽", "단", "칸", "종", "분류", "현", "선", "공",
+    "자리", "폭", "색", "대"))
 _COUNT_RE = re.compile(r"(\d+)\s*(" + "|".join(sorted(PACK_UNITS + PIECE_UNITS, key=len, reverse=True))
                        + r")(?![가-힣A-Za-z])", re.IGNORECASE)
 
@@ -159,7 +163,7 @@ def to_unit(value: str | None, unit: str | None) -> str | None:
         return None
     num, have = float(m.group(1)), m.group(2)
     conv = {("L", "ml"): 1000, ("kg", "g"): 1000, ("m", "cm"): 100, ("mm", "cm"): 0.1}
-    if have in ("", unit) or (unit == "개" and have.lower() in PACK_UNITS + PIECE_UNITS):
+    if have in ("", unit) or (unit == "개" and have.lower() in COUNT_USABLE):
         factor = 1
     elif (have, unit) in conv:
         factor = conv[(have, unit)]

@@ -38,7 +38,7 @@ UNITS = [("1.5L", "ml", "1500ml"), ("500 ml", "ml", "500ml"), ("2kg", "g", "2000
          # Coupang's count units all count 개 (category-meta usableUnits of 수량(개))
          ("100매", "개", "100개"), ("10팩", "개", "10개"), ("12권", "개", "12개"),
          ("3 세트", "개", "3개"), ("2박스", "개", "2개"), ("10자루", "개", "10개"),
-         ("10팩", "ml", None), ("3개월", "개", None)]
+         ("2단", "개", "2개"), ("3칸", "개", "3개"), ("10팩", "ml", None), ("3개월", "개", None)]
 
 
 @pytest.mark.parametrize("raw,want", AXES)

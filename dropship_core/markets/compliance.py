@@ -209,9 +209,9 @@ def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:
                     reasons.append(
                         f"Coupang category {rules.category_id} ({rules.path}) requires the "
                         f"purchase option '{o.name}'" + (f" in {o.unit}" if o.unit else "") +
-                        ": the product has no such option or attribute; add it to the supplier"
-                        " data (option 옵션명/옵션값 or attribute) or map the product to another"
-                        " category in category_overrides.yaml")
+                        ": the product states none; add it to the supplier data (an option "
+                        f"옵션명/옵션값, the name, or a '{o.name}: …' line in the description) or "
+                        "map the product to another category in category_overrides.yaml")
                 continue
             groups[o.group or ""] = True
             attrs.append({"attributeTypeName": o.name, "attributeValueName": val,

@@ -5,7 +5,7 @@ Starts the three sandbox marketplaces, reads their metadata the way the pipeline
 catalog maps to), builds every active product's listing per market, and (with --push) sends
 each listable one to its sandbox to show the market accepts it.
 
-    PYTHONPATH=$PWD python bench/listability.py [--push] [--offline]
+    PYTHONPATH=$PWD python bench/listability.py [--push] [--offline] [--reasons]
 """
 
 from __future__ import annotations
@@ -61,10 +61,20 @@ def push(entries: list[dict], market: str) -> collections.Counter:
     return res
 
 
+def print_reasons(entries: dict) -> None:
+    """Every blocking reason per market, most frequent first (products counted once each)."""
+    for m in MARKETS:
+        reasons = collections.Counter(r for e in entries[m] for r in set(e["blocked_reasons"]))
+        print(f"\n{m}: {sum(1 for e in entries[m] if not e['listable'])} blocked")
+        for r, n in reasons.most_common():
+            print(f"  {n:4d}  {r}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--push", action="store_true", help="send listable products to the sandboxes")
     ap.add_argument("--offline", action="store_true", help="shipped snapshots, no sandboxes")
+    ap.add_argument("--reasons", action="store_true", help="every blocking reason with its count")
     args = ap.parse_args()
     products = demo_products()
     enr = OfflineEnricher()
@@ -91,6 +101,8 @@ def main() -> int:
         top = "; ".join(f"{n}x {r[:110]}" for r, n in reasons.most_common(3)) or "-"
         print(f"| {m} | {ok} / {len(products)} | {100 * ok / len(products):.1f} | "
               f"{mds[m].version} | {top} |")
+    if args.reasons:
+        print_reasons(entries)
     if args.push:
         for m in MARKETS:
             print(m, dict(push(entries[m], m)))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from dropship_core.markets.metadata import MarketMetadata
 
 # Bumped when the listing rules change, so every listing is rebuilt once under the new rules.
-LISTING_RULES_VERSION = "3"
+LISTING_RULES_VERSION = "4"
 
 # Keys of a market entry that belong to market_sync, never recomputed by the listing builder.
 SYNC_KEYS = ("external", "published_hash", "published_listing", "last_error", "sync_status", "attempts",

@@ -7,19 +7,28 @@ market would refuse it; the body builders only render what is here.
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import replace
 from typing import Any
 
 from dropship_core.markets.common import option_groups, variants
 from dropship_core.markets.metadata.model import CategoryRules, MarketMetadata, PurchaseOption
+from dropship_core.markets.metadata.snapshot import KC, kc_for, shipped
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 from dropship_core.markets.notices import certifications_of, kc_summary, notice_plan
-from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, QUANTITY, SIZE, WEIGHT,
-                                           norm_axis, norm_value, normalize_options, to_unit)
+from dropship_core.markets.specs import spec_fact, spec_pairs, spec_value
+from dropship_core.markets.options import (CAPACITY, COLOR, LENGTH, PACK_UNITS, PIECE_UNITS,
+                                           QUANTITY, SIZE, WEIGHT, counts_in, norm_axis,
+                                           norm_value, normalize_options, to_unit)
 
 REFUSED_VALUES = ("상세페이지참조", "상세설명참조", "단일상품", "상품상세참조")
 NAVER_OPTION_VALUE_MAX = 25
 ESM_TEXT_MAX = 50
 ESM_MANAGE_CODE_BYTES = 20
+
+
+_AXIS_FACTS = {"color": COLOR, "size": SIZE, "capacity": CAPACITY, "weight": WEIGHT,
+               "quantity": QUANTITY, "length": LENGTH}
 
 
 def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None) -> dict:
@@ -35,23 +44,26 @@ def facts(listing: dict, raw: dict, ai: dict | None, rules: CategoryRules | None
                 vals.append(x)
         return ", ".join(vals) or None
 
+    # 'label: value' specifications of the description ('색상: 화이트') fill what the name,
+    # the options and the attributes leave open
+    spec = spec_pairs(listing.get("description"))
+    for fact in ("material", "model", "origin", "manufacturer"):
+        attrs.setdefault(fact, spec_fact(spec, fact))
+    for fact, axis in _AXIS_FACTS.items():
+        attrs[fact] = axis_values(axis) or attrs.get(fact) or spec_value(spec, axis)
     title, model = listing.get("title") or "", raw.get("model") or attrs.get("model")
     certs = listing.get("certifications") or []
     return {
-        "title": title, "model": model,
+        **attrs, "spec": spec,
+        "title": title, "name": raw.get("name"), "model": model,
         "model_name": f"{title} ({model})" if model else title,
         "brand": listing.get("brand") or attrs.get("brand"),
         "manufacturer": raw.get("manufacturer") or attrs.get("manufacturer"),
         "origin": raw.get("origin") or attrs.get("origin"),
-        "color": axis_values(COLOR) or attrs.get("color"),
-        "size": axis_values(SIZE) or attrs.get("size"),
-        "material": attrs.get("material"), "capacity": axis_values(CAPACITY) or attrs.get("capacity"),
-        "weight": axis_values(WEIGHT) or attrs.get("weight"),
-        "quantity": axis_values(QUANTITY) or attrs.get("quantity"),
-        "length": axis_values(LENGTH) or attrs.get("length"),
         "kind": rules.path.split(">")[-1] if rules else None,
         "item_no": raw.get("supplier_item_id"),
-        "one_size": bool(rules and rules.family.key in ("BAG", "FASHION_ITEMS")),
+        # the supplier sells it in one size: no variant has a size and no size is stated
+        "one_size": not any(SIZE in v["options"] for v in vs) and not attrs.get("size"),
         "kc": kc_summary(certs),
     }
 
@@ -72,6 +84,9 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
                            f"{market} category tree ({md.version}): re-map the product or "
                            f"refresh market_categories")
         return reasons
+    rules, unread = rules_to_build_with(market, rules, bool(variants(listing)))
+    if unread:
+        return reasons + [unread]
     f = facts(listing, raw, ai, rules)
     listing["notice_plan"], why = notice_plan(rules, f)
     reasons += why
@@ -79,7 +94,10 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
         c.setdefault("info_id", next((x.id for x in rules.certifications if x.id), None))
     missing = [c for c in rules.certifications if c.required]
     if missing and not listing["certifications"]:
-        reasons.append(f"{rules.family.name}: {missing[0].name} is required for {market} category "
+        # our generic default named after the product (a radio device's is the 전파법 one);
+        # a name the market's category API gave stays as it is
+        name = missing[0].name if missing[0] != KC else kc_for(f"{rules.path} {f['title']}").name
+        reasons.append(f"{rules.family.name}: {name} is required for {market} category "
                        f"{rules.category_id} ({rules.path}) and the supplier gave no "
                        f"certification: add the KC number to the supplier data (Excel column "
                        f"'KC인증번호', OwnerClan certificateInformation)")
@@ -90,6 +108,28 @@ def prepare(market: str, listing: dict, raw: dict, ai: dict | None, md: MarketMe
     elif market == SMARTSTORE:
         reasons += _naver(listing)
     return reasons
+
+
+def rules_to_build_with(market: str, rules: CategoryRules,
+                        has_options: bool) -> tuple[CategoryRules, str | None]:
+    """The rules a listing can be judged by, or why it cannot be judged yet.
+
+    Rules derived from the category tree alone (`api-tree`: the category API was read, the
+    category's own rules not yet) carry no purchase options and no recommended options, so
+    the market would refuse what they pass. Coupang then takes the required purchase options
+    of the shipped reference table (same category id); a Coupang category missing from it, and
+    an ESM product with options, wait for `market_category_rules` to read the category."""
+    if rules.source != "api-tree" or market == SMARTSTORE:
+        return rules, None
+    if market == COUPANG:
+        ref = shipped(COUPANG).get(rules.category_id)
+        if ref is not None and ref.leaf:
+            return replace(rules, purchase_options=ref.purchase_options, source="snapshot"), None
+    elif not has_options:
+        return rules, None          # ESM without options: nothing the category API would add
+    return rules, (f"the rules of {market} category {rules.category_id} ({rules.path}) have not "
+                   f"been read from the market yet: materialize market_category_rules for "
+                   f"{market} (the listing is rebuilt with them)")
 
 
 # -- Coupang -------------------------------------------------------------------------------
@@ -114,21 +154,42 @@ def purchase_value(opt: PurchaseOption, vopts: dict[str, str], f: dict) -> str |
     elif axis in vopts:
         val = vopts[axis]
     else:
-        fact = {COLOR: "color", SIZE: "size", WEIGHT: "weight", CAPACITY: "capacity",
-                LENGTH: "length", QUANTITY: "quantity"}.get(axis)
-        val = f.get(fact) if fact else None
+        fact = {a: k for k, a in _AXIS_FACTS.items()}.get(axis)
+        # the attribute stated under the market's own name ('평량: 55g'), else the fact
+        val = spec_value(f.get("spec") or {}, opt.name) or (f.get(fact) if fact else None)
         if val and ("," in str(val) or "/" in str(val)):
             val = None                    # several values and no option to pick one
-        if axis == QUANTITY and (val is None or not to_unit(val, opt.unit)):
-            val = "1"                     # the listing sells one unit of the product
-        if val is None and axis == SIZE and f.get("one_size"):
-            val = "FREE"                  # bags and accessories without sizes: one size
+        if axis == QUANTITY:
+            val = _quantity(opt, val, f)
+        if val is None and norm_axis(opt.name) == SIZE and f.get("one_size"):
+            # sold in one size: "FREE", the one-size value of Korean listings [UNVERIFIED for
+            # Coupang outside fashion: the contract only names the refused values]
+            val = "FREE"
     if val is None:
         return None
     val = to_unit(val, opt.unit) if opt.unit else norm_value(axis, str(val))
     if not val or val.replace(" ", "") in REFUSED_VALUES:
         return None
     return val
+
+
+_PER_PIECE = ("개당", "낱개")
+_PLUS = re.compile(r"(?<![\d.])([1-9])\s*\+\s*([1-9])(?![\d.])")
+
+
+def _quantity(opt: PurchaseOption, val: str | None, f: dict) -> str:
+    """A count purchase option. In 개: the count the product states in a pack unit for 수량 /
+    총 수량 ('10자루 세트' sells 10 pens, '70매 10팩' 10 packs), in a piece unit for 개당 수량
+    ('70매'); in another unit the stated quantity when it converts; otherwise 1 (the listing
+    sells one unit of the product)."""
+    if opt.unit != "개":
+        return val if val is not None and to_unit(val, opt.unit) else "1"
+    want = PIECE_UNITS if any(w in opt.name for w in _PER_PIECE) else PACK_UNITS
+    found = [f"{n}{u}" for n, u in counts_in(val) + counts_in(f.get("title")) if u in want]
+    bonus = _PLUS.search(str(f.get("name") or ""))
+    if not found and bonus and want is PACK_UNITS:
+        return str(int(bonus.group(1)) + int(bonus.group(2)))    # '1+1' sells two
+    return found[0] if found else "1"
 
 
 def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:
@@ -148,9 +209,9 @@ def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:
                     reasons.append(
                         f"Coupang category {rules.category_id} ({rules.path}) requires the "
                         f"purchase option '{o.name}'" + (f" in {o.unit}" if o.unit else "") +
-                        ": the product has no such option or attribute; add it to the supplier"
-                        " data (option 옵션명/옵션값 or attribute) or map the product to another"
-                        " category in category_overrides.yaml")
+                        ": the product states none; add it to the supplier data (an option "
+                        f"옵션명/옵션값, the name, or a '{o.name}: …' line in the description) or "
+                        "map the product to another category in category_overrides.yaml")
                 continue
             groups[o.group or ""] = True
             attrs.append({"attributeTypeName": o.name, "attributeValueName": val,

@@ -130,11 +130,32 @@ def normalize_options(options: list[dict]) -> tuple[list[dict], list[str]]:
     return out, problems
 
 
+# Counts Coupang takes in its basic unit 개: the usable units of "수량(개)" in the category-meta
+# documentation [contract C2: 개, 개입, 매, 매입, 팩, 입, 장, 병, box, Ea, 포, 캔, 박스, 스틱, 권, set,
+# 세트, 캡슐, 통, 정, 봉, 마리, 롤, p, 구, 피스], plus the plain count words 자루 and 켤레. Pack units
+# count what the listing sells ('10팩'), piece units what one pack holds ('70매').
+PACK_UNITS = ("개", "팩", "병", "box", "ea", "캔", "박스", "권", "set", "세트", "통", "봉", "마리",
+              "롤", "구", "자루", "켤레")
+PIECE_UNITS = ("개입", "매입", "입", "매", "장", "포", "스틱", "캡슐", "정", "p", "피스")
+# every usable unit of 수량(개) in the same documentation: a value in one of them is sent in 개
+COUNT_USABLE = frozenset(PACK_UNITS + PIECE_UNITS + (
+    "인용", "인분", "조", "회", "회분", "단계", "번", "쪽", "단", "칸", "종", "분류", "현", "선", "공",
+    "자리", "폭", "색", "대"))
+_COUNT_RE = re.compile(r"(\d+)\s*(" + "|".join(sorted(PACK_UNITS + PIECE_UNITS, key=len, reverse=True))
+                       + r")(?![가-힣A-Za-z])", re.IGNORECASE)
+
+
+def counts_in(text: str | None) -> list[tuple[str, str]]:
+    """The counts stated in a text: '70매 10팩' -> [('70', '매'), ('10', '팩')]."""
+    return [(m.group(1), m.group(2).lower()) for m in _COUNT_RE.finditer(str(text or ""))]
+
+
 def to_unit(value: str | None, unit: str | None) -> str | None:
-    """'1.5L' -> '1500ml' for unit 'ml', '2kg' -> '2000g', '3' -> '3개' for unit '개'."""
+    """'1.5L' -> '1500ml' for unit 'ml', '2kg' -> '2000g', '3' -> '3개' and '10팩' -> '10개' for
+    unit '개' (a count in any of Coupang's count units is a count of 개)."""
     if value in (None, ""):
         return None
-    v = norm_value("", str(value))
+    v = re.sub(r"^(\d+(?:\.\d+)?)\s+", r"\1", norm_value("", str(value)))
     if not unit:
         return v
     m = re.match(r"^(\d+(?:\.\d+)?)([A-Za-z가-힣]*)$", v)
@@ -142,7 +163,7 @@ def to_unit(value: str | None, unit: str | None) -> str | None:
         return None
     num, have = float(m.group(1)), m.group(2)
     conv = {("L", "ml"): 1000, ("kg", "g"): 1000, ("m", "cm"): 100, ("mm", "cm"): 0.1}
-    if have in ("", unit):
+    if have in ("", unit) or (unit == "개" and have.lower() in COUNT_USABLE):
         factor = 1
     elif (have, unit) in conv:
         factor = conv[(have, unit)]

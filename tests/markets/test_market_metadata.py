@@ -127,7 +127,7 @@ def test_kc_blocks_without_certificate_and_is_carried_when_given():
     md = shipped("smartstore")
     listing, raw = _kc_listing("smartstore", "50002334")
     reasons = prepare("smartstore", listing, raw, None, md)
-    assert any("KC 인증" in r and "add the KC number" in r for r in reasons)
+    assert any("KC 적합성평가 (전파법" in r and "add the KC number" in r for r in reasons)
     listing, raw = _kc_listing("smartstore", "50002334", {"kc_cert": "R-C-abc-BT100"})
     assert prepare("smartstore", listing, raw, None, md) == []
     body = b.build_smartstore_product(listing, SANDBOX_SELLER)["originProduct"]["detailAttribute"]
@@ -139,11 +139,60 @@ def test_kc_blocks_without_certificate_and_is_carried_when_given():
         "certificationType"]
 
 
+def _esm_code(path: str) -> str:
+    return next(r.category_id for r in esm_sandbox_tree().rules.values() if r.path == path)
+
+
+@pytest.mark.parametrize("market,path,title,names", [
+    ("smartstore", "50002334", "코멧 이어폰", "KC 적합성평가 (전파법"),       # 블루투스이어폰 branch
+    ("coupang", "62713", "휴대용 스피커", "KC 적합성평가 (전파법"),          # 블루투스 스피커
+    ("gmarket", "디지털/가전>음향가전>스피커", "휴대용 블루투스 스피커 방수", "KC 적합성평가 (전파법"),
+    ("gmarket", "디지털/가전>음향가전>스피커", "2채널 유선 PC 스피커", "전기용품 및 생활용품"),
+])
+def test_kc_reason_names_the_certificate_the_product_needs(market, path, title, names):
+    md = esm_sandbox_tree() if market == "gmarket" else shipped(market)
+    listing, raw = _kc_listing(market, _esm_code(path) if market == "gmarket" else path)
+    listing["title"] = title
+    reasons = prepare(market, listing, raw, None, md)
+    assert any(names in r and "add the KC number" in r for r in reasons), reasons
+
+
 # -- mapping ----------------------------------------------------------------------------------
 
 def _ai(path: str, coupang_id=None) -> dict:
     return {"categories": {"smartstore": {"id": "1", "path": path},
                            "coupang": {"id": coupang_id, "path": ""} if coupang_id else None}}
+
+
+@pytest.mark.parametrize("ss_path,top", [
+    ("패션의류>남성의류>티셔츠", "패션의류잡화"),                 # not the pet T-shirt
+    ("디지털/가전>음향가전>스피커>블루투스스피커", "가전/디지털"),   # not the car speaker
+    ("생활/건강>반려동물>외출용품>리드줄", "반려/애완용품"),
+    ("생활/건강>주방용품>식기>식판", "주방용품"),
+    ("출산/육아>물티슈>캡형", "생활용품"),                         # baby branch missing: general wipes
+])
+def test_coupang_name_match_stays_in_the_branch_of_the_goods(ss_path, top):
+    cat, why = resolve("coupang", _ai(ss_path), shipped("coupang"), {"coupang": []})
+    assert why is None and cat["source"] == "name" and cat["path"].split(">")[0] == top, cat
+
+
+def test_coupang_name_match_refuses_a_leaf_of_another_kind_of_goods():
+    # the only Coupang leaves named 조명 are RC-toy parts: an interior lamp is not mapped there
+    cat, why = resolve("coupang", _ai("가구/인테리어>인테리어소품>조명>인테리어조명"),
+                       shipped("coupang"), {"coupang": []})
+    assert cat is None and "category_overrides.yaml" in why
+
+
+@pytest.mark.parametrize("confidence,held", [(0.2, True), (0.24, True), (0.8, False),
+                                               (None, False)])
+def test_unsure_coupang_classifier_category_is_held_for_review(confidence, held, monkeypatch):
+    monkeypatch.delenv("DROPSHIP_CATEGORY_HOLD_BELOW", raising=False)
+    ai = _ai("스포츠/레저>캠핑>캠핑가구>캠핑박스", "81886")
+    ai["categories"]["coupang"]["confidence"] = confidence
+    cat, why = resolve("coupang", ai, shipped("coupang"), {"coupang": []})
+    assert why is None and cat["id"] == "81886" and bool(cat.get("held")) is held
+    if held:
+        assert "below 0.25" in cat["held_reason"] and "category_overrides.yaml" in cat["held_reason"]
 
 
 def test_esm_category_found_by_names_in_the_market_tree():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dropship_core.markets.compliance import _esm, naver_band, option_axis, purchase_value
+from dropship_core.markets.compliance import _esm, facts, naver_band, option_axis, purchase_value
 from dropship_core.markets.metadata.model import CategoryRules, PurchaseOption, RecommendedOpt
-from dropship_core.markets.options import (norm_axis, norm_value, normalize_options, to_unit)
+from dropship_core.markets.options import (counts_in, norm_axis, norm_value, normalize_options,
+                                           to_unit)
 
 AXES = [("색상", "색상"), ("컬러", "색상"), ("칼라", "색상"), ("COLOR", "색상"), ("Colour", "색상"),
         ("색상선택", "색상"), ("사이즈", "사이즈"), ("SIZE", "사이즈"), ("치수", "사이즈"),
@@ -33,7 +34,11 @@ SIZES = [("XL", "XL"), ("xl", "XL"), ("엑스라지", "XL"), ("X-Large", "XL"), 
 
 UNITS = [("1.5L", "ml", "1500ml"), ("500 ml", "ml", "500ml"), ("2kg", "g", "2000g"),
          ("300g", "g", "300g"), ("3", "개", "3개"), ("3개", "개", "3개"), ("10입", "개", "10개"),
-         ("2m", "cm", "200cm"), ("100매", "개", None), ("abc", "ml", None)]
+         ("2m", "cm", "200cm"), ("abc", "ml", None), ("2kg", "ml", None),
+         # Coupang's count units all count 개 (category-meta usableUnits of 수량(개))
+         ("100매", "개", "100개"), ("10팩", "개", "10개"), ("12권", "개", "12개"),
+         ("3 세트", "개", "3개"), ("2박스", "개", "2개"), ("10자루", "개", "10개"),
+         ("2단", "개", "2개"), ("3칸", "개", "3개"), ("10팩", "ml", None), ("3개월", "개", None)]
 
 
 @pytest.mark.parametrize("raw,want", AXES)
@@ -82,6 +87,23 @@ def test_same_option_after_normalisation_is_a_conflict_not_a_merge():
     (PurchaseOption("최대커버사이즈", unit="cm"), {"사이즈": "24cm"}, {}, "24cm"),
     (PurchaseOption("패션의류/잡화 사이즈"), {}, {"one_size": True}, "FREE"),
     (PurchaseOption("패션의류/잡화 사이즈"), {}, {}, None),
+    (PurchaseOption("사이즈"), {}, {"one_size": True}, "FREE"),          # one size sold
+    (PurchaseOption("사이즈"), {}, {"one_size": True, "size": "25cm"}, "25cm"),
+    (PurchaseOption("침구류사이즈"), {}, {"one_size": True}, None),      # a size is a fact here
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "10팩"}, "10개"),
+    (PurchaseOption("총 수량", unit="개"), {}, {"quantity": "10자루"}, "10개"),
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "12권"}, "12개"),
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "3 세트"}, "3개"),
+    (PurchaseOption("개당 수량", unit="개"), {}, {"quantity": "10팩"}, "1개"),  # per pack unknown
+    (PurchaseOption("수량", unit="개"), {}, {"quantity": "100매"}, "1개"),     # sheets, one pack
+    (PurchaseOption("개당 수량", unit="개"), {}, {"title": "물티슈 70매 10팩"}, "70개"),
+    (PurchaseOption("수량", unit="개"), {}, {"title": "물티슈 70매 10팩"}, "10개"),
+    (PurchaseOption("수량", unit="개"), {}, {"title": "충전기 3개월 보증"}, "1개"),
+    (PurchaseOption("수량"), {}, {"quantity": "2개"}, "2개"),                   # no unit given
+    (PurchaseOption("수량", unit="개"), {}, {"name": "[1+1] 실리콘 식판"}, "2개"),  # 1+1 sells two
+    (PurchaseOption("수량", unit="개"), {}, {"name": "2+1 물티슈 70매"}, "3개"),
+    (PurchaseOption("개당 수량", unit="개"), {}, {"name": "[1+1] 식판"}, "1개"),
+    (PurchaseOption("수량", unit="개"), {}, {"name": "USB 3.1+2.0 허브"}, "1개"),
     (PurchaseOption("모델명/품번"), {}, {"model": "T-500"}, "T-500"),
     (PurchaseOption("모델명/품번"), {}, {"item_no": "AC1000"}, "AC1000"),
     (PurchaseOption("사용 인원"), {}, {}, None),
@@ -126,3 +148,26 @@ def test_esm_without_free_text_blocks_unknown_values_and_axes():
                                          (20000, -10000, 10000)])
 def test_naver_option_price_band(price, lo, hi):
     assert naver_band(price) == (lo, hi)
+
+
+@pytest.mark.parametrize("variants,attrs,one_size", [
+    ([{"색상": "핑크"}, {"색상": "민트"}], {}, True),          # colours only: one size
+    ([], {}, True),                                           # single item, no size stated
+    ([{"사이즈": "S"}, {"사이즈": "M"}], {}, False),             # sizes are options
+    ([], {"size": "70cm"}, False),                            # the product states its size
+])
+def test_one_size_only_when_no_size_is_known(variants, attrs, one_size):
+    listing = {"title": "t", "options": [{"sku": f"K{i}", "options": o, "price_delta": 0, "stock": 1}
+                                         for i, o in enumerate(variants)]}
+    assert facts(listing, {"supplier_item_id": "K"}, {"attributes": attrs}, None)["one_size"] is one_size
+
+
+@pytest.mark.parametrize("text,want", [
+    ("아기 물티슈 캡형 70매 10팩", [("70", "매"), ("10", "팩")]),
+    ("젤펜 0.5mm 10자루 세트", [("10", "자루")]),
+    ("스프링 노트 A5 12권", [("12", "권")]),
+    ("비타민 90정 2통", [("90", "정"), ("2", "통")]),
+    ("텀블러 500ml", []), ("무선충전 거치대 15W", []), ("보증 3개월", []),
+])
+def test_counts_stated_in_a_name(text, want):
+    assert counts_in(text) == want

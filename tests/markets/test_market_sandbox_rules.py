@@ -179,3 +179,49 @@ def test_esm_refuses_free_text_where_the_category_has_no_code_0(sandboxes):
         assert "free-text options (code 0) are not allowed" in _esm_reject(sandboxes, body)
     finally:
         sb.book = original
+
+
+# -- builder and sandbox agree when a category's own rules were not read yet -------------------
+
+def _tree_only(sandboxes, market: str):
+    from dropship_core.markets.metadata.fetch import fetch_tree
+    with sandboxes.client(market) as c:
+        return fetch_tree(c, market)
+
+
+def test_coupang_tree_only_rules_take_the_reference_options_and_the_sandbox_agrees(sandboxes):
+    from dropship_core.markets.compliance import prepare
+    md = _tree_only(sandboxes, "coupang")
+    assert md.rules["80535"].source == "api-tree" and not md.rules["80535"].purchase_options
+    listing = make_listing(market="coupang")
+    ai = {"attributes": {"capacity": "500ml"}}
+    assert prepare("coupang", listing, {"origin": "중국"}, ai, md) == []
+    assert {a["attributeTypeName"] for a in listing["coupang_attributes"]["BK"]} == \
+        {"색상", "용량", "수량"}
+    with sandboxes.client("coupang") as c:
+        assert c.create_seller_product(b.build_coupang_product(listing, _seller()))
+    no_capacity = make_listing(market="coupang")            # the sandbox would refuse it
+    assert any("'용량'" in r for r in prepare("coupang", no_capacity, {}, None, md))
+
+
+def test_coupang_one_size_product_is_sent_as_free_and_accepted(sandboxes):
+    from dropship_core.markets.compliance import prepare
+    from dropship_core.markets.metadata import shipped
+    listing = make_listing(market="coupang", category_id="80473")   # 식판: 색상 | 사이즈 | 수량
+    assert prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang")) == []
+    assert {"attributeTypeName": "사이즈", "attributeValueName": "FREE",
+            "exposed": "EXPOSED"} in listing["coupang_attributes"]["BK"]
+    with sandboxes.client("coupang") as c:
+        assert c.create_seller_product(b.build_coupang_product(listing, _seller()))
+
+
+def test_esm_tree_only_rules_hold_products_with_options_until_the_rules_are_read(sandboxes):
+    from dropship_core.markets.compliance import prepare
+    md = _tree_only(sandboxes, "gmarket")
+    listing = make_listing(market="gmarket")
+    reasons = prepare("gmarket", listing, {"origin": "중국"}, None, md)
+    assert len(reasons) == 1 and "materialize market_category_rules" in reasons[0]
+    single = make_listing(market="gmarket", options=False)
+    assert prepare("gmarket", single, {"origin": "중국"}, None, md) == []
+    with sandboxes.client("gmarket") as c:
+        assert c.create_goods(b.build_esm_goods(single, _seller()))

@@ -4,11 +4,13 @@ Order per product and market:
 
 1. the seller's override file (`category_overrides.yaml`, longest SmartStore path prefix);
 2. Coupang: the classifier's candidate when the Coupang tree holds it (it scored the whole
-   Coupang tree with the product's own words and the SmartStore leaf's);
+   Coupang tree with the product's own words and the SmartStore leaf's), held for review
+   below the category hold threshold (`DROPSHIP_CATEGORY_HOLD_BELOW`) as SmartStore's is;
 3. names and paths: the market leaf named like the SmartStore leaf (or its nearest named
    ancestor), the candidate sharing most ancestor names winning: how the same category is
-   found in trees with other codes; then, ESM only, the branch `esm_category_map.yaml` names
-   for the SmartStore branch (names, no codes);
+   found in trees with other codes (Coupang: only in the top-level branches that hold the
+   SmartStore branch's goods, `COUPANG_BRANCHES`); then, ESM only, the branch
+   `esm_category_map.yaml` names for the SmartStore branch (names, no codes);
 4. Coupang only: automatic category matching when the vendor agreed to it (then the body omits
    `displayCategoryCode` and Coupang assigns the category).
 
@@ -60,11 +62,45 @@ def _leaf_index(md: MarketMetadata) -> dict[str, list[tuple[str, str]]]:
     return idx
 
 
-def _by_names(ss_path: str, md: MarketMetadata) -> tuple[str, str] | None:
+# The Coupang top-level branches that hold the goods of a SmartStore branch (longest prefix
+# wins; our table from the two trees' top levels, names only). Name matching looks only there,
+# so a men's T-shirt never lands on a pet T-shirt nor an interior lamp on an RC-toy lamp.
+COUPANG_BRANCHES: dict[str, tuple[str, ...]] = {
+    "패션의류": ("패션의류잡화",), "패션잡화": ("패션의류잡화",),
+    "화장품/미용": ("뷰티", "생활용품"),
+    "디지털/가전": ("가전/디지털",), "디지털/가전>자동차기기": ("자동차용품", "가전/디지털"),
+    "가구/인테리어": ("가구/홈데코", "생활용품"),
+    "출산/육아": ("출산/유아동", "생활용품", "주방용품", "완구/취미", "패션의류잡화", "가구/홈데코"),
+    "식품": ("식품", "헬스/건강식품"), "스포츠/레저": ("스포츠/레져",),
+    "도서": ("도서", "도서/음반/DVD", "음반/DVD"), "여가/생활편의": ("완구/취미", "여행/티켓"),
+    "생활/건강": ("생활용품", "주방용품", "가구/홈데코", "헬스/건강식품", "가전/디지털"),
+    "생활/건강>주방용품": ("주방용품",), "생활/건강>반려동물": ("반려/애완용품",),
+    "생활/건강>관상어용품": ("반려/애완용품",), "생활/건강>문구/사무용품": ("문구/오피스",),
+    "생활/건강>화방용품": ("문구/오피스",), "생활/건강>자동차용품": ("자동차용품",),
+    "생활/건강>자동차": ("자동차용품",), "생활/건강>악기": ("완구/취미",),
+    "생활/건강>수집품": ("완구/취미",), "생활/건강>음반": ("음반/DVD", "도서/음반/DVD"),
+    "생활/건강>DVD": ("음반/DVD", "도서/음반/DVD"),
+    "생활/건강>블루레이": ("음반/DVD", "도서/음반/DVD"),
+}
+
+
+def coupang_branches(ss_path: str) -> tuple[str, ...] | None:
+    """The Coupang top levels a SmartStore path's goods belong to (None: no constraint)."""
+    levels = ss_path.split(">")
+    for d in range(min(2, len(levels)), 0, -1):
+        hit = COUPANG_BRANCHES.get(">".join(levels[:d]))
+        if hit:
+            return hit
+    return None
+
+
+def _by_names(ss_path: str, md: MarketMetadata,
+              branches: tuple[str, ...] | None = None) -> tuple[str, str] | None:
     levels = ss_path.split(">")
     idx = _leaf_index(md)
     for d in range(len(levels), 0, -1):
-        hits = idx.get(levels[d - 1]) or []
+        hits = [h for h in idx.get(levels[d - 1]) or []
+                if branches is None or h[0].split(">")[0] in branches]
         if not hits:
             continue
         tail = levels[:d]
@@ -106,8 +142,9 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
         # the classifier scored the whole Coupang tree with the product's own words
         mine = cats.get(COUPANG) or {}
         if mine.get("id") and md.get(mine["id"]):
-            return dict(mine, source="classifier"), None
-    hit = _by_names(ss_path, md) if ss_path else None
+            return _held_if_unsure(dict(mine, source="classifier"), ss_path, md), None
+    hit = _by_names(ss_path, md, coupang_branches(ss_path) if market == COUPANG else None) \
+        if ss_path else None
     if hit:
         return {"id": hit[1], "path": hit[0], "source": "name"}, None
     if market == GMARKET:
@@ -121,6 +158,22 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
                   f"({md.version}): add it to category_overrides.yaml"
                   + (" or agree to Coupang's automatic category matching in WING"
                      if market == COUPANG else ""))
+
+
+def _held_if_unsure(cat: dict, ss_path: str, md: MarketMetadata) -> dict:
+    """The classifier's Coupang category, held for review (like a SmartStore category) when its
+    confidence is below the hold threshold: a wrong category is worse than a wait."""
+    from dropship_core.ai.predictors import hold_threshold
+
+    conf, limit = cat.get("confidence"), hold_threshold()
+    if cat.get("held") or (isinstance(conf, (int, float)) and conf < limit):
+        rule = md.get(cat["id"])
+        cat.update(held=True, held_reason=(
+            cat.get("held_reason") or
+            f"coupang category confidence {float(conf or 0):.2f} below {limit} "
+            f"({rule.path if rule else cat['id']}): confirm or correct it in "
+            f"category_overrides.yaml (coupang: \"{ss_path}\": <display category code>)"))
+    return cat
 
 
 def _no_tree(market: str) -> str:

@@ -19,6 +19,16 @@ from dropship_core.markets.metadata.model import (CategoryRules, Certification, 
 from dropship_core.markets.names import COUPANG, GMARKET, SMARTSTORE
 
 KC = Certification("KC_CERTIFICATION", "KC 인증 (전기용품 및 생활용품 안전관리법)", True)
+# Radio equipment (Bluetooth, Wi-Fi, phones) carries the KC mark of the 전파법 conformity
+# assessment (R-C-/R-R- numbers) rather than the electrical-safety one: the reason names the
+# certificate the seller has to look for. The markets' category APIs give the authoritative list.
+KC_RADIO = Certification("KC_CERTIFICATION", "KC 적합성평가 (전파법, R-C-/R-R- 번호)", True)
+_RADIO_WORDS = ("블루투스", "무선", "휴대폰", "스마트폰", "스마트워치", "태블릿", "무전기", "드론",
+                "공유기", "와이파이")
+
+
+def kc_for(path: str) -> Certification:
+    return KC_RADIO if any(w in path for w in _RADIO_WORDS) else KC
 _OPTION = re.compile(r"^(?:\(택(?P<group>\d)\)\s*)?(?P<name>.*?)(?:\s*\[기본단위:\s*(?P<unit>[^\]]+)\])?$")
 
 
@@ -36,7 +46,7 @@ def rules_from_row(row: CategoryRow, source: str = "snapshot") -> CategoryRules:
         market=row.market, category_id=row.category_id, path=row.full_path, leaf=row.is_leaf,
         notice_types=(fam.key,),
         purchase_options=tuple(parse_option_type(o) for o in row.required_option_types),
-        certifications=(KC,) if fam.kc_required else (),
+        certifications=(kc_for(row.full_path),) if fam.kc_required else (),
         max_combinations=200 if row.market == COUPANG else 500,
         source=source)
 

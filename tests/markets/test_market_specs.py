@@ -1,0 +1,88 @@
+"""Labelled specifications of a description ('색상: 화이트') fill what a market's category asks
+for when the name and the options do not, and the sandbox takes the result."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dropship_core.markets import builders as b
+from dropship_core.markets.compliance import prepare
+from dropship_core.markets.metadata import shipped
+from dropship_core.markets.settings import SANDBOX_SELLER
+from dropship_core.markets.specs import spec_fact, spec_pairs, spec_value
+from markets_testkit import make_listing
+
+PAIRS = [
+    ("색상: 화이트", {"색상": "화이트"}),
+    ("색상 : 화이트 / 사이즈 : 12x12cm", {"색상": "화이트", "사이즈": "12x12cm"}),
+    ("- 컬러：블랙", {"컬러": "블랙"}),
+    ("[모델명] : BT-100", {"모델명": "BT-100"}),
+    ("소재: ABS | 원산지: 중국", {"소재": "ABS", "원산지": "중국"}),
+    ("■ 평량: 55g ■ 매수: 70매", {"평량": "55g", "매수": "70매"}),
+    ("물티슈 평량: 55g, 제조사: 코멧", {"물티슈 평량": "55g", "제조사": "코멧"}),
+    ("원산지: 상세설명 참조", {}),                 # defers to the detail page: no value
+    ("색상: 화이트/블랙", {}),                     # several values: no value
+    ("색상: 문의", {}),
+    ("꼼꼼한 검수 후 발송합니다.", {}),             # free text is not a specification
+    ("평량 55g", {}),                              # no label separator
+    ("색상: 화이트\n색상: 블랙", {"색상": "화이트"}),  # first wins
+]
+
+
+@pytest.mark.parametrize("text,want", PAIRS)
+def test_spec_pairs(text, want):
+    assert spec_pairs(text) == want
+
+
+@pytest.mark.parametrize("spec,name,want", [
+    ({"색상": "화이트"}, "색상", "화이트"),
+    ({"컬러": "화이트"}, "색상", "화이트"),            # same option axis
+    ({"COLOR": "white"}, "색상", "white"),
+    ({"물티슈 평량": "55g"}, "평량", "55g"),           # label ends with the market's name
+    ({"단수": "3단"}, "단 수", "3단"),                  # spaces ignored
+    ({"용량": "500ml"}, "개당 용량", "500ml"),
+    ({"사이즈": "M"}, "색상", None),
+])
+def test_spec_value_for_a_market_attribute(spec, name, want):
+    assert spec_value(spec, name) == want
+
+
+@pytest.mark.parametrize("spec,fact,want", [
+    ({"재질": "스테인리스"}, "material", "스테인리스"), ({"품번": "K-1"}, "model", "K-1"),
+    ({"제조국": "베트남"}, "origin", "베트남"), ({"제조원": "코멧"}, "manufacturer", "코멧"),
+    ({"색상": "블랙"}, "material", None),
+])
+def test_spec_facts(spec, fact, want):
+    assert spec_fact(spec, fact) == want
+
+
+def _single(category_id: str, description: str) -> dict:
+    listing = make_listing(market="coupang", options=False, category_id=category_id)
+    listing["title"] = "무아 무드등 LED 수면등 터치형"
+    listing["description"] = description
+    return listing
+
+
+@pytest.mark.parametrize("code,description,attrs", [
+    ("78360", "제품 사양\n색상: 화이트", {"색상": "화이트"}),            # 무드등: 색상
+    ("63908", "평량: 55g\n색상: 민트", {"평량": "55g"}),               # 물티슈: 평량 [g]
+    ("81886", "색상: 카키 / 단 수: 2단", {"색상": "카키", "단 수": "2개"}),  # 단 수 [개]
+])
+def test_a_stated_specification_fills_the_purchase_option_and_coupang_takes_it(
+        sandboxes, code, description, attrs):
+    listing = _single(code, description)
+    assert prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang")) == []
+    sent = {a["attributeTypeName"]: a["attributeValueName"]
+            for a in next(iter(listing["coupang_attributes"].values()))}
+    assert attrs.items() <= sent.items(), sent
+    with sandboxes.client("coupang") as c:
+        assert c.create_seller_product(
+            b.build_coupang_product(listing, dataclasses.replace(SANDBOX_SELLER)))
+
+
+def test_without_a_stated_colour_the_reason_says_what_to_add():
+    listing = _single("78360", "꼼꼼한 검수 후 발송합니다. 원산지: 상세설명 참조")
+    reasons = prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang"))
+    assert len(reasons) == 1 and "'색상'" in reasons[0] and "supplier data" in reasons[0]

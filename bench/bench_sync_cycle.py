@@ -30,14 +30,19 @@ from dropship_core.db import database_url  # noqa: E402
 from dropship_core.model import CanonicalProduct  # noqa: E402
 from dropship_core.store import RunInfo, Store  # noqa: E402
 
-WORDS = ["스테인리스", "텀블러", "보온", "캠핑", "의자", "무선", "수납", "박스", "코튼", "에코백", "프라이팬", "무드등"]
+COLOURS = ["블랙", "화이트", "네이비", "그레이", "민트", "핑크"]
+SIZES_ML = [350, 500, 600, 750, 900]
 
 
 def product(key: str, i: int, stock: int) -> CanonicalProduct:
-    rng = random.Random(i)
-    return CanonicalProduct(key, f"{key}-{i}", f"코멧 {' '.join(rng.sample(WORDS, 3))} {i}호", 5000 + i % 5000,
-                            stock=stock, shipping_fee=3000, brand="코멧", origin="국산", manufacturer="코멧",
-                            images=[f"https://img.kr/{i}.jpg"], description="보온 보냉 생활용품")
+    """A fully described product (colour and capacity in the name, as suppliers of drinkware
+    write them), so that every market's required purchase options can be filled and the cycle
+    syncs all three markets, not only the most lenient one."""
+    colour, ml = COLOURS[i % len(COLOURS)], SIZES_ML[i % len(SIZES_ML)]
+    return CanonicalProduct(key, f"{key}-{i}", f"코멧 스테인리스 진공 보온 텀블러 {ml}ml {colour} {i}호",
+                            9000 + i % 5000, stock=stock, shipping_fee=3000, brand="코멧", origin="국산",
+                            manufacturer="코멧", images=[f"https://img.kr/{i}.jpg"],
+                            description=f"색상: {colour}\n용량: {ml}ml\n스테인리스 304 진공 이중 구조")
 
 
 def enrich(store: Store, key: str) -> None:
@@ -70,6 +75,14 @@ def change_stock(store: Store, keys: list[str], per: int, products: int, share: 
         store.ingest(k, [product(k, i, 7) for i in items], RunInfo("bench-change"))
         enrich(store, k)
     return changed
+
+
+def read_metadata(defs, instance, resources) -> None:
+    """Every market's category tree and the rules of the categories in use, read from the
+    sandboxes as the weekly schedule does (ESM lists nothing without them)."""
+    metadata = defs.resolve_job_def("market_metadata")
+    for m in ("smartstore", "coupang", "gmarket"):
+        assert metadata.execute_in_process(instance=instance, resources=resources, partition_key=m).success
 
 
 def report(args, products: int, changed: int, publish_runs: int, t: dict, runs: int, calls: int, live: int) -> None:
@@ -141,6 +154,7 @@ def main() -> None:
 
         ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(timezone.utc))
         reqs = inventory_sync_schedule(ctx)
+        read_metadata(defs, instance, resources)
         t = time.perf_counter()
         run_cycle(defs.resolve_job_def("publish_listings"), reqs, instance, resources)
         t_publish = time.perf_counter() - t

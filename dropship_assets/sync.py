@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dropship_assets.common import pipeline_asset, run_info
-from dropship_assets.listings import market_listings, partition_pairs
+from dropship_assets.listings import market_listings, suppliers_by_market
 from dropship_assets.partitions import market_supplier_partitions
 from dropship_core import metrics
 from dropship_core.markets.sync import summarize, sync_listing
@@ -67,14 +67,11 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
         raise dg.Failure(f"only must be one of {ONLY}", allow_retries=False)
     s = store.store
     run = run_info(context)
-    pairs = partition_pairs(context)
+    by_market = suppliers_by_market(context)
     outcomes, candidates, unknown, live = [], 0, 0, 0
-    for market in sorted({m for m, _ in pairs}):
-        todo = []
-        for m, supplier in pairs:
-            if m == market:
-                todo += [(pid, entry) for pid, entry in s.sync_candidates(supplier, market)
-                         if wanted(entry, config.only)]
+    for market, suppliers in sorted(by_market.items()):
+        todo = [(pid, entry) for pid, entry in s.sync_candidates(suppliers, market)
+                if wanted(entry, config.only)]
         if config.max_listings:
             todo = todo[: config.max_listings]
         candidates += len(todo)
@@ -87,16 +84,14 @@ def market_sync(context: dg.AssetExecutionContext, config: MarketSyncConfig, sto
 
                     outcomes.append(sync_listing(client, market, entry, record))
         metrics.record_sync_finished(market)
-        for m, supplier in pairs:
-            if m == market:
-                counts = s.sync_counts(supplier, market)
-                unknown, live = unknown + counts["publishing"], live + counts["published"]
+        counts = s.sync_counts(suppliers, market)
+        unknown, live = unknown + counts["publishing"], live + counts["published"]
     meta = summarize(outcomes)
     yield dg.MaterializeResult(metadata={
         **{k: (dg.MetadataValue.md(v) if isinstance(v, str) and v.startswith("|") else v) for k, v in meta.items()},
         "candidates": dg.MetadataValue.int(candidates),
         "published_total": dg.MetadataValue.int(live),
-        "partitions_in_run": dg.MetadataValue.int(len(pairs)),
+        "partitions_in_run": dg.MetadataValue.int(sum(len(v) for v in by_market.values())),
         "only": config.only or "all changes",
     })
     yield dg.AssetCheckResult(check_name="no_unknown_creates", passed=unknown == 0,

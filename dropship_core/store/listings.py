@@ -11,8 +11,13 @@ from psycopg.types.json import Jsonb
 from dropship_core.store.base import _DIFF_SQL, RunInfo, StoreBase, _json
 
 
+def _keys(supplier_key: "str | Sequence[str]") -> list[str]:
+    """One supplier or several: a ranged run reads all its partitions in one query."""
+    return [supplier_key] if isinstance(supplier_key, str) else list(supplier_key)
+
+
 class ListingsMixin(StoreBase):
-    def listing_inputs(self, supplier_key: str, market: str, input_suffix: str) -> list[dict[str, Any]]:
+    def listing_inputs(self, supplier_key: "str | Sequence[str]", market: str, input_suffix: str) -> list[dict[str, Any]]:
         """Products of a supplier whose listing for `market` was built from other inputs.
 
         A listing's inputs are the enriched content (ai_source_hash, which embeds the content
@@ -25,13 +30,13 @@ class ListingsMixin(StoreBase):
                        ai_source_hash || ':' || %(sfx)s
                            || coalesce(':' || (market_data -> %(m)s ->> 'price_override'), '') AS input_key
                   FROM source_data
-                 WHERE supplier_key = %(sk)s AND ai_source_hash IS NOT NULL
+                 WHERE supplier_key = ANY(%(sk)s) AND ai_source_hash IS NOT NULL
                    AND (market_data -> %(m)s ->> 'input_key') IS DISTINCT FROM
                        ai_source_hash || ':' || %(sfx)s
                            || coalesce(':' || (market_data -> %(m)s ->> 'price_override'), '')
                  ORDER BY id
                 """,
-                {"sk": supplier_key, "m": market, "sfx": input_suffix},
+                {"sk": _keys(supplier_key), "m": market, "sfx": input_suffix},
             ).fetchall()
 
     def set_market_entries(
@@ -138,19 +143,19 @@ class ListingsMixin(StoreBase):
             )
 
     # -- what market_listings checks ---------------------------------------------------------
-    def invalid_listing_count(self, supplier_key: str, market: str) -> int:
+    def invalid_listing_count(self, supplier_key: "str | Sequence[str]", market: str) -> int:
         """Products of a supplier whose stored data could not be turned into a `market` listing."""
         with self.connect() as conn:
             return conn.execute(
-                "SELECT count(*) FROM source_data WHERE supplier_key = %s"
-                " AND (market_data -> %s) ? 'invalid_data'", (supplier_key, market)).fetchone()[0]
+                "SELECT count(*) FROM source_data WHERE supplier_key = ANY(%s)"
+                " AND (market_data -> %s) ? 'invalid_data'", (_keys(supplier_key), market)).fetchone()[0]
 
-    def listing_status_counts(self, supplier_key: str, market: str) -> dict[str | None, int]:
+    def listing_status_counts(self, supplier_key: "str | Sequence[str]", market: str) -> dict[str | None, int]:
         """How many of a supplier's products have each listing status on `market`."""
         with self.connect() as conn:
-            return dict(conn.execute(_LISTING_STATUS_COUNTS_SQL, (market, supplier_key, market)).fetchall())
+            return dict(conn.execute(_LISTING_STATUS_COUNTS_SQL, (market, _keys(supplier_key), market)).fetchall())
 
-    def listing_check_counts(self, supplier_key: str, market: str, title_limit: int, *,
+    def listing_check_counts(self, supplier_key: "str | Sequence[str]", market: str, title_limit: int, *,
                              in_bytes: bool = False) -> dict[str, int]:
         """One pass over a supplier's listings on `market`: titles over the market's limit
         (characters, or UTF-8 bytes with in_bytes), listable products priced at or below cost, and
@@ -158,28 +163,28 @@ class ListingsMixin(StoreBase):
         sql = _LISTING_CHECKS_SQL.format(length="octet_length" if in_bytes else "char_length")
         with self.connect() as conn:
             too_long, under_cost, banned = conn.execute(
-                sql, {"m": market, "sk": supplier_key, "limit": title_limit}).fetchone()
+                sql, {"m": market, "sk": _keys(supplier_key), "limit": title_limit}).fetchone()
         return {"titles_over_limit": too_long, "listable_at_or_below_cost": under_cost,
                 "listable_with_banned_words": banned}
 
     # -- what market_sync pushes ---------------------------------------------------------------
-    def sync_candidates(self, supplier_key: str, market: str) -> list[tuple[int, dict[str, Any]]]:
+    def sync_candidates(self, supplier_key: "str | Sequence[str]", market: str) -> list[tuple[int, dict[str, Any]]]:
         """(product id, market entry) of the listings that differ from what the market holds:
         changed since published, failed or left publishing, or blocked while still live."""
         with self.connect() as conn:
-            return conn.execute(_SYNC_CANDIDATES_SQL, {"m": market, "sk": supplier_key}).fetchall()
+            return conn.execute(_SYNC_CANDIDATES_SQL, {"m": market, "sk": _keys(supplier_key)}).fetchall()
 
-    def sync_counts(self, supplier_key: str, market: str) -> dict[str, int]:
+    def sync_counts(self, supplier_key: "str | Sequence[str]", market: str) -> dict[str, int]:
         """Listings of a supplier on `market` that are live (`published`) and those whose create
         has an unknown outcome (`publishing`)."""
         with self.connect() as conn:
-            published, publishing = conn.execute(_SYNC_COUNTS_SQL, (market, supplier_key, market)).fetchone()
+            published, publishing = conn.execute(_SYNC_COUNTS_SQL, (market, _keys(supplier_key), market)).fetchone()
         return {"published": published, "publishing": publishing}
 
 
 _LISTING_STATUS_COUNTS_SQL = """
     SELECT market_data -> %s ->> 'status', count(*) FROM source_data
-     WHERE supplier_key = %s AND market_data ? %s
+     WHERE supplier_key = ANY(%s) AND market_data ? %s
      GROUP BY 1
 """
 
@@ -193,12 +198,12 @@ _LISTING_CHECKS_SQL = """
                                                  coalesce(ai_data -> 'banned_words', '[]'::jsonb)) w
                                            WHERE strpos(market_data -> %(m)s -> 'listing' ->> 'title', w) > 0))
       FROM source_data
-     WHERE supplier_key = %(sk)s
+     WHERE supplier_key = ANY(%(sk)s)
 """
 
 _SYNC_CANDIDATES_SQL = """
     SELECT id, market_data -> %(m)s AS entry FROM source_data
-     WHERE supplier_key = %(sk)s AND market_data ? %(m)s
+     WHERE supplier_key = ANY(%(sk)s) AND market_data ? %(m)s
        AND (   ((market_data -> %(m)s ->> 'status') <> 'blocked'
                 AND ((market_data -> %(m)s ->> 'listing_hash') IS DISTINCT FROM
                      (market_data -> %(m)s ->> 'published_hash')
@@ -212,5 +217,5 @@ _SYNC_CANDIDATES_SQL = """
 _SYNC_COUNTS_SQL = """
     SELECT count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publishing')
       FROM (SELECT market_data -> %s ->> 'status' AS status FROM source_data
-             WHERE supplier_key = %s AND market_data ? %s) l
+             WHERE supplier_key = ANY(%s) AND market_data ? %s) l
 """

@@ -77,9 +77,11 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
     out_all: list = []
     by_market = suppliers_by_market(context)
     for market, suppliers in sorted(by_market.items()):
+        # what market_categories / market_category_rules stored, else the shipped snapshot
+        md = MetadataStore(s).load(market) or shipped(market)
         # a few suppliers at a time: memory stays bounded when a whole catalog is recomputed
         for i in range(0, len(suppliers), SUPPLIERS_PER_READ):
-            out = _listings_for(s, policy, market, suppliers[i:i + SUPPLIERS_PER_READ], reasons, invalid,
+            out = _listings_for(s, policy, md, suppliers[i:i + SUPPLIERS_PER_READ], reasons, invalid,
                                 context.log)
             out_all += out[:max(0, 20 - len(out_all))]  # the preview shows the first 20
             total["recomputed"] += len(out)
@@ -117,12 +119,11 @@ def market_listings(context: dg.AssetExecutionContext, store: StoreResource, pri
                                         "examples": dg.MetadataValue.json(invalid[:20])})
 
 
-def _listings_for(s, policy, market: str, suppliers: list[str], reasons: Counter, invalid: list, log) -> list:
+def _listings_for(s, policy, md, suppliers: list[str], reasons: Counter, invalid: list, log) -> list:
     """The recomputed entries of one market's partitions in this run; a product whose data breaks the
     builder is blocked with the reason (and counted in `invalid`), the others go on."""
+    market = md.market
     mp = policy.for_market(market)
-    # what market_categories / market_category_rules stored, else the shipped snapshot
-    md = MetadataStore(s).load(market) or shipped(market)
     suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
     out = []
     for r in s.listing_inputs(suppliers, market, suffix):

@@ -56,24 +56,25 @@ _MODEL = _f("품명 및 모델명", "itemName", "model_name")
 _KC = _f("KC 인증정보", "certificationType", "kc")   # the certification itself is checked apart
 _RELEASE = _f("동일모델의 출시년월", "releaseDateText", "release")
 _PHONE = _f("소비자상담 관련 전화번호", "customerServicePhoneNumber", "as_phone")
+_COLOR = _f("색상", "color", "color")
+_SIZE = _f("치수", "size", "size")
+_CAUTION = _f("취급시 주의사항", "caution", "caution")
 
 FAMILIES: dict[str, NoticeFamily] = {f.key: f for f in (
     NoticeFamily("WEAR", "wear", "의류", 1, (
-        _f("제품 소재", "material", "material"), _f("색상", "color", "color"),
-        _f("치수", "size", "size"), _MAKER, _ORIGIN,
+        _f("제품 소재", "material", "material"), _COLOR, _SIZE, _MAKER, _ORIGIN,
         _f("세탁방법 및 취급시 주의사항", "caution", "caution"),
         _f("제조연월", "packDateText", "pack_date"), _WARRANTY, _AS)),
     NoticeFamily("SHOES", "shoes", "구두/신발", 2, (
-        _f("제품 주소재", "material", "material"), _f("색상", "color", "color"),
-        _f("치수", "size", "size"), _MAKER, _ORIGIN, _f("취급시 주의사항", "caution", "caution"),
+        _f("제품 주소재", "material", "material"), _COLOR, _SIZE, _MAKER, _ORIGIN, _CAUTION,
         _WARRANTY, _AS)),
     NoticeFamily("BAG", "bag", "가방", 3, (
         _f("종류", "type", "kind"), _f("소재", "material", "material"),
-        _f("색상", "color", "color"), _f("크기", "size", "size"), _MAKER, _ORIGIN,
-        _f("취급시 주의사항", "caution", "caution"), _WARRANTY, _AS)),
+        _COLOR, _f("크기", "size", "size"), _MAKER, _ORIGIN,
+        _CAUTION, _WARRANTY, _AS)),
     NoticeFamily("FASHION_ITEMS", "fashionItems", "패션잡화(모자/벨트/액세서리)", 4, (
         _f("종류", "type", "kind"), _f("소재", "material", "material"),
-        _f("치수", "size", "size"), _MAKER, _ORIGIN, _f("취급시 주의사항", "caution", "caution"),
+        _SIZE, _MAKER, _ORIGIN, _CAUTION,
         _WARRANTY, _AS)),
     NoticeFamily("HOME_APPLIANCES", "homeAppliances", "가정용 전기제품", 8, (
         _MODEL, _KC, _f("정격전압, 소비전력", "ratedVoltage", "power"),
@@ -129,7 +130,7 @@ FAMILIES: dict[str, NoticeFamily] = {f.key: f for f in (
         _f("수입식품에 해당하는 경우 수입신고 문구", "importDeclarationCheck", "import_note"),
         _PHONE)),
     NoticeFamily("SPORTS_EQUIPMENT", "sportsEquipment", "스포츠용품", 25, (
-        _MODEL, _f("크기, 중량", "size", "size", "weight"), _f("색상", "color", "color"),
+        _MODEL, _f("크기, 중량", "size", "size", "weight"), _COLOR,
         _f("재질", "material", "material"), _f("제품 구성", "components", "composition"),
         _RELEASE, _MAKER, _ORIGIN, _f("상품별 세부 사양", "specification", "spec"),
         _WARRANTY, _AS)),

@@ -31,6 +31,25 @@ _LIST_SEP = r"[,\n;|]"
 _BIG = 1e15
 
 
+_NONE = type(None)
+
+
+def _split_cells(col: list[Any]) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(text cells, number cells, present) of one column. A column of only text or only numbers
+    (and blanks), the usual case, becomes one series without a pass per cell in Python."""
+    n = len(col)
+    kinds = set(map(type, col))
+    if kinds <= {str, _NONE}:
+        s = pl.Series(col, dtype=pl.String)
+        return s, pl.repeat(None, n, dtype=pl.Float64, eager=True), (s.is_not_null() & (s != "")).fill_null(False)
+    if kinds <= {float, _NONE}:
+        f = pl.Series(col, dtype=pl.Float64, nan_to_null=False)
+        return pl.repeat(None, n, dtype=pl.String, eager=True), f, f.is_not_null()
+    s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
+    f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
+    return s, f, pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+
+
 def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) -> pl.DataFrame:
     """One frame per sheet body: for each mapped field `s_<f>` (text cells), `f_<f>` (number
     cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row."""
@@ -41,10 +60,10 @@ def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) ->
     rect = not body or min(map(len, body)) == width
     for i in range(width):
         col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
-        s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
-        f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
-        present = pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+        s, f, present = _split_cells(col)
         filled.append(present)
+        # every cell by position, for the raw rows an option row adds to its product
+        cols[f"c{i}_s"], cols[f"c{i}_f"], cols[f"c{i}_o"] = s, f, present & s.is_null() & f.is_null()
         if i not in mapped:
             # a control character anywhere makes the row a reject (the row reader says which)
             ctrl.append(s.str.contains(_CONTROL).fill_null(False))
@@ -195,30 +214,43 @@ def _enc_list(lst: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit("["), inner, pl.lit("]"))
 
 
-def _raw_json(df: pl.DataFrame, columns: dict[str, int]) -> tuple[pl.Expr, pl.Expr]:
-    """The product's `raw` (mapped cells that are not blank, as read) and whether it is exact here
-    (a number cell that is not whole is left to orjson)."""
+def _raw_json(df: pl.DataFrame, columns: dict[str, int], option_rows: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The product's `raw` (mapped cells that are not blank, as read, and the JSON list
+    `option_rows` where it is not null) and whether it is exact here (a number cell that is not
+    whole is left to orjson)."""
     parts, ok = [], pl.lit(True)
-    for field in sorted(columns):
+    for field in sorted([*columns, "option_rows"]):
+        if field == "option_rows":
+            parts.append(pl.concat_str(pl.lit('"option_rows":['), option_rows, pl.lit("]")))
+            continue
         s, f = pl.col(f"s_{field}"), pl.col(f"f_{field}")
         whole = (f.round(0) == f) & (f.abs() < _BIG)
         parts.append(pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
                      .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
                                                                .cast(pl.String), pl.lit(".0"))))
         ok = ok & (f.is_null() | whole)
-    if not parts:
-        return pl.lit("{}"), ok
     body = pl.concat_str(parts, separator=",", ignore_nulls=True)
     return pl.concat_str(pl.lit("{"), body, pl.lit("}")), ok.fill_null(False)
 
 
 def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], supplier_key: str,
-                 default_shipping_fee: int) -> pl.Series:
-    """Canonical JSON (sorted keys, orjson's bytes) of every fast row without options; null for the
-    rows left to the Python path."""
-    raw, raw_ok = _raw_json(df, columns)
+                 default_shipping_fee: int, width: int) -> pl.DataFrame:
+    """Canonical JSON (sorted keys, orjson's bytes) of every fast row without options and of every
+    product opened by a one-option row with the option rows that follow it (excel_groups); null
+    for the rows left to the Python path. With `sold` (the product's status is sold out) and
+    `g_size` (rows of the product's group; null for a product of one row without options)."""
+    from dropship_core.suppliers.excel_groups import option_groups
+
     n = pl.col
-    sold = (n("status") == "soldout") | (n("stock") == 0)
+    _, raw_ok = _raw_json(df, columns, pl.lit(None, dtype=pl.String))
+    plain = n("fast") & n("__raw_ok") & n("supplier_sku").is_not_null()
+    frame = norm.with_columns(df.select(__raw_ok=raw_ok))
+    frame = frame.with_columns(option_groups(df, frame, plain & n("simple_option"), width))
+    raw, _ = _raw_json(df, columns, n("g_option_rows"))
+    frame = frame.with_columns(df.with_columns(frame.get_column("g_option_rows")).select(__raw=raw))
+    group = n("g_size").is_not_null()
+    stock = pl.when(group).then(n("g_stock")).otherwise(n("stock"))
+    sold = (n("status") == "soldout") | (stock == 0)
     image = n("image")
     images = pl.when(image.is_null()).then(n("extra_images")).otherwise(
         pl.concat_list(pl.concat_list(image), n("extra_images")))
@@ -232,14 +264,14 @@ def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], 
         "origin": _enc_or_null(n("origin")), "raw": pl.col("__raw"), "return_fee": _int_or_null(n("return_fee")),
         "shipping_fee": n("shipping_fee").fill_null(default_shipping_fee).cast(pl.String),
         "status": pl.when(sold).then(pl.lit('"soldout"')).otherwise(pl.lit('"active"')),
-        "stock": _int_or_null(n("stock")), "suggested_price": _int_or_null(n("sale_price")),
+        "stock": _int_or_null(stock), "suggested_price": _int_or_null(n("sale_price")),
         "supplier_item_id": _enc(n("supplier_sku")), "supplier_key": _enc(pl.lit(supplier_key)),
-        "tax_type": _enc(n("tax")), "variants": pl.lit("[]"),
+        "tax_type": _enc(n("tax")), "variants": pl.when(group).then(n("g_variants")).otherwise(pl.lit("[]")),
     }
     parts = []
     for i, key in enumerate(sorted(fields)):
         parts += [pl.lit(("{" if i == 0 else ",") + f'"{key}":'), fields[key]]
     parts.append(pl.lit("}"))
-    usable = n("fast") & ~n("has_option") & pl.col("__raw_ok") & n("supplier_sku").is_not_null()
-    frame = norm.with_columns(df.select(__raw=raw, __raw_ok=raw_ok))
-    return frame.select(pl.when(usable).then(pl.concat_str(parts)).alias("json")).get_column("json")
+    usable = group | (plain & ~n("has_option"))
+    return frame.select(json=pl.when(usable).then(pl.concat_str(parts)).cast(pl.Binary), sold=sold.fill_null(False),
+                        g_size=n("g_size"))

@@ -45,21 +45,33 @@ def _variant_json(sku: pl.Expr, stock: pl.Expr) -> pl.Expr:
 def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: int) -> pl.DataFrame:
     """Per row of the chunk: for the first row of a group `g_size` (its rows), `g_stock`,
     `g_variants` (the variants' JSON list) and `g_option_rows` (the JSON of the later rows, null
-    when there are none); nulls elsewhere. `start` says which rows may open a group."""
+    when there are none); nulls elsewhere. `start` says which rows may open a group.
+
+    Rows are grouped by the product code they belong to (their own, or the one above for an
+    option row under a merged cell; an empty row or a row without a code belongs to none); a group
+    is its first row and the unbroken run of plain option rows after it. Every step is over the
+    whole chunk (runs are contiguous), no per-group windows."""
     n = pl.col
     cells, cells_ok = cells_json(df, width)
-    frame = norm.select("simple_option", "supplier_sku", "name", "option_key", "option_value", "option_delta",
-                        "option_stock", "stock", "option_slug", start=start.fill_null(False)).with_columns(
-        df.select(cells=cells, cells_ok=cells_ok)).with_row_index("k").with_columns(g=n("start").cum_sum())
-    frame = frame.with_columns(gsku=n("supplier_sku").first().over("g"), gname=n("name").first().over("g"))
-    same = (n("supplier_sku") == n("gsku")) | (n("supplier_sku").is_null() & n("name").is_null())
-    cont = ~n("start") & n("simple_option") & n("cells_ok") & same & (n("name").is_null() | (n("name") == n("gname")))
-    first_pair = pl.struct("option_key", "option_value").is_first_distinct().over("g")
-    link = (n("start") | (cont & first_pair)).fill_null(False).cast(pl.Int8)
-    frame = frame.filter((link.cum_min().over("g") == 1) & (n("g") > 0))
-    pos = pl.int_range(pl.len(), dtype=pl.Int64).over("g")
-    vsku = pl.when(pos == 0).then(pl.concat_str(n("gsku"), pl.lit("-"), n("option_slug"))) \
-        .otherwise(pl.concat_str(n("gsku"), pl.lit("-"), (pos + 1).cast(pl.String)))
+    merged = n("supplier_sku").is_null() & n("name").is_null() & n("has_option")
+    key = pl.when(n("supplier_sku").is_not_null()).then(n("supplier_sku")).when(merged).then(None) \
+        .otherwise(pl.lit("\x00")).forward_fill()
+    frame = norm.select("simple_option", "name", "option_key", "option_value", "option_delta", "option_stock",
+                        "stock", "option_slug", start=start.fill_null(False), key=key).with_columns(
+        df.select(cells=cells, cells_ok=cells_ok)).with_row_index("k")
+    first = (n("key") != n("key").shift(1)).fill_null(True) | (n("key") == "\x00")
+    frame = frame.with_columns(first=first, g=first.cum_sum())
+    frame = frame.with_columns(gname=pl.when(n("first")).then(n("name").fill_null("\x00")).forward_fill(),
+                               k0=pl.when(n("first")).then(n("k")).forward_fill())
+    cont = n("simple_option") & n("cells_ok") & (n("name").is_null() | (n("name") == n("gname"))) \
+        & pl.struct("g", "option_key", "option_value").is_first_distinct()
+    bad = (~pl.when(n("first")).then(n("start")).otherwise(cont).fill_null(False)).cast(pl.Int32)
+    frame = frame.with_columns(bad=bad.cum_sum(), b0=bad)
+    frame = frame.with_columns(base=pl.when(n("first")).then(n("bad") - n("b0")).forward_fill())
+    frame = frame.filter(n("bad") == n("base"))
+    pos = n("k") - n("k0")
+    vsku = pl.when(pos == 0).then(pl.concat_str(n("key"), pl.lit("-"), n("option_slug"))) \
+        .otherwise(pl.concat_str(n("key"), pl.lit("-"), (pos + 1).cast(pl.String)))
     vstock = pl.coalesce(n("option_stock"), n("stock"))
     frame = frame.with_columns(vjson=_variant_json(vsku, vstock), vstock=vstock)
     agg = frame.group_by("g", maintain_order=True).agg(

@@ -132,72 +132,73 @@ def _split(text: pl.Expr) -> pl.Expr:
 
 
 def normalise(df: pl.DataFrame) -> pl.DataFrame:
-    """The product fields of every row, computed column-wise, and the `fast` flag."""
-    exprs: dict[str, pl.Expr] = {}
-    ok_of: dict[str, pl.Expr] = {}
-    for field in TEXT_FIELDS + LIST_FIELDS:
-        exprs[field], ok_of[field] = _text(df, field)
-    for field in NUMBER_FIELDS:
-        exprs[field], ok_of[field] = _number(df, field)
-    oks = list(ok_of.values())
-    sku = exprs["supplier_sku"]
-    exprs["supplier_sku"] = sku.str.replace_all("/", "-", literal=True).str.replace_all(",", "-", literal=True)
-    for field in LIST_FIELDS:
-        exprs[field] = _split(exprs[field])
-    tax = exprs["tax"].fill_null("과세")
-    free = (tax.str.contains("면세", literal=True) | tax.str.to_uppercase().is_in(["FREE", "N"])) & \
-        ~tax.str.replace_all("비과세", "", literal=True).str.contains("과세", literal=True)
-    exprs["tax"] = pl.when(free).then(pl.lit("FREE")).otherwise(pl.lit("TAX"))
-    exprs["adult"] = exprs["adult"].fill_null("").str.to_uppercase().is_in(["Y", "YES", "성인", "TRUE", "1"])
-    soldout = pl.lit(False)
-    for w in ("품절", "일시품절", "soldout"):
-        soldout = soldout | exprs["status"].fill_null("").str.contains(w, literal=True)
-    exprs["status"] = pl.when(soldout).then(pl.lit("soldout")).otherwise(pl.lit("active"))
-    if _present(df, "option_value"):
-        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
-        exprs["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
-    else:
-        exprs["has_option"] = pl.lit(False)
+    """The product fields of every row, computed column-wise, and the `fast` flag. In two passes:
+    every field's value and whether the row reader would agree are computed once, then what is
+    derived from them refers to the computed columns."""
+    base: dict[str, pl.Expr] = {}
+    oks: list[str] = []
+    for field in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS:
+        base[field], base[f"ok__{field}"] = _number(df, field) if field in NUMBER_FIELDS else _text(df, field)
+        oks.append(f"ok__{field}")
+    base["opt_value"], base["ok__opt_value"] = _text(df, "option_value")
+    base["opt_price"], base["ok__opt_price"] = _number(df, "option_price", allow_negative=True)
+    base["opt_stock"], base["ok__opt_stock"] = _number(df, "option_stock")
     texts = [pl.col(c) for c in df.columns if c.startswith("s_")]
     odd = pl.concat_str(texts, separator="", ignore_nulls=True).str.contains(_ODD_CONTROL) if texts else pl.lit(False)
-    fast = ~odd.fill_null(False) & ~pl.col("control")
-    for ok in oks:
-        fast = fast & ok
-    fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)
+    base["clean"] = ~odd.fill_null(False) & ~pl.col("control")
+    if _present(df, "option_value"):
+        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
+        base["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
+    else:
+        base["has_option"] = pl.lit(False)
+    kc = pl.lit(True)
     if _present(df, "kc_cert"):
         # a KC certification number becomes the product's notice: the row reader builds that
         kc_s = pl.col("s_kc_cert")
-        fast = fast & (kc_s.is_null() | (kc_s.str.strip_chars() == ""))
-        if "f_kc_cert" in df.columns:
-            fast = fast & pl.col("f_kc_cert").is_null()
-    exprs["fast"] = fast.fill_null(False)
-    exprs["nonempty"] = pl.col("nonempty")
-    exprs.update(_single_option(df, exprs, ok_of, ~odd.fill_null(False) & ~pl.col("control")))
-    return df.select(**exprs)
+        kc = (kc_s.is_null() | (kc_s.str.strip_chars() == "")) & pl.col("f_kc_cert").is_null()
+    base["no_kc"] = kc
+    base["nonempty"] = pl.col("nonempty")
+    frame = df.select(**base)
+
+    n = pl.col
+    exprs: dict[str, pl.Expr] = {f: n(f) for f in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS}
+    exprs["supplier_sku"] = n("supplier_sku").str.replace_many(["/", ","], ["-", "-"])
+    for field in LIST_FIELDS:
+        exprs[field] = _split(n(field))
+    tax = n("tax").fill_null("과세")
+    free = (tax.str.contains("면세", literal=True) | tax.str.to_uppercase().is_in(["FREE", "N"])) & \
+        ~tax.str.replace_all("비과세", "", literal=True).str.contains("과세", literal=True)
+    exprs["tax"] = pl.when(free).then(pl.lit("FREE")).otherwise(pl.lit("TAX"))
+    exprs["adult"] = n("adult").fill_null("").str.to_uppercase().is_in(["Y", "YES", "성인", "TRUE", "1"])
+    soldout = pl.lit(False)
+    for w in ("품절", "일시품절", "soldout"):
+        soldout = soldout | n("status").fill_null("").str.contains(w, literal=True)
+    exprs["status"] = pl.when(soldout).then(pl.lit("soldout")).otherwise(pl.lit("active"))
+    exprs["has_option"] = n("has_option")
+    fast = pl.all_horizontal([n(ok) for ok in oks]) & n("clean") & n("no_kc")
+    exprs["fast"] = (fast & n("name").is_not_null() & n("cost").is_not_null() & (n("cost") != 0)).fill_null(False)
+    exprs["nonempty"] = n("nonempty")
+    exprs.update(_single_option())
+    return frame.select(**exprs)
 
 
-def _single_option(df: pl.DataFrame, exprs: dict[str, pl.Expr], ok_of: dict[str, pl.Expr],
-                   clean: pl.Expr) -> dict[str, pl.Expr]:
+def _single_option() -> dict[str, pl.Expr]:
     """One option in the row (one name, one value: the one-row-per-option layout): its name,
     value, price delta and stock, and `simple_option` where these are exactly the row reader's."""
-    val, val_ok = _text(df, "option_value")
-    price, price_ok = _number(df, "option_price", allow_negative=True)
-    stock, stock_ok = _number(df, "option_stock")
-    name = exprs["option_name"]
+    n = pl.col
+    val, name = n("opt_value"), n("option_name")
     single = val.is_not_null() & ~val.str.contains(_LIST_SEP) & (name.is_null() | ~name.str.contains(r"[/|,]"))
-    simple = (exprs["has_option"] & single & val_ok & price_ok & stock_ok & clean & ok_of["option_name"]
-              & ok_of["stock"] & ok_of["supplier_sku"] & ok_of["name"])
+    simple = (n("has_option") & single & n("ok__opt_value") & n("ok__opt_price") & n("ok__opt_stock") & n("clean")
+              & n("ok__option_name") & n("ok__stock") & n("ok__supplier_sku") & n("ok__name"))
     slug = val.str.replace_all(r"[^0-9A-Za-z가-힣]+", "").str.slice(0, 20)
     return {"simple_option": simple.fill_null(False), "option_key": name.fill_null("옵션"), "option_value": val,
-            "option_delta": price.fill_null(0), "option_stock": stock,
+            "option_delta": n("opt_price").fill_null(0), "option_stock": n("opt_stock"),
             "option_slug": pl.when(slug == "").then(pl.lit("opt")).otherwise(slug)}
 
 
 def _enc(text: pl.Expr) -> pl.Expr:
     """A JSON string literal as orjson writes it (rows with other control characters are not fast)."""
-    esc = (text.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
-           .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True)
-           .str.replace_all("\t", "\\t", literal=True))
+    esc = text.str.replace_many(["\\", '"', "\n", "\r", "\t"], ["\\\\", '\\"', "\\n", "\\r", "\\t"])
     return pl.concat_str(pl.lit('"'), esc, pl.lit('"'))
 
 

@@ -215,23 +215,25 @@ def _enc_list(lst: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit("["), inner, pl.lit("]"))
 
 
-def _raw_json(df: pl.DataFrame, columns: dict[str, int], option_rows: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The product's `raw` (mapped cells that are not blank, as read, and the JSON list
-    `option_rows` where it is not null) and whether it is exact here (a number cell that is not
-    whole is left to orjson)."""
-    parts, ok = [], pl.lit(True)
-    for field in sorted([*columns, "option_rows"]):
-        if field == "option_rows":
-            parts.append(pl.concat_str(pl.lit('"option_rows":['), option_rows, pl.lit("]")))
-            continue
+def _raw_json(df: pl.DataFrame, columns: dict[str, int]) -> dict[str, pl.Expr]:
+    """The product's `raw` (mapped cells that are not blank, as read) in two halves around where
+    `option_rows` sorts (null when a half is empty), and whether it is exact here (a number cell
+    that is not whole is left to orjson)."""
+    halves: dict[str, list[pl.Expr]] = {"lo": [], "hi": []}
+    ok = pl.lit(True)
+    for field in sorted(columns):
         s, f = pl.col(f"s_{field}"), pl.col(f"f_{field}")
         whole = (f.round(0) == f) & (f.abs() < _BIG)
-        parts.append(pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
-                     .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
-                                                               .cast(pl.String), pl.lit(".0"))))
+        halves["lo" if field < "option_rows" else "hi"].append(
+            pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
+            .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
+                                                      .cast(pl.String), pl.lit(".0"))))
         ok = ok & (f.is_null() | whole)
-    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
-    return pl.concat_str(pl.lit("{"), body, pl.lit("}")), ok.fill_null(False)
+    out = {"__raw_ok": ok.fill_null(False)}
+    for half, parts in halves.items():
+        body = pl.concat_str(parts, separator=",", ignore_nulls=True) if parts else pl.lit("")
+        out[f"__raw_{half}"] = pl.when(body == "").then(None).otherwise(body)
+    return out
 
 
 def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], supplier_key: str,
@@ -243,14 +245,15 @@ def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], 
     from dropship_core.suppliers.excel_groups import option_groups
 
     n = pl.col
-    _, raw_ok = _raw_json(df, columns, pl.lit(None, dtype=pl.String))
     plain = n("fast") & n("__raw_ok") & n("supplier_sku").is_not_null()
-    frame = norm.with_columns(df.select(__raw_ok=raw_ok))
+    frame = norm.with_columns(df.select(**_raw_json(df, columns)))
     frame = frame.with_columns(option_groups(df, frame, plain & n("simple_option"), width))
-    raw, _ = _raw_json(df, columns, n("g_option_rows"))
-    frame = frame.with_columns(df.with_columns(frame.get_column("g_option_rows")).select(__raw=raw))
+    option_rows = pl.concat_str(pl.lit('"option_rows":['), n("g_option_rows"), pl.lit("]"))
+    raw = pl.concat_str(pl.lit("{"), pl.concat_str([n("__raw_lo"), option_rows, n("__raw_hi")], separator=",",
+                                                   ignore_nulls=True), pl.lit("}"))
     group = n("g_size").is_not_null()
-    stock = pl.when(group).then(n("g_stock")).otherwise(n("stock"))
+    frame = frame.with_columns(__raw=raw, __stock=pl.when(group).then(n("g_stock")).otherwise(n("stock")))
+    stock = n("__stock")
     sold = (n("status") == "soldout") | (stock == 0)
     image = n("image")
     images = pl.when(image.is_null()).then(n("extra_images")).otherwise(

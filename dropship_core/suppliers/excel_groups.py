@@ -52,6 +52,9 @@ def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: i
     is its first row and the unbroken run of plain option rows after it. Every step is over the
     whole chunk (runs are contiguous), no per-group windows."""
     n = pl.col
+    if not norm.select(start.fill_null(False).any()).item():  # no one-option rows: nothing to group
+        return pl.DataFrame(schema={"g_size": pl.Int64, "g_stock": pl.Int64, "g_variants": pl.String,
+                                    "g_option_rows": pl.String}).clear(norm.height)
     cells, cells_ok = cells_json(df, width)
     merged = n("supplier_sku").is_null() & n("name").is_null() & n("has_option")
     key = pl.when(n("supplier_sku").is_not_null()).then(n("supplier_sku")).when(merged).then(None) \

@@ -7,11 +7,14 @@ transaction on one connection.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -27,11 +30,14 @@ COPY_CHUNK = 50_000
 
 class IngestMixin(StoreBase):
     def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str]]:
-        rows = conn.execute(
-            "SELECT supplier_item_id, content_hash, status FROM source_data WHERE supplier_key = %s",
-            (supplier_key,),
-        ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        """item id -> (content hash, status) of every stored product of the supplier, read in bulk
+        (COPY as CSV, parsed by the csv module: no per-row driver work)."""
+        with conn.cursor().copy(
+            sql.SQL("COPY (SELECT supplier_item_id, content_hash, status FROM source_data WHERE supplier_key = {})"
+                    " TO STDOUT (FORMAT CSV)").format(sql.Literal(supplier_key))
+        ) as cp:
+            text = b"".join(cp).decode()
+        return {r[0]: (r[1], r[2]) for r in csv.reader(io.StringIO(text, newline=""))}
 
     def ingest(
         self,
@@ -68,14 +74,13 @@ class IngestMixin(StoreBase):
         status, ...) rows, as the Excel reader gives them. Hashes are compared with the stored ones in one
         read, and everything lands in ONE transaction: a killed import leaves nothing half-visible."""
         res = IngestResult(received=len(rows))
-        hashed: list[tuple[str, bytes, str, str]] = []
-        seen: set[str] = set()
-        for row in rows:
-            item_id, data, status = row[0], row[1], row[2]
-            if item_id in seen:
-                raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
-            seen.add(item_id)
-            hashed.append((item_id, data, hashlib.blake2b(data, digest_size=16).hexdigest(), status))
+        seen = {row[0] for row in rows}
+        if len(seen) != len(rows):
+            first: set[str] = set()
+            item_id = next(row[0] for row in rows if row[0] in first or first.add(row[0]))
+            raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
+        blake = hashlib.blake2b
+        hashed = [(row[0], row[1], blake(row[1], digest_size=16).hexdigest(), row[2]) for row in rows]
         with self.connect() as conn:
             with conn.transaction():
                 # One writer per supplier partition at a time; other suppliers proceed in parallel.

@@ -58,8 +58,9 @@ def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) ->
     filled, ctrl = [], []
     mapped = set(columns.values())
     rect = not body or min(map(len, body)) == width
+    by_column = list(zip(*body)) if rect and body else []
     for i in range(width):
-        col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
+        col = by_column[i] if by_column else [r[i] if i < len(r) else None for r in body]
         s, f, present = _split_cells(col)
         filled.append(present)
         # every cell by position, for the raw rows an option row adds to its product

@@ -173,6 +173,14 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
     for k, row in enumerate(rows):
         if k < skip:  # an option row of a product built column-wise with its group
             continue
+        built_json = js[k]
+        if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
+            # the common row, kept cheap: one product built column-wise, its code not seen before
+            sku = last_sku = skus[k]
+            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k]))
+            first_row[sku] = f"{prefix}{base + k}"
+            rows_seen += 1
+            continue
         if not nonempty[k]:
             last_sku = None
             continue

@@ -64,9 +64,14 @@ def _max_single_letter(buf: bytes, current: int) -> int:
     return current
 
 
-def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, tag: bytes) -> list[bytes]:
-    """Matches of `fast` when every `tag` in buf starts with its reference, else of `general`."""
-    if buf.count(tag) == buf.count(tag + b'r="'):
+# a row or cell tag whose first attribute is not its reference (one search, stops at the first)
+_ROW_ODD = re.compile(rb'<row (?!r=")')
+_CELL_ODD = re.compile(rb'<c (?!r=")')
+
+
+def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, odd: re.Pattern) -> list[bytes]:
+    """Matches of `fast` when every tag in buf starts with its reference, else of `general`."""
+    if odd.search(buf) is None:
         return fast.findall(buf)
     return general.findall(buf)
 
@@ -81,11 +86,11 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
             buf = tail + chunk
             cut = buf.rfind(b"<") if chunk else len(buf)
             buf, tail = buf[:cut], buf[cut:]
-            rows = [int(r) for r in _scan(buf, _ROW_FAST, _ROW_ANY, b"<row ")]
+            rows = [int(r) for r in _scan(buf, _ROW_FAST, _ROW_ANY, _ROW_ODD)]
             if rows:
                 lo_row = min(rows) if lo_row is None else min(lo_row, min(rows))
                 hi_row = max(rows) if hi_row is None else max(hi_row, max(rows))
-            regular = buf.count(b"<c ") == buf.count(b'<c r="')
+            regular = _CELL_ODD.search(buf) is None
             wide = (_WIDE_FAST if regular else _WIDE_ANY).findall(buf)
             if wide:
                 hi_col = max(hi_col, max(_col_number(c) for c in set(wide)))

@@ -99,23 +99,43 @@ def _text(df: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
     return value, ok
 
 
+_NUMBER_CELLS = ("cost", "stock", "shipping_fee", "consumer_price", "sale_price", "return_fee", "option_price",
+                 "option_stock")
+
+
+def _number_text(df: pl.DataFrame) -> pl.DataFrame:
+    """For every number field's text cells, in two steps so each piece is computed once: the
+    Korean unit (만/천) as a multiplier `m_<f>`, the text without units, commas, spaces and
+    currency signs `c_<f>`, and `b_<f>` where the cell counts as blank."""
+    fields = [f for f in _NUMBER_CELLS if _present(df, f)]
+    step: dict[str, pl.Expr] = {}
+    for field in fields:
+        st = pl.col(f"s_{field}").str.strip_chars()
+        man = st.str.ends_with("만원") | st.str.ends_with("만")
+        step |= {f"t_{field}": st, f"man_{field}": man,
+                 f"chun_{field}": ~man & (st.str.ends_with("천원") | st.str.ends_with("천"))}
+    df = df.with_columns(**step)
+    step = {}
+    for field in fields:
+        st, man, chun = pl.col(f"t_{field}"), pl.col(f"man_{field}"), pl.col(f"chun_{field}")
+        stripped = (pl.when(man).then(st.str.strip_chars_end("원").str.strip_chars_end("만"))
+                    .when(chun).then(st.str.strip_chars_end("원").str.strip_chars_end("천"))
+                    .otherwise(st))
+        step |= {f"m_{field}": pl.when(man).then(10000.0).when(chun).then(1000.0).otherwise(1.0),
+                 f"c_{field}": stripped.str.replace_all(_NUM_CLEAN, ""),
+                 f"b_{field}": pl.col(f"s_{field}").is_null() | (st == "") | (st == "-")}
+    return df.with_columns(**step)
+
+
 def _number(df: pl.DataFrame, field: str, allow_negative: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """(value, ok) of the row reader's `parse_number`; ok is False where it would refuse or where
-    the text is not a plain decimal (the row reader then decides)."""
+    the text is not a plain decimal (the row reader then decides). Needs `_number_text` first."""
     if not _present(df, field):
         return pl.lit(None, dtype=pl.Int64), pl.lit(True)
     s, f, o = pl.col(f"s_{field}"), pl.col(f"f_{field}"), pl.col(f"o_{field}")
-    st = s.str.strip_chars()
-    man = st.str.ends_with("만원") | st.str.ends_with("만")
-    chun = ~man & (st.str.ends_with("천원") | st.str.ends_with("천"))
-    mult = pl.when(man).then(10000.0).when(chun).then(1000.0).otherwise(1.0)
-    stripped = (pl.when(man).then(st.str.strip_chars_end("원").str.strip_chars_end("만"))
-                .when(chun).then(st.str.strip_chars_end("원").str.strip_chars_end("천"))
-                .otherwise(st))
-    cleaned = stripped.str.replace_all(_NUM_CLEAN, "")
-    blank = s.is_null() | (st == "") | (st == "-")
+    cleaned, blank = pl.col(f"c_{field}"), pl.col(f"b_{field}")
     plain = cleaned.str.contains(_PLAIN_NUMBER)
-    from_text = (cleaned.cast(pl.Float64, strict=False) * mult).round(0, mode="half_to_even")
+    from_text = (cleaned.cast(pl.Float64, strict=False) * pl.col(f"m_{field}")).round(0, mode="half_to_even")
     from_num = f.round(0, mode="half_to_even")
     raw = pl.when(f.is_not_null()).then(from_num).when(~blank & plain).then(from_text).otherwise(None)
     value = raw.cast(pl.Int64, strict=False)
@@ -136,6 +156,7 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
     """The product fields of every row, computed column-wise, and the `fast` flag. In two passes:
     every field's value and whether the row reader would agree are computed once, then what is
     derived from them refers to the computed columns."""
+    df = _number_text(df)
     base: dict[str, pl.Expr] = {}
     oks: list[str] = []
     for field in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS:

@@ -152,11 +152,33 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
         result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
             frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item()) + int(
             built.get_column("g_size").sum() - built.get_column("g_size").count())
-        _walk_rows(cat, sheet, rows, lo, _Columns(frame), [built.get_column(c).to_list() for c in built.columns],
-                   by_sku, first_row, result, state)
+        lists = [built.get_column(c).to_list() for c in built.columns]
+        if not _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state):
+            _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
         sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
     return state["rows_seen"]
+
+
+def _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state) -> bool:
+    """A chunk whose every row is one product built column-wise, each code new (the usual flat
+    catalog): taken as a whole, in row order, as the walk would; False (nothing done) otherwise."""
+    if not frame.height or built.select(pl.col("json").is_null().any() | pl.col("g_size").is_not_null().any()).item():
+        return False
+    skus = frame.get_column("supplier_sku")
+    if skus.n_unique() != frame.height or not by_sku.keys().isdisjoint(skus.to_list()):
+        return False
+    js, sold, _ = lists
+    names = frame.get_column("name").to_list()
+    prefix = f"{cat.path.name}!{sheet.sheet}:row "
+    base = sheet.header_row + 2 + lo
+    sku_list = skus.to_list()
+    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n))
+                                 for k, j, s, n in zip(sku_list, js, sold, names)]))
+    first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in range(len(sku_list))]))
+    state["last_sku"] = sku_list[-1]
+    state["rows_seen"] += len(sku_list)
+    return True
 
 
 def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state) -> None:

@@ -156,6 +156,25 @@ def test_option_groups_read_the_same_as_the_row_reader(tmp_path, monkeypatch, ch
         assert prepared.stats["rows_columnar"] >= 10
 
 
+@pytest.mark.parametrize("chunk", [100_000, 5])
+def test_flat_chunks_taken_whole_read_the_same_as_the_row_reader(tmp_path, monkeypatch, chunk):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)
+    taken = []
+    whole = fetch_mod._all_new_plain
+    monkeypatch.setattr(fetch_mod, "_all_new_plain", lambda *a: taken.append(whole(*a)) or taken[-1])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["상품코드", "상품명", "공급가", "재고", "판매상태"])
+    for i in range(20):  # row 17 repeats the code of row 2: its chunk goes row by row
+        ws.append([f"F{i if i != 16 else 1}", f"평범한 상품 {i}", f"{1000 + i:,}원", i % 4, "품절" if i == 3 else ""])
+    wb.save(tmp_path / "flat.xlsx")
+    prepared = assert_same(tmp_path / "flat.xlsx")
+    assert [r.reason for r in prepared.rejects] == ["duplicate supplier code F1 (first at flat.xlsx!Sheet:row 3)"]
+    assert taken[-(20 // min(chunk, 20)):] == ([True, True, True, False] if chunk == 5 else [False])
+
+
 def test_prepared_ingest_stores_what_ingest_stores(store, demo_dir):
     cat = ExcelCatalog("excel-acme", demo_dir / "acme.xlsx")
     r1 = store.ingest_prepared("excel-acme", cat.fetch_prepared().products, RunInfo("r1"), complete=True)

@@ -1,7 +1,7 @@
 """Ingest benchmark: the same supplier workbook through the raw limit, dlt's merge load and the
 product, side by side, for a flat workbook and for one with one row per option.
 
-    python bench/bench_ingest.py [--rows 100000] [--skip-dlt]
+    python bench/bench_ingest.py [--rows 100000] [--skip-dlt] [--only flat|options] [--repeat 3]
 
 - limit: calamine read + one plain COPY of every row as JSONB into an unindexed table (no
   validation, no hashing, no events, no indexes): what reading and writing cost at all;
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import time
 import uuid
@@ -191,15 +192,22 @@ def run_product(base: str, path: Path) -> dict[str, float]:
     return out
 
 
-def bench_one(base: str, path: Path, rows: int, options: bool, skip_dlt: bool, home: Path) -> None:
-    t_limit, t_limit_read = run_limit(base, path)
-    p = run_product(base, path)
+def bench_one(base: str, path: Path, rows: int, options: bool, skip_dlt: bool, home: Path, repeat: int) -> None:
+    """Every contender `repeat` times, interleaved; each number is the median of its runs."""
+    limits, products, dlts = [], [], []
+    for _ in range(repeat):
+        limits.append(run_limit(base, path))
+        products.append(run_product(base, path))
+        if not skip_dlt:
+            dlts.append(run_dlt(base, path, ["sku", "option_value"] if options else ["sku"], home))
+    t_limit, t_limit_read = (statistics.median(x[i] for x in limits) for i in (0, 1))
+    p = {k: statistics.median(x[k] for x in products) for k in products[0]}
     d_first = d_again = None
-    if not skip_dlt:
-        d_first, d_again = run_dlt(base, path, ["sku", "option_value"] if options else ["sku"], home)
+    if dlts:
+        d_first, d_again = (statistics.median(x[i] for x in dlts) for i in (0, 1))
     kind = "one row per option" if options else "flat, one product per row"
     print(f"\n### {rows:,}-row workbook, {kind} ({path.stat().st_size / 1e6:.1f} MB, "
-          f"{p['products']:,.0f} products)\n")
+          f"{p['products']:,.0f} products; median of {repeat} run(s))\n")
     print("| contender | first load s | rows/s | vs limit | unchanged re-load s | re-load / first |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| limit: calamine read + plain COPY into JSONB | {t_limit:.2f} | {rows / t_limit:,.0f} | 100% | — | — |")
@@ -229,6 +237,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--skip-dlt", action="store_true")
     ap.add_argument("--only", choices=["flat", "options"])
+    ap.add_argument("--repeat", type=int, default=1, help="runs of every contender (medians are shown)")
     args = ap.parse_args()
     home = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench"
     home.mkdir(parents=True, exist_ok=True)
@@ -242,7 +251,7 @@ def main() -> None:
             t = time.perf_counter()
             make_workbook(wb, args.rows, options)
             print(f"(generated {wb} in {time.perf_counter() - t:.1f}s)", file=sys.stderr)
-        bench_one(base, wb, args.rows, options, args.skip_dlt, home)
+        bench_one(base, wb, args.rows, options, args.skip_dlt, home, args.repeat)
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
 
 

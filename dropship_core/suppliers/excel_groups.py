@@ -55,13 +55,13 @@ def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: i
     if not norm.select(start.fill_null(False).any()).item():  # no one-option rows: nothing to group
         return pl.DataFrame(schema={"g_size": pl.Int64, "g_stock": pl.Int64, "g_variants": pl.String,
                                     "g_option_rows": pl.String}).clear(norm.height)
-    cells, cells_ok = cells_json(df, width)
+    _, cells_ok = cells_json(df, width)
     merged = n("supplier_sku").is_null() & n("name").is_null() & n("has_option")
     key = pl.when(n("supplier_sku").is_not_null()).then(n("supplier_sku")).when(merged).then(None) \
         .otherwise(pl.lit("\x00")).forward_fill()
     frame = norm.select("simple_option", "name", "option_key", "option_value", "option_delta", "option_stock",
                         "stock", "option_slug", start=start.fill_null(False), key=key).with_columns(
-        df.select(cells=cells, cells_ok=cells_ok)).with_row_index("k")
+        df.select(cells_ok=cells_ok)).with_row_index("k")
     first = (n("key") != n("key").shift(1)).fill_null(True) | (n("key") == "\x00")
     frame = frame.with_columns(first=first, g=first.cum_sum())
     frame = frame.with_columns(gname=pl.when(n("first")).then(n("name").fill_null("\x00")).forward_fill(),
@@ -80,7 +80,12 @@ def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: i
     agg = frame.group_by("g", maintain_order=True).agg(
         k=n("k").first(), g_size=pl.len().cast(pl.Int64),
         g_stock=pl.when(n("vstock").is_not_null().any()).then(n("vstock").sum()),
-        g_variants=pl.concat_str(pl.lit("["), n("vjson").str.join(","), pl.lit("]")),
-        g_option_rows=pl.when(pl.len() > 1).then(n("cells").slice(1).str.join(",")))
+        g_variants=pl.concat_str(pl.lit("["), n("vjson").str.join(","), pl.lit("]")))
+    # the raw cells of the option rows after each group's first, built for those rows only
+    later = frame.filter(pos > 0).select("g", "k")
+    cells, _ = cells_json(df, width)
+    later = later.with_columns(df.select(pl.col(r"^c\d+_[sfo]$").gather(later.get_column("k"))).select(cells=cells))
+    agg = agg.join(later.group_by("g", maintain_order=True).agg(g_option_rows=n("cells").str.join(",")),
+                   on="g", how="left", maintain_order="left")
     rows = pl.DataFrame({"k": pl.int_range(norm.height, eager=True, dtype=pl.UInt32)})
     return rows.join(agg.drop("g"), on="k", how="left", maintain_order="left").drop("k")

@@ -278,14 +278,18 @@ def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], 
     stock = n("__stock")
     sold = (n("status") == "soldout") | (stock == 0)
     image = n("image")
-    images = pl.when(image.is_null()).then(n("extra_images")).otherwise(
-        pl.concat_list(pl.concat_list(image), n("extra_images")))
+    if _present(df, "extra_images"):
+        images = _enc_list(pl.when(image.is_null()).then(n("extra_images")).otherwise(
+            pl.concat_list(pl.concat_list(image), n("extra_images"))))
+    else:  # the usual sheet: one image column, no list to build
+        images = pl.when(image.is_null()).then(pl.lit("[]")).otherwise(pl.concat_str(pl.lit("["), _enc(image),
+                                                                                       pl.lit("]")))
     fields = {
         "adult": pl.when(n("adult")).then(pl.lit("true")).otherwise(pl.lit("false")),
         "brand": _enc_or_null(n("brand")), "category_path": _enc_or_null(n("category")),
         "consumer_price": _int_or_null(n("consumer_price")), "cost": _int_or_null(n("cost")),
-        "description": _enc_or_null(n("description")), "images": _enc_list(images),
-        "keywords": _enc_list(n("keywords")), "manufacturer": _enc_or_null(n("manufacturer")),
+        "description": _enc_or_null(n("description")), "images": images,
+        "keywords": _enc_list(n("keywords")) if _present(df, "keywords") else pl.lit("[]"), "manufacturer": _enc_or_null(n("manufacturer")),
         "model": _enc_or_null(n("model")), "name": _enc_or_null(n("name")), "notice": pl.lit("{}"),
         "origin": _enc_or_null(n("origin")), "raw": pl.col("__raw"), "return_fee": _int_or_null(n("return_fee")),
         "shipping_fee": n("shipping_fee").fill_null(default_shipping_fee).cast(pl.String),

@@ -27,9 +27,11 @@ COPY_CHUNK = 50_000
 
 class IngestMixin(StoreBase):
     def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str]]:
+        """item id -> (content hash, status) of every stored product of the supplier (binary
+        results: the cheapest way to the driver's tuples)."""
         rows = conn.execute(
             "SELECT supplier_item_id, content_hash, status FROM source_data WHERE supplier_key = %s",
-            (supplier_key,),
+            (supplier_key,), binary=True,
         ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -68,14 +70,13 @@ class IngestMixin(StoreBase):
         status, ...) rows, as the Excel reader gives them. Hashes are compared with the stored ones in one
         read, and everything lands in ONE transaction: a killed import leaves nothing half-visible."""
         res = IngestResult(received=len(rows))
-        hashed: list[tuple[str, bytes, str, str]] = []
-        seen: set[str] = set()
-        for row in rows:
-            item_id, data, status = row[0], row[1], row[2]
-            if item_id in seen:
-                raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
-            seen.add(item_id)
-            hashed.append((item_id, data, hashlib.blake2b(data, digest_size=16).hexdigest(), status))
+        seen = {row[0] for row in rows}
+        if len(seen) != len(rows):
+            first: set[str] = set()
+            item_id = next(row[0] for row in rows if row[0] in first or first.add(row[0]))
+            raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
+        blake = hashlib.blake2b
+        hashed = [(row[0], row[1], blake(row[1], digest_size=16).hexdigest(), row[2]) for row in rows]
         with self.connect() as conn:
             with conn.transaction():
                 # One writer per supplier partition at a time; other suppliers proceed in parallel.

@@ -149,6 +149,18 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+def row_sku(sku: str | None, name: str | None, last_sku: str | None, has_option: bool) -> str:
+    """The product code a row belongs to: its own (slashes and commas made dashes), or the previous
+    row's for an option row under a merged product cell; a row with neither is a reject."""
+    if sku is None and name is None and last_sku and has_option:
+        return last_sku  # continuation row under a merged product cell
+    if not sku:
+        raise BadValue("missing supplier code (상품코드)")
+    if "/" in sku or "," in sku:
+        sku = sku.replace("/", "-").replace(",", "-")
+    return sku
+
+
 _LIST_SEP = re.compile(r"[,\n;|]")
 _NAME_SEP = re.compile(r"[/|,]")
 

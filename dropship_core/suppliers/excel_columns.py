@@ -31,6 +31,25 @@ _LIST_SEP = r"[,\n;|]"
 _BIG = 1e15
 
 
+_NONE = type(None)
+
+
+def _split_cells(col: list[Any]) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(text cells, number cells, present) of one column. A column of only text or only numbers
+    (and blanks), the usual case, becomes one series without a pass per cell in Python."""
+    n = len(col)
+    kinds = set(map(type, col))
+    if kinds <= {str, _NONE}:
+        s = pl.Series(col, dtype=pl.String)
+        return s, pl.repeat(None, n, dtype=pl.Float64, eager=True), (s.is_not_null() & (s != "")).fill_null(False)
+    if kinds <= {float, _NONE}:
+        f = pl.Series(col, dtype=pl.Float64, nan_to_null=False)
+        return pl.repeat(None, n, dtype=pl.String, eager=True), f, f.is_not_null()
+    s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
+    f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
+    return s, f, pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+
+
 def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) -> pl.DataFrame:
     """One frame per sheet body: for each mapped field `s_<f>` (text cells), `f_<f>` (number
     cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row."""
@@ -39,12 +58,13 @@ def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) ->
     filled, ctrl = [], []
     mapped = set(columns.values())
     rect = not body or min(map(len, body)) == width
+    by_column = list(zip(*body)) if rect and body else []
     for i in range(width):
-        col = [r[i] for r in body] if rect else [r[i] if i < len(r) else None for r in body]
-        s = pl.Series([v if v.__class__ is str else None for v in col], dtype=pl.String)
-        f = pl.Series([v if v.__class__ is float else None for v in col], dtype=pl.Float64)
-        present = pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
+        col = by_column[i] if by_column else [r[i] if i < len(r) else None for r in body]
+        s, f, present = _split_cells(col)
         filled.append(present)
+        # every cell by position, for the raw rows an option row adds to its product
+        cols[f"c{i}_s"], cols[f"c{i}_f"], cols[f"c{i}_o"] = s, f, present & s.is_null() & f.is_null()
         if i not in mapped:
             # a control character anywhere makes the row a reject (the row reader says which)
             ctrl.append(s.str.contains(_CONTROL).fill_null(False))
@@ -79,23 +99,43 @@ def _text(df: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
     return value, ok
 
 
+_NUMBER_CELLS = ("cost", "stock", "shipping_fee", "consumer_price", "sale_price", "return_fee", "option_price",
+                 "option_stock")
+
+
+def _number_text(df: pl.DataFrame) -> pl.DataFrame:
+    """For every number field's text cells, in two steps so each piece is computed once: the
+    Korean unit (만/천) as a multiplier `m_<f>`, the text without units, commas, spaces and
+    currency signs `c_<f>`, and `b_<f>` where the cell counts as blank."""
+    fields = [f for f in _NUMBER_CELLS if _present(df, f)]
+    step: dict[str, pl.Expr] = {}
+    for field in fields:
+        st = pl.col(f"s_{field}").str.strip_chars()
+        man = st.str.ends_with("만원") | st.str.ends_with("만")
+        step |= {f"t_{field}": st, f"man_{field}": man,
+                 f"chun_{field}": ~man & (st.str.ends_with("천원") | st.str.ends_with("천"))}
+    df = df.with_columns(**step)
+    step = {}
+    for field in fields:
+        st, man, chun = pl.col(f"t_{field}"), pl.col(f"man_{field}"), pl.col(f"chun_{field}")
+        stripped = (pl.when(man).then(st.str.strip_chars_end("원").str.strip_chars_end("만"))
+                    .when(chun).then(st.str.strip_chars_end("원").str.strip_chars_end("천"))
+                    .otherwise(st))
+        step |= {f"m_{field}": pl.when(man).then(10000.0).when(chun).then(1000.0).otherwise(1.0),
+                 f"c_{field}": stripped.str.replace_all(_NUM_CLEAN, ""),
+                 f"b_{field}": pl.col(f"s_{field}").is_null() | (st == "") | (st == "-")}
+    return df.with_columns(**step)
+
+
 def _number(df: pl.DataFrame, field: str, allow_negative: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """(value, ok) of the row reader's `parse_number`; ok is False where it would refuse or where
-    the text is not a plain decimal (the row reader then decides)."""
+    the text is not a plain decimal (the row reader then decides). Needs `_number_text` first."""
     if not _present(df, field):
         return pl.lit(None, dtype=pl.Int64), pl.lit(True)
     s, f, o = pl.col(f"s_{field}"), pl.col(f"f_{field}"), pl.col(f"o_{field}")
-    st = s.str.strip_chars()
-    man = st.str.ends_with("만원") | st.str.ends_with("만")
-    chun = ~man & (st.str.ends_with("천원") | st.str.ends_with("천"))
-    mult = pl.when(man).then(10000.0).when(chun).then(1000.0).otherwise(1.0)
-    stripped = (pl.when(man).then(st.str.strip_chars_end("원").str.strip_chars_end("만"))
-                .when(chun).then(st.str.strip_chars_end("원").str.strip_chars_end("천"))
-                .otherwise(st))
-    cleaned = stripped.str.replace_all(_NUM_CLEAN, "")
-    blank = s.is_null() | (st == "") | (st == "-")
+    cleaned, blank = pl.col(f"c_{field}"), pl.col(f"b_{field}")
     plain = cleaned.str.contains(_PLAIN_NUMBER)
-    from_text = (cleaned.cast(pl.Float64, strict=False) * mult).round(0, mode="half_to_even")
+    from_text = (cleaned.cast(pl.Float64, strict=False) * pl.col(f"m_{field}")).round(0, mode="half_to_even")
     from_num = f.round(0, mode="half_to_even")
     raw = pl.when(f.is_not_null()).then(from_num).when(~blank & plain).then(from_text).otherwise(None)
     value = raw.cast(pl.Int64, strict=False)
@@ -113,72 +153,74 @@ def _split(text: pl.Expr) -> pl.Expr:
 
 
 def normalise(df: pl.DataFrame) -> pl.DataFrame:
-    """The product fields of every row, computed column-wise, and the `fast` flag."""
-    exprs: dict[str, pl.Expr] = {}
-    ok_of: dict[str, pl.Expr] = {}
-    for field in TEXT_FIELDS + LIST_FIELDS:
-        exprs[field], ok_of[field] = _text(df, field)
-    for field in NUMBER_FIELDS:
-        exprs[field], ok_of[field] = _number(df, field)
-    oks = list(ok_of.values())
-    sku = exprs["supplier_sku"]
-    exprs["supplier_sku"] = sku.str.replace_all("/", "-", literal=True).str.replace_all(",", "-", literal=True)
-    for field in LIST_FIELDS:
-        exprs[field] = _split(exprs[field])
-    tax = exprs["tax"].fill_null("과세")
-    free = (tax.str.contains("면세", literal=True) | tax.str.to_uppercase().is_in(["FREE", "N"])) & \
-        ~tax.str.replace_all("비과세", "", literal=True).str.contains("과세", literal=True)
-    exprs["tax"] = pl.when(free).then(pl.lit("FREE")).otherwise(pl.lit("TAX"))
-    exprs["adult"] = exprs["adult"].fill_null("").str.to_uppercase().is_in(["Y", "YES", "성인", "TRUE", "1"])
-    soldout = pl.lit(False)
-    for w in ("품절", "일시품절", "soldout"):
-        soldout = soldout | exprs["status"].fill_null("").str.contains(w, literal=True)
-    exprs["status"] = pl.when(soldout).then(pl.lit("soldout")).otherwise(pl.lit("active"))
-    if _present(df, "option_value"):
-        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
-        exprs["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
-    else:
-        exprs["has_option"] = pl.lit(False)
+    """The product fields of every row, computed column-wise, and the `fast` flag. In two passes:
+    every field's value and whether the row reader would agree are computed once, then what is
+    derived from them refers to the computed columns."""
+    df = _number_text(df)
+    base: dict[str, pl.Expr] = {}
+    oks: list[str] = []
+    for field in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS:
+        base[field], base[f"ok__{field}"] = _number(df, field) if field in NUMBER_FIELDS else _text(df, field)
+        oks.append(f"ok__{field}")
+    base["opt_value"], base["ok__opt_value"] = _text(df, "option_value")
+    base["opt_price"], base["ok__opt_price"] = _number(df, "option_price", allow_negative=True)
+    base["opt_stock"], base["ok__opt_stock"] = _number(df, "option_stock")
     texts = [pl.col(c) for c in df.columns if c.startswith("s_")]
     odd = pl.concat_str(texts, separator="", ignore_nulls=True).str.contains(_ODD_CONTROL) if texts else pl.lit(False)
-    fast = ~odd.fill_null(False) & ~pl.col("control")
-    for ok in oks:
-        fast = fast & ok
-    fast = fast & exprs["name"].is_not_null() & exprs["cost"].is_not_null() & (exprs["cost"] != 0)
+    base["clean"] = ~odd.fill_null(False) & ~pl.col("control")
+    if _present(df, "option_value"):
+        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
+        base["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
+    else:
+        base["has_option"] = pl.lit(False)
+    kc = pl.lit(True)
     if _present(df, "kc_cert"):
         # a KC certification number becomes the product's notice: the row reader builds that
         kc_s = pl.col("s_kc_cert")
-        fast = fast & (kc_s.is_null() | (kc_s.str.strip_chars() == ""))
-        if "f_kc_cert" in df.columns:
-            fast = fast & pl.col("f_kc_cert").is_null()
-    exprs["fast"] = fast.fill_null(False)
-    exprs["nonempty"] = pl.col("nonempty")
-    exprs.update(_single_option(df, exprs, ok_of, ~odd.fill_null(False) & ~pl.col("control")))
-    return df.select(**exprs)
+        kc = (kc_s.is_null() | (kc_s.str.strip_chars() == "")) & pl.col("f_kc_cert").is_null()
+    base["no_kc"] = kc
+    base["nonempty"] = pl.col("nonempty")
+    frame = df.select(**base)
+
+    n = pl.col
+    exprs: dict[str, pl.Expr] = {f: n(f) for f in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS}
+    exprs["supplier_sku"] = n("supplier_sku").str.replace_many(["/", ","], ["-", "-"])
+    for field in LIST_FIELDS:
+        exprs[field] = _split(n(field))
+    tax = n("tax").fill_null("과세")
+    free = (tax.str.contains("면세", literal=True) | tax.str.to_uppercase().is_in(["FREE", "N"])) & \
+        ~tax.str.replace_all("비과세", "", literal=True).str.contains("과세", literal=True)
+    exprs["tax"] = pl.when(free).then(pl.lit("FREE")).otherwise(pl.lit("TAX"))
+    exprs["adult"] = n("adult").fill_null("").str.to_uppercase().is_in(["Y", "YES", "성인", "TRUE", "1"])
+    soldout = pl.lit(False)
+    for w in ("품절", "일시품절", "soldout"):
+        soldout = soldout | n("status").fill_null("").str.contains(w, literal=True)
+    exprs["status"] = pl.when(soldout).then(pl.lit("soldout")).otherwise(pl.lit("active"))
+    exprs["has_option"] = n("has_option")
+    fast = pl.all_horizontal([n(ok) for ok in oks]) & n("clean") & n("no_kc")
+    exprs["fast"] = (fast & n("name").is_not_null() & n("cost").is_not_null() & (n("cost") != 0)).fill_null(False)
+    exprs["nonempty"] = n("nonempty")
+    exprs.update(_single_option())
+    return frame.select(**exprs)
 
 
-def _single_option(df: pl.DataFrame, exprs: dict[str, pl.Expr], ok_of: dict[str, pl.Expr],
-                   clean: pl.Expr) -> dict[str, pl.Expr]:
+def _single_option() -> dict[str, pl.Expr]:
     """One option in the row (one name, one value: the one-row-per-option layout): its name,
     value, price delta and stock, and `simple_option` where these are exactly the row reader's."""
-    val, val_ok = _text(df, "option_value")
-    price, price_ok = _number(df, "option_price", allow_negative=True)
-    stock, stock_ok = _number(df, "option_stock")
-    name = exprs["option_name"]
+    n = pl.col
+    val, name = n("opt_value"), n("option_name")
     single = val.is_not_null() & ~val.str.contains(_LIST_SEP) & (name.is_null() | ~name.str.contains(r"[/|,]"))
-    simple = (exprs["has_option"] & single & val_ok & price_ok & stock_ok & clean & ok_of["option_name"]
-              & ok_of["stock"] & ok_of["supplier_sku"] & ok_of["name"])
+    simple = (n("has_option") & single & n("ok__opt_value") & n("ok__opt_price") & n("ok__opt_stock") & n("clean")
+              & n("ok__option_name") & n("ok__stock") & n("ok__supplier_sku") & n("ok__name"))
     slug = val.str.replace_all(r"[^0-9A-Za-z가-힣]+", "").str.slice(0, 20)
     return {"simple_option": simple.fill_null(False), "option_key": name.fill_null("옵션"), "option_value": val,
-            "option_delta": price.fill_null(0), "option_stock": stock,
+            "option_delta": n("opt_price").fill_null(0), "option_stock": n("opt_stock"),
             "option_slug": pl.when(slug == "").then(pl.lit("opt")).otherwise(slug)}
 
 
 def _enc(text: pl.Expr) -> pl.Expr:
     """A JSON string literal as orjson writes it (rows with other control characters are not fast)."""
-    esc = (text.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
-           .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True)
-           .str.replace_all("\t", "\\t", literal=True))
+    esc = text.str.replace_many(["\\", '"', "\n", "\r", "\t"], ["\\\\", '\\"', "\\n", "\\r", "\\t"])
     return pl.concat_str(pl.lit('"'), esc, pl.lit('"'))
 
 
@@ -195,51 +237,71 @@ def _enc_list(lst: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit("["), inner, pl.lit("]"))
 
 
-def _raw_json(df: pl.DataFrame, columns: dict[str, int]) -> tuple[pl.Expr, pl.Expr]:
-    """The product's `raw` (mapped cells that are not blank, as read) and whether it is exact here
-    (a number cell that is not whole is left to orjson)."""
-    parts, ok = [], pl.lit(True)
+def _raw_json(df: pl.DataFrame, columns: dict[str, int]) -> dict[str, pl.Expr]:
+    """The product's `raw` (mapped cells that are not blank, as read) in two halves around where
+    `option_rows` sorts (null when a half is empty), and whether it is exact here (a number cell
+    that is not whole is left to orjson)."""
+    halves: dict[str, list[pl.Expr]] = {"lo": [], "hi": []}
+    ok = pl.lit(True)
     for field in sorted(columns):
         s, f = pl.col(f"s_{field}"), pl.col(f"f_{field}")
         whole = (f.round(0) == f) & (f.abs() < _BIG)
-        parts.append(pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
-                     .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
-                                                               .cast(pl.String), pl.lit(".0"))))
+        halves["lo" if field < "option_rows" else "hi"].append(
+            pl.when(s.is_not_null() & (s != "")).then(pl.concat_str(pl.lit(f'"{field}":'), _enc(s)))
+            .when(f.is_not_null()).then(pl.concat_str(pl.lit(f'"{field}":'), f.cast(pl.Int64, strict=False)
+                                                      .cast(pl.String), pl.lit(".0"))))
         ok = ok & (f.is_null() | whole)
-    if not parts:
-        return pl.lit("{}"), ok
-    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
-    return pl.concat_str(pl.lit("{"), body, pl.lit("}")), ok.fill_null(False)
+    out = {"__raw_ok": ok.fill_null(False)}
+    for half, parts in halves.items():
+        body = pl.concat_str(parts, separator=",", ignore_nulls=True) if parts else pl.lit("")
+        out[f"__raw_{half}"] = pl.when(body == "").then(None).otherwise(body)
+    return out
 
 
 def product_json(df: pl.DataFrame, norm: pl.DataFrame, columns: dict[str, int], supplier_key: str,
-                 default_shipping_fee: int) -> pl.Series:
-    """Canonical JSON (sorted keys, orjson's bytes) of every fast row without options; null for the
-    rows left to the Python path."""
-    raw, raw_ok = _raw_json(df, columns)
+                 default_shipping_fee: int, width: int) -> pl.DataFrame:
+    """Canonical JSON (sorted keys, orjson's bytes) of every fast row without options and of every
+    product opened by a one-option row with the option rows that follow it (excel_groups); null
+    for the rows left to the Python path. With `sold` (the product's status is sold out) and
+    `g_size` (rows of the product's group; null for a product of one row without options)."""
+    from dropship_core.suppliers.excel_groups import option_groups
+
     n = pl.col
-    sold = (n("status") == "soldout") | (n("stock") == 0)
+    plain = n("fast") & n("__raw_ok") & n("supplier_sku").is_not_null()
+    frame = norm.with_columns(df.select(**_raw_json(df, columns)))
+    frame = frame.with_columns(option_groups(df, frame, plain & n("simple_option"), width))
+    option_rows = pl.concat_str(pl.lit('"option_rows":['), n("g_option_rows"), pl.lit("]"))
+    raw = pl.concat_str(pl.lit("{"), pl.concat_str([n("__raw_lo"), option_rows, n("__raw_hi")], separator=",",
+                                                   ignore_nulls=True), pl.lit("}"))
+    group = n("g_size").is_not_null()
+    frame = frame.with_columns(__raw=raw, __stock=pl.when(group).then(n("g_stock")).otherwise(n("stock")))
+    stock = n("__stock")
+    sold = (n("status") == "soldout") | (stock == 0)
     image = n("image")
-    images = pl.when(image.is_null()).then(n("extra_images")).otherwise(
-        pl.concat_list(pl.concat_list(image), n("extra_images")))
+    if _present(df, "extra_images"):
+        images = _enc_list(pl.when(image.is_null()).then(n("extra_images")).otherwise(
+            pl.concat_list(pl.concat_list(image), n("extra_images"))))
+    else:  # the usual sheet: one image column, no list to build
+        images = pl.when(image.is_null()).then(pl.lit("[]")).otherwise(pl.concat_str(pl.lit("["), _enc(image),
+                                                                                       pl.lit("]")))
     fields = {
         "adult": pl.when(n("adult")).then(pl.lit("true")).otherwise(pl.lit("false")),
         "brand": _enc_or_null(n("brand")), "category_path": _enc_or_null(n("category")),
         "consumer_price": _int_or_null(n("consumer_price")), "cost": _int_or_null(n("cost")),
-        "description": _enc_or_null(n("description")), "images": _enc_list(images),
-        "keywords": _enc_list(n("keywords")), "manufacturer": _enc_or_null(n("manufacturer")),
+        "description": _enc_or_null(n("description")), "images": images,
+        "keywords": _enc_list(n("keywords")) if _present(df, "keywords") else pl.lit("[]"), "manufacturer": _enc_or_null(n("manufacturer")),
         "model": _enc_or_null(n("model")), "name": _enc_or_null(n("name")), "notice": pl.lit("{}"),
         "origin": _enc_or_null(n("origin")), "raw": pl.col("__raw"), "return_fee": _int_or_null(n("return_fee")),
         "shipping_fee": n("shipping_fee").fill_null(default_shipping_fee).cast(pl.String),
         "status": pl.when(sold).then(pl.lit('"soldout"')).otherwise(pl.lit('"active"')),
-        "stock": _int_or_null(n("stock")), "suggested_price": _int_or_null(n("sale_price")),
+        "stock": _int_or_null(stock), "suggested_price": _int_or_null(n("sale_price")),
         "supplier_item_id": _enc(n("supplier_sku")), "supplier_key": _enc(pl.lit(supplier_key)),
-        "tax_type": _enc(n("tax")), "variants": pl.lit("[]"),
+        "tax_type": _enc(n("tax")), "variants": pl.when(group).then(n("g_variants")).otherwise(pl.lit("[]")),
     }
     parts = []
     for i, key in enumerate(sorted(fields)):
         parts += [pl.lit(("{" if i == 0 else ",") + f'"{key}":'), fields[key]]
     parts.append(pl.lit("}"))
-    usable = n("fast") & ~n("has_option") & pl.col("__raw_ok") & n("supplier_sku").is_not_null()
-    frame = norm.with_columns(df.select(__raw=raw, __raw_ok=raw_ok))
-    return frame.select(pl.when(usable).then(pl.concat_str(parts)).alias("json")).get_column("json")
+    usable = group | (plain & ~n("has_option"))
+    return frame.select(json=pl.when(usable).then(pl.concat_str(parts)).cast(pl.Binary), sold=sold.fill_null(False),
+                        g_size=n("g_size"))

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 class JsonProduct(tuple):
-    """A product whose canonical JSON was built column-wise (no options, nothing merged into it):
-    (supplier_item_id, JSON bytes, status, name); its first three are what `ingest_prepared` takes."""
+    """A product whose canonical JSON was built column-wise (a row without options, or a group of
+    one-option rows): (supplier_item_id, JSON bytes, status, name[, status before the stock
+    rule]); its first three are what `ingest_prepared` takes."""
 
     __slots__ = ()
 
@@ -37,6 +38,14 @@ class JsonProduct(tuple):
 
     def to_dict(self) -> dict[str, Any]:
         return orjson.loads(self[1])
+
+    def reopen(self) -> dict[str, Any]:
+        """The product as the walk holds it before the end-of-file rules, for a later row to add
+        options to: a group's stock is its options' again, its status the status column's."""
+        d = orjson.loads(self[1])
+        if len(self) > 4:
+            d["stock"], d["status"] = None, self[4]
+        return d
 
 
 class _Columns(dict):
@@ -138,28 +147,62 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
         rows = sheet.rows[lo:lo + CHUNK_ROWS]
         typed = typed_columns(rows, sheet.columns, width)
         frame = normalise(typed)
-        js = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee)
+        built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
         del typed
-        sold = frame.select((pl.col("status") == "soldout") | (pl.col("stock") == 0)).to_series().to_list()
         result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
-            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
-        _walk_rows(cat, sheet, rows, lo, _Columns(frame), js.cast(pl.Binary).to_list(), sold, by_sku, first_row,
-                   result, state)
+            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item()) + int(
+            built.get_column("g_size").sum() - built.get_column("g_size").count())
+        lists = [built.get_column(c).to_list() for c in built.columns]
+        if not _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state):
+            _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
         sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
     return state["rows_seen"]
 
 
-def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, state) -> None:
-    from dropship_core.suppliers.excel import BadValue, _raw_dict, _row_dict, _text, refuse_control_characters
+def _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state) -> bool:
+    """A chunk whose every row is one product built column-wise, each code new (the usual flat
+    catalog): taken as a whole, in row order, as the walk would; False (nothing done) otherwise."""
+    if not frame.height or built.select(pl.col("json").is_null().any() | pl.col("g_size").is_not_null().any()).item():
+        return False
+    skus = frame.get_column("supplier_sku")
+    if skus.n_unique() != frame.height or not by_sku.keys().isdisjoint(skus.to_list()):
+        return False
+    js, sold, _ = lists
+    names = frame.get_column("name").to_list()
+    prefix = f"{cat.path.name}!{sheet.sheet}:row "
+    base = sheet.header_row + 2 + lo
+    sku_list = skus.to_list()
+    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n))
+                                 for k, j, s, n in zip(sku_list, js, sold, names)]))
+    first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in range(len(sku_list))]))
+    state["last_sku"] = sku_list[-1]
+    state["rows_seen"] += len(sku_list)
+    return True
+
+
+def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state) -> None:
+    from dropship_core.suppliers.excel import (BadValue, _raw_dict, _row_dict, _text, refuse_control_characters,
+                                               row_sku)
 
     fast, nonempty, has_option, simple = c["fast"], c["nonempty"], c["has_option"], c["simple_option"]
     skus, names = c["supplier_sku"], c["name"]
+    js, sold, group_rows = built
     last_sku: str | None = state["last_sku"]
-    rows_seen = 0
+    rows_seen = skip = 0
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
     for k, row in enumerate(rows):
+        if k < skip:  # an option row of a product built column-wise with its group
+            continue
+        built_json = js[k]
+        if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
+            # the common row, kept cheap: one product built column-wise, its code not seen before
+            sku = last_sku = skus[k]
+            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k]))
+            first_row[sku] = f"{prefix}{base + k}"
+            rows_seen += 1
+            continue
         if not nonempty[k]:
             last_sku = None
             continue
@@ -173,15 +216,10 @@ def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, sta
                 rec = _row_dict(sheet, row)
                 sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
                 opt = rec.get("option_value") not in (None, "")
-            if sku is None and name is None and last_sku and opt:
-                sku = last_sku  # continuation row under a merged product cell
-            if not sku:
-                raise BadValue("missing supplier code (상품코드)")
-            if "/" in sku or "," in sku:
-                sku = sku.replace("/", "-").replace(",", "-")
+            sku = row_sku(sku, name, last_sku, opt)
             product = by_sku.get(sku)
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
-                product = by_sku[sku] = product.to_dict()
+                product = by_sku[sku] = product.reopen()
             if product is not None and (name is None or name == _name(product)) and opt:
                 if not (simple[k] and _add_simple_option(product, sku, c, k, row)):
                     _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
@@ -190,7 +228,11 @@ def _walk_rows(cat, sheet, rows, lo, c, js, sold, by_sku, first_row, result, sta
                 continue
             if product is not None:
                 raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
-            if js[k] is not None:
+            if js[k] is not None and group_rows[k] is not None:
+                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, c["status"][k]))
+                skip = k + group_rows[k]
+                rows_seen += group_rows[k] - 1
+            elif js[k] is not None:
                 product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name))
             elif fast[k]:
                 product = _fast_product(cat, c, k, sku, sheet, row)

@@ -50,6 +50,8 @@ def _col_number(letters: bytes) -> int:
 
 
 _BEYOND = {n: re.compile(b'<c r="[' + bytes([65 + n]) + b'-Z]\\d') for n in range(1, 26)}
+# a cell of two or three letters, or of one letter right of the n-th
+_NONE_BEYOND = {n: re.compile(b'<c r="(?:[A-Z]{2}|[' + bytes([65 + n]) + b'-Z]\\d)') for n in range(1, 26)}
 
 
 def _max_single_letter(buf: bytes, current: int) -> int:
@@ -64,11 +66,8 @@ def _max_single_letter(buf: bytes, current: int) -> int:
     return current
 
 
-def _scan(buf: bytes, fast: re.Pattern, general: re.Pattern, tag: bytes) -> list[bytes]:
-    """Matches of `fast` when every `tag` in buf starts with its reference, else of `general`."""
-    if buf.count(tag) == buf.count(tag + b'r="'):
-        return fast.findall(buf)
-    return general.findall(buf)
+# a cell tag whose first attribute is not its reference (one search, stops at the first)
+_CELL_ODD = re.compile(rb'<c (?!r=")')
 
 
 def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
@@ -81,13 +80,17 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
             buf = tail + chunk
             cut = buf.rfind(b"<") if chunk else len(buf)
             buf, tail = buf[:cut], buf[cut:]
-            rows = [int(r) for r in _scan(buf, _ROW_FAST, _ROW_ANY, b"<row ")]
+            refs = _ROW_FAST.findall(buf)
+            if len(refs) != buf.count(b"<row "):  # a row whose reference is not its first attribute
+                refs = _ROW_ANY.findall(buf)
+            rows = [int(r) for r in refs]
             if rows:
                 lo_row = min(rows) if lo_row is None else min(lo_row, min(rows))
                 hi_row = max(rows) if hi_row is None else max(hi_row, max(rows))
-            regular = buf.count(b"<c ") == buf.count(b'<c r="')
-            wide = (_WIDE_FAST if regular else _WIDE_ANY).findall(buf)
-            if wide:
+            regular = _CELL_ODD.search(buf) is None
+            if regular and hi_col < 26 and _NONE_BEYOND[hi_col].search(buf) is None:
+                pass  # no cell right of the rightmost one so far, wide or not: one scan, the usual chunk
+            elif wide := (_WIDE_FAST if regular else _WIDE_ANY).findall(buf):
                 hi_col = max(hi_col, max(_col_number(c) for c in set(wide)))
             elif hi_col < 26:
                 hi_col = _max_single_letter(buf, hi_col) if regular else 26

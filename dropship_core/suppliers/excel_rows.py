@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, CanonicalProduct
 from dropship_core.suppliers.base import FetchResult, Reject
 from dropship_core.suppliers.excel import (BadValue, _option_variants, _raw_dict, _row_dict, _text, parse_number,
-                                           refuse_control_characters)
+                                           refuse_control_characters, row_sku)
 
 if TYPE_CHECKING:
     from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
@@ -32,12 +32,7 @@ def fetch_rows(self: "ExcelCatalog", sheets: list["SheetRows"], result: FetchRes
                 refuse_control_characters(row)
                 sku = _text(rec.get("supplier_sku"))
                 name = _text(rec.get("name"))
-                if sku is None and name is None and last_sku and rec.get("option_value") not in (None, ""):
-                    sku = last_sku  # continuation row under a merged product cell
-                if not sku:
-                    raise BadValue("missing supplier code (상품코드)")
-                if "/" in sku or "," in sku:
-                    sku = sku.replace("/", "-").replace(",", "-")
+                sku = row_sku(sku, name, last_sku, rec.get("option_value") not in (None, ""))
                 product = by_sku.get(sku)
                 if product is not None and (name is None or name == product.name) and rec.get("option_value") not in (None, ""):
                     # one row per option, product code repeated

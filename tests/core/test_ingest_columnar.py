@@ -112,6 +112,69 @@ def test_option_rows_and_lists_at_volume(tmp_path, monkeypatch, chunk):
     assert_same(tmp_path / "opts.xlsx")
 
 
+GROUPS = [
+    ["상품코드", "상품명", "공급가", "재고", "옵션명", "옵션값", "옵션가", "옵션재고", "판매상태", "비고"],
+    ["G1", "그룹", "1,000원", 5, "색상", "블랙", 0, "", "", "메모"],
+    ["G1", "그룹", "1,000원", 7, "색상", "화이트", 500, 2, "", None],
+    [None, None, None, 1, "색상", "레드", "1,000원", "", "", "병합"],
+    ["G1", None, None, 0, "색상", "블랙", 0, "", "", ""],            # a repeated option: a reject
+    ["G1", "그룹", None, 3, "색상", "그린", -100, "", "", True],     # after the reject, another type
+    ["G2", "품절 그룹", 2000, 0, "사이즈", "M", 0, "", "품절", ""],
+    ["G2", "품절 그룹", 2000, 0, "사이즈", "L", 0, "", "", ""],
+    ["G3", "재고 없음", 3000, None, "색상", "a b", 0, "", "", ""],
+    ["G3", "다른 이름", 3000, None, "색상", "c", 0, "", "", ""],      # same code, other name: a reject
+    ["G4", "목록 옵션", 4000, 9, "색상", "x,y", "0,1", "", "", ""],
+    ["G4", None, None, 1, "색상", "z", 2, "", "", ""],
+    [],
+    [None, None, None, 1, "색상", "고아", 0, "", "", ""],            # after an empty row: a reject
+    ["G5", "한 줄", 5000, 4, "색상", "단일", 0, 1.5, "", ""],        # option stock not whole: row reader
+    ["G6", "소수 비고", 6000, 4, "색상", "블루", 0, "", "", 0.25],
+    ["G6", None, None, 2, "색상", "퍼플", 0, "", "", 0.5],
+    ["G2", None, None, 3, "사이즈", "S", 0, "", "", ""],              # G2 again, further down
+    ["G1/x", "슬래시", 7000, 1, "색상", "블랙", 0, "", "", ""],
+    ["G1-x", None, None, 1, "색상", "화이트", 0, "", "", ""],
+]
+
+
+@pytest.mark.parametrize("chunk", [100_000, 4, 2])
+def test_option_groups_read_the_same_as_the_row_reader(tmp_path, monkeypatch, chunk):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)
+    wb = Workbook()
+    ws = wb.active
+    for r in GROUPS:
+        ws.append(r)
+    ws2 = wb.create_sheet("2")
+    ws2.append(GROUPS[0])
+    ws2.append(["G6", None, None, 8, "색상", "오렌지", 0, "", "", ""])  # G6 continued on another sheet
+    ws2.append(["G7", "둘째 시트", 1000, 1, "색상", "블랙", 0, "", "", ""])
+    ws2.append(["G7", "둘째 시트", 1000, 1, "색상", "화이트", 0, "", "", ""])
+    wb.save(tmp_path / "groups.xlsx")
+    prepared = assert_same(tmp_path / "groups.xlsx")
+    if chunk > 10:  # option rows were built with their group, not one by one
+        assert prepared.stats["rows_columnar"] >= 10
+
+
+@pytest.mark.parametrize("chunk", [100_000, 5])
+def test_flat_chunks_taken_whole_read_the_same_as_the_row_reader(tmp_path, monkeypatch, chunk):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)
+    taken = []
+    whole = fetch_mod._all_new_plain
+    monkeypatch.setattr(fetch_mod, "_all_new_plain", lambda *a: taken.append(whole(*a)) or taken[-1])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["상품코드", "상품명", "공급가", "재고", "판매상태"])
+    for i in range(20):  # row 17 repeats the code of row 2: its chunk goes row by row
+        ws.append([f"F{i if i != 16 else 1}", f"평범한 상품 {i}", f"{1000 + i:,}원", i % 4, "품절" if i == 3 else ""])
+    wb.save(tmp_path / "flat.xlsx")
+    prepared = assert_same(tmp_path / "flat.xlsx")
+    assert [r.reason for r in prepared.rejects] == ["duplicate supplier code F1 (first at flat.xlsx!Sheet:row 3)"]
+    assert taken[-(20 // min(chunk, 20)):] == ([True, True, True, False] if chunk == 5 else [False])
+
+
 def test_prepared_ingest_stores_what_ingest_stores(store, demo_dir):
     cat = ExcelCatalog("excel-acme", demo_dir / "acme.xlsx")
     r1 = store.ingest_prepared("excel-acme", cat.fetch_prepared().products, RunInfo("r1"), complete=True)

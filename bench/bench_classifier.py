@@ -159,11 +159,11 @@ def real_names_section() -> None:
     build = time.perf_counter() - t0
     old = CategoryClassifier(rows_tree, "smartstore")
     parts = {p: load_real(p) for p in ("tuning", "seen", "blind")}
-    from dropship_core.ai.tree_vocab import tagged_nouns
+    from dropship_core.ai.tree_vocab import clear_caches
 
     names = [r["name"] for r in parts["tuning"]]
     throughput(ranker, names, 1.0)  # warm-up: Kiwi loads its model on first use
-    rate, rate_cpu = throughput(ranker, names, 3.0, reset=tagged_nouns.cache_clear)
+    rate, rate_cpu = throughput(ranker, names, 3.0, reset=clear_caches)
     print("Real product names (tests/data/real_names, hand-checked leaves; blind = independent source)\n")
     print("| part | classifier | names | top-level acc | leaf acc | recall@10 | mean confidence "
           "| held < 0.25 / leaf acc of the rest | held < 0.5 / leaf acc of the rest |")

@@ -126,20 +126,22 @@ class CategoryClassifier(ClassifierIndex):
         # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
         # synonyms)
         leaf_hits = [(idx, boost * w) for k, w in hits for idx, boost in self._kw_leaf.get(k, ())]
-        count = None
+        hit = None
         if leaf_hits:
-            best = np.zeros(self.n, dtype=np.float32)
-            count = np.zeros(self.n, dtype=np.float32)
-            for idx, boost in leaf_hits:
-                best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
-                count[idx] += 1.0
-            scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
+            # per leaf: its strongest keyword, plus _EXTRA for each further one
+            ix = np.concatenate([idx for idx, _ in leaf_hits])
+            val = np.concatenate([np.full(len(idx), b, dtype=np.float32) for idx, b in leaf_hits])
+            hit, inv = np.unique(ix, return_inverse=True)
+            best = np.zeros(len(hit), dtype=np.float32)
+            np.maximum.at(best, inv, val)
+            count = np.bincount(inv, minlength=len(hit))
+            scores[hit] += best + _EXTRA * (count - 1)
         if branch is not None:
             scores += branch
-            if count is not None:
+            if hit is not None:
                 # a branch named in the name and a product word found inside it: the product is
                 # that branch's version of the thing (캠핑 + 수저 → camping cutlery)
-                scores += _CTX * branch * (count > 0)
+                scores[hit] += _CTX * branch[hit]
         # an accessory word: the device itself is not what is sold (likewise appliances/food)
         for words, idx in self._demote:
             if not all_hits.isdisjoint(words):

@@ -96,18 +96,65 @@ def kiwi():
     return Kiwi()
 
 
-@lru_cache(maxsize=8192)
-def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
-    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
-    of two or more characters, which is never cut into a shorter term."""
+_LATIN = re.compile(r"[a-z]+")
+_HANGUL2 = re.compile(r"[가-힣]{2}")
+_RUNS = re.compile(r"[가-힣]+|[a-z]+|[0-9]+")
+# words of the tree and the curated lexicon, analysed once when an index is built (part of the
+# index, like its term table; not emptied by clear_caches)
+_STATIC: dict[str, tuple[tuple[str, bool], ...]] = {}
+
+
+@lru_cache(maxsize=65536)
+def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of one space-free word. Words of Latin letters and digits only need no
+    analyser: their letter runs of two or more are the foreign words Kiwi would tag SL ("kf94" →
+    "kf"). Product names repeat words (brands, product nouns), so a batch analyses each once."""
+    if word.isascii():
+        return tuple((f, False) for f in _LATIN.findall(word) if len(f) >= 2)
+    if len(word) == 2 and _HANGUL2.fullmatch(word):
+        # a two-syllable word in a product name is a noun (the analyser cuts loanwords and
+        # brands: 나시 → 시, 린넨 → 린, 뜰채 → nothing)
+        return ((word, True),)
+    got = _STATIC.get(word)
+    if got is not None:
+        return got
+    runs = _RUNS.findall(word)
+    if len(runs) > 1:
+        # letters, digits and Hangul mixed (흰다리새우1kg, 4개, 갤럭시s21): each run on its own;
+        # a short Hangul run right after a number is a counter (4개, 192정, 3미터)
+        out: list[tuple[str, bool]] = []
+        for i, r in enumerate(runs):
+            if r[0].isdigit() or (i and runs[i - 1][0].isdigit() and len(r) <= 2 and not r.isascii()):
+                continue
+            out.extend(word_nouns(r))
+        return tuple(out)
+    return _analysed(word)
+
+
+def _analysed(word: str) -> tuple[tuple[str, bool], ...]:
     out = []
-    for t in kiwi().tokenize(text, match_options=MATCH):
+    for t in kiwi().tokenize(word, match_options=MATCH):
         if t.tag in _TAGS:
             f = t.form.lower()
             if t.tag == "SL" and len(f) < 2:
                 continue
             out.append((f, t.tag == "NNG" and len(f) >= 2))
     return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
+    of two or more characters, which is never cut into a shorter term. Analysed word by word
+    (space-separated words of a product name are analysed alike on their own)."""
+    return tuple(p for w in text.split() for p in word_nouns(w))
+
+
+def clear_caches() -> None:
+    """Forget every analysed name and word (benchmarks: each pass then costs what unseen names
+    cost)."""
+    tagged_nouns.cache_clear()
+    word_nouns.cache_clear()
 
 
 def nouns(text: str) -> tuple[str, ...]:
@@ -211,6 +258,36 @@ class TreeVocab:
             if j is not None:
                 words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
                 self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
+        self._arrays()
+        for key in [*self.index, *seller_synonyms()]:
+            if len(key) > 2 and not key.isascii() and key not in _STATIC:
+                _STATIC[key] = _analysed(key)
+
+    def _arrays(self) -> None:
+        """Precomputed arrays. Leaves are in path order, so the leaves under any node are one
+        range [lo, hi): a node's score is spread over its leaves with a difference array and
+        one cumulative sum instead of touching each leaf."""
+        for ix in self.node_idx:
+            if ix[-1] - ix[0] + 1 != len(ix):
+                raise ValueError("category rows must be in path order (leaves under a node contiguous)")
+        self.n_nodes = len(self.node_names)
+        self.node_w_arr = np.array(self.node_w, dtype=np.float32)
+        self.lo = np.array([ix[0] for ix in self.node_idx], dtype=np.int64)
+        self.hi = np.array([ix[-1] + 1 for ix in self.node_idx], dtype=np.int64)
+        # every term's postings as arrays (all of them, and the heads only for suffix matches)
+        self.karr: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.harr: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, hits in self.index.items():
+            self.karr[term] = (np.array([j for j, _ in hits], dtype=np.int64),
+                               np.array([w for _, w in hits], dtype=np.float64))
+            heads = [(j, w) for j, w in hits if w >= HEAD]
+            self.harr[term] = (np.array([j for j, _ in heads], dtype=np.int64),
+                               np.array([w for _, w in heads], dtype=np.float64))
+        self.gate_all = np.zeros(self.n, dtype=np.float32)
+        self.gate_ranges = []
+        for idx, cues in self.gates:
+            self.gate_all[idx] += GATE
+            self.gate_ranges.append((int(idx[0]), int(idx[-1]) + 1, cues))
 
     def _node_ix(self) -> dict[str, int]:
         if not hasattr(self, "_nix"):
@@ -232,48 +309,51 @@ class TreeVocab:
             elif ns and ns[0] != full:
                 self.index[ns[0]].append((j, HEAD))
 
-    def _lookup(self, term: str, whole: bool = False) -> list[tuple[int, float]]:
-        """Nodes a name term matches: equal terms, or terms the word ends with (not for a
-        dictionary noun: "아이보리" does not end in "보리")."""
-        hits = list(self.index.get(term, ()))
-        if len(term) == 1:
-            return [(j, w * 0.5) for j, w in hits]
-        if whole:
-            return hits
+    def _term_hits(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(node numbers, weight x idf) arrays of the nodes a name term matches: equal terms, or
+        terms the word ends with, heads only (not for a dictionary noun: "아이보리" does not end
+        in "보리"; a one-character term counts half)."""
+        idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
+        out = []
+        got = self.karr.get(term)
+        if got is not None:
+            out.append((got[0], got[1] * (idf * (0.5 if len(term) == 1 else 1.0))))
+        if whole or len(term) < 4:
+            return out
         for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
-            tail = term[cut:]
-            if len(tail) >= 2 and tail in self.index:
-                hits += [(j, w * SUFFIX) for j, w in self.index[tail] if w >= HEAD]
+            tail = self.harr.get(term[cut:])
+            if tail is not None:
+                out.append((tail[0], tail[1] * (idf * SUFFIX)))
                 break
-        return hits
+        return out
 
     def scores(self, name: str) -> np.ndarray:
         q = analyse(name)
-        best: dict[int, float] = {}
-        extra: dict[int, float] = defaultdict(float)
+        js, ss = [], []
         for term, pos in q.terms.items():
-            idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
-            for j, w in self._lookup(term, term in q.known):
-                s = w * pos * idf
-                old = best.get(j, 0.0)
-                if s > old:
-                    extra[j] += 0.25 * old
-                    best[j] = s
-                else:
-                    extra[j] += 0.25 * s
+            for j, w in self._term_hits(term, term in q.known):
+                js.append(j)
+                ss.append(w * pos)
         out = np.zeros(self.n, dtype=np.float32)
-        if best:
-            js = list(best)
-            idx = np.concatenate([self.node_idx[j] for j in js])
-            vals = np.array([self.node_w[j] * min(1.4, best[j] + extra[j]) for j in js])
-            wts = np.repeat(vals, [len(self.node_idx[j]) for j in js])
-            out += np.bincount(idx, weights=wts, minlength=self.n).astype(np.float32)
+        if js:
+            # per node: its best match, plus a quarter of every other match, capped
+            j, v = np.concatenate(js), np.concatenate(ss)
+            u, inv = np.unique(j, return_inverse=True)
+            best = np.zeros(len(u), dtype=np.float32)
+            np.maximum.at(best, inv, v)
+            total = np.bincount(inv, weights=v, minlength=len(u))
+            node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
+            diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
+                               weights=np.concatenate((node, -node)))
+            out += np.cumsum(diff[:-1]).astype(np.float32)
         self._attributes(q, out)
         flat = norm(name).replace(" ", "")
-        for idx, cues in self.gates:
-            # a cue inside a longer word counts too (카시트 in 카시트인형거울)
-            if not cues.search(flat):
-                out[idx] -= GATE
+        # every gated branch starts below zero; a cue in the name (even inside a longer word:
+        # 카시트 in 카시트인형거울) lifts its branch back
+        out -= self.gate_all
+        for lo, hi, cues in self.gate_ranges:
+            if cues.search(flat):
+                out[lo:hi] += GATE
         return out
 
     def _attributes(self, q: Query, out: np.ndarray) -> None:

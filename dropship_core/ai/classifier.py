@@ -99,20 +99,15 @@ class CategoryClassifier(ClassifierIndex):
         qtoks = self._query_tokens(text)
         feats = _features(qtoks, self.weak)
         post, idf = self._post, self.idf
-        q = [(k, v * idf[k]) for k, v in feats.items() if k in post]
-        idx_parts: list[np.ndarray] = []
-        w_parts: list[np.ndarray] = []
-        if q:
-            qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
-            for k, v in q:
-                ix, w = post[k]
-                idx_parts.append(ix)
-                w_parts.append(w * (v / qn))
+        q = [(post[k], v * idf[k]) for k, v in feats.items() if k in post]
         hits, all_hits = self._keyword_hits(text)
-        if idx_parts:
-            scores = np.bincount(
-                np.concatenate(idx_parts), weights=np.concatenate(w_parts), minlength=self.n
-            ).astype(np.float32)
+        if q:
+            # one concatenation and one product for all postings (not one per feature)
+            qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
+            ix = np.concatenate([p[0] for p, _ in q])
+            w = np.concatenate([p[1] for p, _ in q])
+            w *= np.repeat(np.array([v / qn for _, v in q], dtype=np.float32), [len(p[0]) for p, _ in q])
+            scores = np.bincount(ix, weights=w, minlength=self.n).astype(np.float32)
         else:
             scores = np.zeros(self.n, dtype=np.float32)
         # branch evidence (강아지, 차량용, 아동, 캠핑) adds up and is read from every match, even

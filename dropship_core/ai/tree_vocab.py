@@ -309,35 +309,37 @@ class TreeVocab:
             elif ns and ns[0] != full:
                 self.index[ns[0]].append((j, HEAD))
 
-    def _term_hits(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(node numbers, weight x idf) arrays of the nodes a name term matches: equal terms, or
+    def _term_hits(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """(node numbers, weights, factor) of the nodes a name term matches: equal terms, or
         terms the word ends with, heads only (not for a dictionary noun: "아이보리" does not end
         in "보리"; a one-character term counts half)."""
         idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
         out = []
         got = self.karr.get(term)
         if got is not None:
-            out.append((got[0], got[1] * (idf * (0.5 if len(term) == 1 else 1.0))))
+            out.append((got[0], got[1], idf * (0.5 if len(term) == 1 else 1.0)))
         if whole or len(term) < 4:
             return out
         for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
             tail = self.harr.get(term[cut:])
             if tail is not None:
-                out.append((tail[0], tail[1] * (idf * SUFFIX)))
+                out.append((tail[0], tail[1], idf * SUFFIX))
                 break
         return out
 
     def scores(self, name: str) -> np.ndarray:
         q = analyse(name)
-        js, ss = [], []
+        js, ws, fs = [], [], []
         for term, pos in q.terms.items():
-            for j, w in self._term_hits(term, term in q.known):
+            for j, w, f in self._term_hits(term, term in q.known):
                 js.append(j)
-                ss.append(w * pos)
+                ws.append(w)
+                fs.append(f * pos)
         out = np.zeros(self.n, dtype=np.float32)
         if js:
             # per node: its best match, plus a quarter of every other match, capped
-            j, v = np.concatenate(js), np.concatenate(ss)
+            j = np.concatenate(js)
+            v = np.concatenate(ws) * np.repeat(fs, [len(x) for x in js])
             u, inv = np.unique(j, return_inverse=True)
             best = np.zeros(len(u), dtype=np.float32)
             np.maximum.at(best, inv, v)

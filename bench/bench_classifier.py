@@ -150,7 +150,7 @@ def evaluate_real(clf, rows: list[dict], holds: tuple[float, ...] = (0.25, 0.5))
             "held": {t: (h / n, k / max(1, len(rows) - h)) for t, (h, k) in held.items()}}
 
 
-def real_names_section() -> None:
+def real_names_section(parts_wanted: tuple[str, ...] = ("tuning", "seen", "blind")) -> None:
     from dropship_core.ai.ranker import CategoryRanker
 
     rows_tree = load_tree("smartstore")
@@ -158,10 +158,11 @@ def real_names_section() -> None:
     ranker = CategoryRanker(rows_tree, "smartstore")
     build = time.perf_counter() - t0
     old = CategoryClassifier(rows_tree, "smartstore")
-    parts = {p: load_real(p) for p in ("tuning", "seen", "blind")}
+    parts = {p: load_real(p) for p in parts_wanted}
+    tuning = parts.get("tuning") or load_real("tuning")
     from dropship_core.ai.tree_vocab import clear_caches
 
-    names = [r["name"] for r in parts["tuning"]]
+    names = [r["name"] for r in tuning]
     throughput(ranker, names, 1.0)  # warm-up: Kiwi loads its model on first use
     rate, rate_cpu = throughput(ranker, names, 3.0, reset=clear_caches)
     print("Real product names (tests/data/real_names, hand-checked leaves; blind = independent source)\n")
@@ -185,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--failures", choices=["dev"], help="list the misclassified names of the dev split")
     ap.add_argument("--real-only", action="store_true", help="only the real-name tables")
+    ap.add_argument("--parts", default="tuning,seen,blind",
+                    help="real-name parts to score (while tuning: --parts tuning)")
     args = ap.parse_args(argv)
-    real_names_section()
+    real_names_section(tuple(p for p in args.parts.split(",") if p))
     if args.real_only:
         return 0
     rows_tree = load_tree("smartstore")

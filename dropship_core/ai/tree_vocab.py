@@ -102,6 +102,7 @@ _RUNS = re.compile(r"[가-힣]+|[a-z]+|[0-9]+")
 # words of the tree and the curated lexicon, analysed once when an index is built (part of the
 # index, like its term table; not emptied by clear_caches)
 _STATIC: dict[str, tuple[tuple[str, bool], ...]] = {}
+_HEADS: set[str] = set()  # the trees' product nouns (terms matched as heads)
 
 
 @lru_cache(maxsize=65536)
@@ -128,6 +129,11 @@ def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
                 continue
             out.extend(word_nouns(r))
         return tuple(out)
+    for cut in range(1, len(word) - 1):
+        # a compound ending in a product noun of a tree is that noun and its modifier
+        # (게이밍의자 → 게이밍 + 의자): no analyser needed
+        if word[cut:] in _HEADS:
+            return ((word[:cut], True), (word[cut:], True)) if cut >= 2 else ((word, False),)
     return _analysed(word)
 
 
@@ -262,6 +268,8 @@ class TreeVocab:
         for key in [*self.index, *seller_synonyms()]:
             if len(key) > 2 and not key.isascii() and key not in _STATIC:
                 _STATIC[key] = _analysed(key)
+        _HEADS.update(t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii())
+        clear_caches()  # words analysed before these heads were known
 
     def _arrays(self) -> None:
         """Precomputed arrays. Leaves are in path order, so the leaves under any node are one
@@ -313,18 +321,22 @@ class TreeVocab:
         """(node numbers, weights, factor) of the nodes a name term matches: equal terms, or
         terms the word ends with, heads only (not for a dictionary noun: "아이보리" does not end
         in "보리"; a one-character term counts half)."""
+        got = self.karr.get(term)
+        tail = None
+        if not whole and len(term) >= 4:
+            harr = self.harr
+            for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
+                tail = harr.get(term[cut:])
+                if tail is not None:
+                    break
+        if got is None and tail is None:
+            return ()
         idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
         out = []
-        got = self.karr.get(term)
         if got is not None:
             out.append((got[0], got[1], idf * (0.5 if len(term) == 1 else 1.0)))
-        if whole or len(term) < 4:
-            return out
-        for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
-            tail = self.harr.get(term[cut:])
-            if tail is not None:
-                out.append((tail[0], tail[1], idf * SUFFIX))
-                break
+        if tail is not None:
+            out.append((tail[0], tail[1], idf * SUFFIX))
         return out
 
     def scores(self, name: str) -> np.ndarray:

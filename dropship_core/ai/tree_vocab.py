@@ -83,9 +83,14 @@ _TAGS = {"NNG", "NNP", "XR", "SL", "NR"}
 MATCH = 0  # no URL/e-mail/hashtag/emoji matching: product names have none, and it costs ~25 %
 
 
+_NOT_WORD = re.compile(r"[^0-9a-z가-힣]+")
+
+
+@lru_cache(maxsize=4096)
 def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[^0-9a-z가-힣]+", " ", text).strip()
+    """NFKC, lowercase, every run of other characters than digits, a-z and Hangul one space.
+    Cached: the ranker's two scorers normalise the same name several times."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text or "").lower()).strip()
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +108,7 @@ _RUNS = re.compile(r"[가-힣]+|[a-z]+|[0-9]+")
 # index, like its term table; not emptied by clear_caches)
 _STATIC: dict[str, tuple[tuple[str, bool], ...]] = {}
 _HEADS: set[str] = set()  # the trees' product nouns (terms matched as heads)
+CACHES: list = []  # other per-word caches (classifier_index), emptied by clear_caches too
 
 
 @lru_cache(maxsize=65536)
@@ -161,6 +167,9 @@ def clear_caches() -> None:
     cost)."""
     tagged_nouns.cache_clear()
     word_nouns.cache_clear()
+    norm.cache_clear()
+    for clear in CACHES:
+        clear()
 
 
 def nouns(text: str) -> tuple[str, ...]:
@@ -204,10 +213,9 @@ def analyse(name: str) -> Query:
     for i, n in enumerate(ns):
         w = POS_MIN + (1 - POS_MIN) * (i / (k - 1) if k > 1 else 1.0)
         terms[n] = max(terms.get(n, 0.0), w)
-        for span in (2, 3):
-            if i + span <= k:
-                j = "".join(ns[i:i + span])
-                terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + span - 1) / (k - 1)))
+        if i + 1 < k:  # adjacent nouns joined (블루투스 + 이어폰)
+            j = ns[i] + ns[i + 1]
+            terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + 1) / (k - 1)))
     for i, wd in enumerate(words):
         if wd not in terms and len(wd) >= 2:
             terms[wd] = POS_MIN + (1 - POS_MIN) * (i / max(1, len(words) - 1))

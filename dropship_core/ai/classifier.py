@@ -36,6 +36,7 @@ from dropship_core.ai.classifier_index import (  # noqa: F401 (DATA_DIR, LEXICON
     _ACCESSORY, _BRAND, _CTX, _EXTRA, _GATE, _GENDER, _INNER, _MODIFIER_NEXT, DATA_DIR, LEXICON_YAML,
     ClassifierIndex, Prediction, _features, _norm, _tokens, load_lexicon)
 from dropship_core.ai.text import find_brand
+from dropship_core.ai.tree_vocab import _group
 
 class CategoryClassifier(ClassifierIndex):
     """Classifier over one market's leaves. Build once (well under 2 s), call many times."""
@@ -53,6 +54,16 @@ class CategoryClassifier(ClassifierIndex):
         self._build_gates(gates, market_lex, lexicon, market)
         self._index_keywords(market)
         self.n = len(self.leaves)
+        # gated nodes are ranges of leaves (leaves in path order); a gender word's +/- in one array
+        self._gate_ranges = [(int(idx.min()), int(idx.max()) + 1) for idx, _k, _n in self._gates]
+        if any(hi - lo != len(idx) for (lo, hi), (idx, _k, _n) in zip(self._gate_ranges, self._gates)):
+            raise ValueError("category rows must be in path order (leaves under a node contiguous)")
+        self._gender_delta = {}
+        for g, other in (("남성", "여성"), ("여성", "남성")):
+            d = np.zeros(self.n, dtype=np.float32)
+            d[self._gender[g]] += _GENDER
+            d[self._gender[other]] -= _GENDER
+            self._gender_delta[g] = d
 
     # ------------------------------------------------------------------ scoring
 
@@ -112,11 +123,11 @@ class CategoryClassifier(ClassifierIndex):
             scores = np.zeros(self.n, dtype=np.float32)
         # branch evidence (강아지, 차량용, 아동, 캠핑) adds up and is read from every match, even
         # one inside a longer keyword (강아지 in 강아지간식)
-        n_idx = [self._kw_node[k][0] for k in all_hits if k in self._kw_node]
+        nodes = [self._kw_node[k] for k in all_hits if k in self._kw_node]
         branch = (
-            np.bincount(np.concatenate(n_idx), minlength=self.n, weights=np.concatenate(
-                [self._kw_node[k][1] for k in all_hits if k in self._kw_node])).astype(np.float32)
-            if n_idx else None
+            np.bincount(np.concatenate([i for i, _ in nodes]), minlength=self.n,
+                        weights=np.concatenate([w for _, w in nodes])).astype(np.float32)
+            if nodes else None
         )
         # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
         # synonyms)
@@ -125,11 +136,8 @@ class CategoryClassifier(ClassifierIndex):
         if leaf_hits:
             # per leaf: its strongest keyword, plus _EXTRA for each further one
             ix = np.concatenate([idx for idx, _ in leaf_hits])
-            val = np.concatenate([np.full(len(idx), b, dtype=np.float32) for idx, b in leaf_hits])
-            hit, inv = np.unique(ix, return_inverse=True)
-            best = np.zeros(len(hit), dtype=np.float32)
-            np.maximum.at(best, inv, val)
-            count = np.bincount(inv, minlength=len(hit))
+            val = np.repeat(np.array([b for _, b in leaf_hits], dtype=np.float32), [len(i) for i, _ in leaf_hits])
+            hit, best, count = _group(ix, val, count=True)
             scores[hit] += best + _EXTRA * (count - 1)
         if branch is not None:
             scores += branch
@@ -144,13 +152,12 @@ class CategoryClassifier(ClassifierIndex):
         if self._gates:
             # every gate closed, then open the ones whose cue is in the name
             scores -= self._gate_all
-            for idx, keys, _node in self._gates:
+            for (lo, hi), (_idx, keys, _node) in zip(self._gate_ranges, self._gates):
                 if not all_hits.isdisjoint(keys):
-                    scores[idx] += _GATE
+                    scores[lo:hi] += _GATE
         males, females = "남성" in qtoks, "여성" in qtoks
         if males != females:
-            scores[self._gender["남성" if males else "여성"]] += _GENDER
-            scores[self._gender["여성" if males else "남성"]] -= _GENDER
+            scores += self._gender_delta["남성" if males else "여성"]
         if self._brand_hint:
             b = find_brand(text)
             if b and b in self._brand_hint:

@@ -78,6 +78,7 @@ STOP = {
     "고급", "프리미엄", "개", "매", "팩", "입", "종", "택", "박스", "선택", "추가", "구성", "단품",
     "행사", "할인", "이벤트", "한정", "백화점", "공식", "판매", "직배송", "배송", "상품", "제품", "전용",
     "호환", "사용", "가능", "관련", "외", "등", "용", "형", "대", "중", "소", "컬러", "색상", "사이즈",
+    "대형", "중형", "소형", "특대형", "초대형",
 }
 _TAGS = {"NNG", "NNP", "XR", "SL", "NR"}
 MATCH = 0  # no URL/e-mail/hashtag/emoji matching: product names have none, and it costs ~25 %
@@ -226,6 +227,16 @@ def analyse(name: str) -> Query:
     return Query(terms, set(terms) | set(words) | set(ns), known)
 
 
+def _group(keys: np.ndarray, vals: np.ndarray, count: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct keys with the largest of their values and the sum of their values (or with
+    `count`, how many there are). Sorting beats np.unique and ufunc.at here."""
+    o = np.argsort(keys, kind="stable")
+    ks, vs = keys[o], vals[o]
+    starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+    other = np.diff(np.append(starts, len(ks))) if count else np.add.reduceat(vs, starts)
+    return ks[starts], np.maximum.reduceat(vs, starts), other
+
+
 class TreeVocab:
     """Leaf scores of one market's tree from the tree's own words (plus curated seller words)."""
 
@@ -356,14 +367,11 @@ class TreeVocab:
                 ws.append(w)
                 fs.append(f * pos)
         out = np.zeros(self.n, dtype=np.float32)
-        if js:
+        if js and sum(len(x) for x in js):
             # per node: its best match, plus a quarter of every other match, capped
             j = np.concatenate(js)
             v = np.concatenate(ws) * np.repeat(fs, [len(x) for x in js])
-            u, inv = np.unique(j, return_inverse=True)
-            best = np.zeros(len(u), dtype=np.float32)
-            np.maximum.at(best, inv, v)
-            total = np.bincount(inv, weights=v, minlength=len(u))
+            u, best, total = _group(j, v)
             node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
             diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
                                weights=np.concatenate((node, -node)))

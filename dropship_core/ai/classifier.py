@@ -54,6 +54,7 @@ class CategoryClassifier(ClassifierIndex):
         self._build_gates(gates, market_lex, lexicon, market)
         self._index_keywords(market)
         self.n = len(self.leaves)
+        self._post_idf = {k: (ix, w, self.idf[k]) for k, (ix, w) in self._post.items()}
         # gated nodes are ranges of leaves (leaves in path order); a gender word's +/- in one array
         self._gate_ranges = [(int(idx.min()), int(idx.max()) + 1) for idx, _k, _n in self._gates]
         if any(hi - lo != len(idx) for (lo, hi), (idx, _k, _n) in zip(self._gate_ranges, self._gates)):
@@ -96,11 +97,19 @@ class CategoryClassifier(ClassifierIndex):
         # (인덕션 겸용 냄비, 맥북 호환 허브)
         hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
-        keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
+        keep_set = set()
+        longer: list[tuple[int, int]] = []
+        for h in sorted(hits, key=lambda h: h[0] - h[1]):  # longest first
+            a, b = h[0], h[1]
+            for o0, o1 in longer:
+                if o0 <= a and b <= o1 and o1 - o0 > b - a:
+                    break
+            else:
+                keep_set.add(h)
+            longer.append((a, b))
         # weight 1 for a maximal match, _INNER for a keyword inside a longer one (수저 in
         # 수저세트 still says "cutlery" for the camping branch)
         best: dict[str, float] = {}
-        keep_set = set(keep)
         for h in hits:
             w = 1.0 if h in keep_set else _INNER
             best[h[2]] = max(best.get(h[2], 0.0), w)
@@ -109,8 +118,8 @@ class CategoryClassifier(ClassifierIndex):
     def scores(self, text: str) -> np.ndarray:
         qtoks = self._query_tokens(text)
         feats = _features(qtoks, self.weak)
-        post, idf = self._post, self.idf
-        q = [(post[k], v * idf[k]) for k, v in feats.items() if k in post]
+        get = self._post_idf.get
+        q = [(p, v * p[2]) for p, v in ((get(k), v) for k, v in feats.items()) if p is not None]
         hits, all_hits = self._keyword_hits(text)
         if q:
             # one concatenation and one product for all postings (not one per feature)

@@ -10,8 +10,12 @@ morphological analyser that ships its model on PyPI, Apache-2.0) into:
 
 Curated seller words of `category_lexicon.yaml` join their node as FULL terms (a lower weight).
 
-A product name is analysed the same way. Its terms are its nouns and foreign words, their
-adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰") and its space-separated words; a word
+A product name is analysed word by word (each distinct word once per batch): words of Latin
+letters and digits, two-syllable words (nouns in product names) and compounds ending in one of
+the trees' product nouns ("게이밍의자" → 게이밍 + 의자) need no analyser, and the trees' own words
+are analysed once when the index is built; only the remaining words go through Kiwi. Its terms
+are its nouns and foreign words, their adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰")
+and its space-separated words; a word
 matches a term when equal, or when the word ends with the term and what precedes is at least two
 characters ("게이밍의자" → 의자), so a short term inside a longer word never matches
 ("보드" in "키보드", "랩" in "플랩"). Korean names put the product last: later nouns weigh more.

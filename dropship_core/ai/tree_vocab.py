@@ -319,6 +319,7 @@ class TreeVocab:
         for idx, cues in self.gates:
             self.gate_all[idx] += GATE
             self.gate_ranges.append((int(idx[0]), int(idx[-1]) + 1, cues))
+        self.any_cue = re.compile("|".join(c.pattern for _, c in self.gates)) if self.gates else None
 
     def _node_ix(self) -> dict[str, int]:
         if not hasattr(self, "_nix"):
@@ -385,9 +386,10 @@ class TreeVocab:
         # every gated branch starts below zero; a cue in the name (even inside a longer word:
         # 카시트 in 카시트인형거울) lifts its branch back
         out -= self.gate_all
-        for lo, hi, cues in self.gate_ranges:
-            if cues.search(flat):
-                out[lo:hi] += GATE
+        if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
+            for lo, hi, cues in self.gate_ranges:
+                if cues.search(flat):
+                    out[lo:hi] += GATE
         return out
 
     def _attributes(self, q: Query, out: np.ndarray) -> None:

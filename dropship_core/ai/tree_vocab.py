@@ -371,21 +371,22 @@ class TreeVocab:
                 js.append(j)
                 ws.append(w)
                 fs.append(f * pos)
-        out = np.zeros(self.n, dtype=np.float32)
-        if js and sum(len(x) for x in js):
+        lens = [len(x) for x in js]
+        if sum(lens):
             # per node: its best match, plus a quarter of every other match, capped
             j = np.concatenate(js)
-            v = np.concatenate(ws) * np.repeat(fs, [len(x) for x in js])
+            v = np.concatenate(ws) * np.repeat(fs, lens)
             u, best, total = _group(j, v)
             node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
             diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
                                weights=np.concatenate((node, -node)))
-            out += np.cumsum(diff[:-1]).astype(np.float32)
+            # every gated branch starts below zero (a cue in the name lifts it back, below)
+            out = np.cumsum(diff[:-1]).astype(np.float32) - self.gate_all
+        else:
+            out = -self.gate_all
         self._attributes(q, out)
         flat = norm(name).replace(" ", "")
-        # every gated branch starts below zero; a cue in the name (even inside a longer word:
-        # 카시트 in 카시트인형거울) lifts its branch back
-        out -= self.gate_all
+        # a cue even inside a longer word counts (카시트 in 카시트인형거울)
         if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
             for lo, hi, cues in self.gate_ranges:
                 if cues.search(flat):

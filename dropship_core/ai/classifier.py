@@ -126,7 +126,7 @@ class CategoryClassifier(ClassifierIndex):
             qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
             ix = np.concatenate([p[0] for p, _ in q])
             w = np.concatenate([p[1] for p, _ in q])
-            w *= np.repeat(np.array([v / qn for _, v in q], dtype=np.float32), [len(p[0]) for p, _ in q])
+            w *= np.array([v / qn for _, v in q], dtype=np.float32).repeat([len(p[0]) for p, _ in q])
             scores = np.bincount(ix, weights=w, minlength=self.n).astype(np.float32)
         else:
             scores = np.zeros(self.n, dtype=np.float32)
@@ -145,7 +145,7 @@ class CategoryClassifier(ClassifierIndex):
         if leaf_hits:
             # per leaf: its strongest keyword, plus _EXTRA for each further one
             ix = np.concatenate([idx for idx, _ in leaf_hits])
-            val = np.repeat(np.array([b for _, b in leaf_hits], dtype=np.float32), [len(i) for i, _ in leaf_hits])
+            val = np.array([b for _, b in leaf_hits], dtype=np.float32).repeat([len(i) for i, _ in leaf_hits])
             hit, best, count = _group(ix, val, count=True)
             scores[hit] += best + _EXTRA * (count - 1)
         if branch is not None:

@@ -70,9 +70,9 @@ class CategoryRanker:
         s = self.scores(name)
         kk = min(max(k, 2), len(s))
         if kk == 2:  # the best leaf and the runner-up: two scans beat a partition
-            i1 = int(np.argmax(s))
+            i1 = int(s.argmax())
             top, s[i1] = s[i1], -np.inf
-            order = [i1, int(np.argmax(s))]
+            order = [i1, int(s.argmax())]
             s[i1] = top
         else:
             part = np.argpartition(-s, kk - 1)[:kk]

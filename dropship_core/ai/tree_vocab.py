@@ -234,7 +234,7 @@ def analyse(name: str) -> Query:
 def _group(keys: np.ndarray, vals: np.ndarray, count: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct keys with the largest of their values and the sum of their values (or with
     `count`, how many there are). Sorting beats np.unique and ufunc.at here."""
-    o = np.argsort(keys, kind="stable")
+    o = keys.argsort(kind="stable")
     ks, vs = keys[o], vals[o]
     starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
     other = np.diff(np.append(starts, len(ks))) if count else np.add.reduceat(vs, starts)
@@ -375,13 +375,13 @@ class TreeVocab:
         if sum(lens):
             # per node: its best match, plus a quarter of every other match, capped
             j = np.concatenate(js)
-            v = np.concatenate(ws) * np.repeat(fs, lens)
+            v = np.concatenate(ws) * np.array(fs).repeat(lens)
             u, best, total = _group(j, v)
             node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
             diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
                                weights=np.concatenate((node, -node)))
             # every gated branch starts below zero (a cue in the name lifts it back, below)
-            out = np.cumsum(diff[:-1]).astype(np.float32) - self.gate_all
+            out = diff[:-1].cumsum().astype(np.float32) - self.gate_all
         else:
             out = -self.gate_all
         self._attributes(q, out)
@@ -395,10 +395,9 @@ class TreeVocab:
 
     def _attributes(self, q: Query, out: np.ndarray) -> None:
         """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
-        for w in q.words:
-            idx = self.attr_leaves.get(w)
-            if idx is not None:
-                out[idx] += ATTR_BONUS
-            for o in OPPOSITES.get(w, ()):
+        for w in q.words & self.attr_leaves.keys():
+            out[self.attr_leaves[w]] += ATTR_BONUS
+        for w in q.words & OPPOSITES.keys():
+            for o in OPPOSITES[w]:
                 if o not in q.words and o in self.attr_leaves:
                     out[self.attr_leaves[o]] -= ATTR_MALUS

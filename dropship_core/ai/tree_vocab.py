@@ -319,6 +319,8 @@ class TreeVocab:
         for idx, cues in self.gates:
             self.gate_all[idx] += GATE
             self.gate_ranges.append((int(idx[0]), int(idx[-1]) + 1, cues))
+        self._hits: dict[tuple[str, bool], list] = {}
+        CACHES.append(self._hits.clear)
         self.any_cue = re.compile("|".join(c.pattern for _, c in self.gates)) if self.gates else None
 
     def _node_ix(self) -> dict[str, int]:
@@ -341,7 +343,17 @@ class TreeVocab:
             elif ns and ns[0] != full:
                 self.index[ns[0]].append((j, HEAD))
 
-    def _term_hits(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    def _term_hits(self, term: str, whole: bool):
+        """`_match` remembered per term for the batch (emptied by clear_caches)."""
+        key = (term, whole)
+        got = self._hits.get(key)
+        if got is None:
+            if len(self._hits) > 100_000:
+                self._hits.clear()
+            got = self._hits[key] = self._match(term, whole)
+        return got
+
+    def _match(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """(node numbers, weights, factor) of the nodes a name term matches: equal terms, or
         terms the word ends with, heads only (not for a dictionary noun: "아이보리" does not end
         in "보리"; a one-character term counts half)."""

@@ -106,17 +106,24 @@ def evaluate_coupang(path: Path = COUPANG_EVAL_CSV) -> dict:
 
 
 def throughput(clf: CategoryClassifier, names: list[str], seconds: float = 2.0,
-               reset=None) -> tuple[float, float]:
+               reset=None, best: list | None = None) -> tuple[float, float]:
     """Names per second of wall-clock time and per second of this process's CPU time (the second
     is what the code costs when other jobs share the machine). `reset()` runs before each pass
-    over `names` (to empty per-name caches: every pass then costs what unseen names cost)."""
+    over `names` (to empty per-name caches: every pass then costs what unseen names cost). With
+    `best`, the CPU rate of the fastest single pass is appended to it (the pass least disturbed
+    by other jobs, as timeit reports its best run)."""
     done, t0, c0 = 0, time.perf_counter(), time.process_time()
+    fastest = float("inf")
     while time.perf_counter() - t0 < seconds:
         if reset:
             reset()
+        p0 = time.process_time()
         for nm in names:
             clf.classify(nm)
+        fastest = min(fastest, time.process_time() - p0)
         done += len(names)
+    if best is not None:
+        best.append(len(names) / max(1e-9, fastest))
     return done / (time.perf_counter() - t0), done / max(1e-9, time.process_time() - c0)
 
 
@@ -164,7 +171,8 @@ def real_names_section(parts_wanted: tuple[str, ...] = ("tuning", "seen", "blind
 
     names = [r["name"] for r in tuning]
     throughput(ranker, names, 1.0)  # warm-up: Kiwi loads its model on first use
-    rate, rate_cpu = throughput(ranker, names, 3.0, reset=clear_caches)
+    best: list[float] = []
+    rate, rate_cpu = throughput(ranker, names, 5.0, reset=clear_caches, best=best)
     print("Real product names (tests/data/real_names, hand-checked leaves; blind = independent source)\n")
     print("| part | classifier | names | top-level acc | leaf acc | recall@10 | mean confidence "
           "| held < 0.25 / leaf acc of the rest | held < 0.5 / leaf acc of the rest |")
@@ -176,9 +184,10 @@ def real_names_section(parts_wanted: tuple[str, ...] = ("tuning", "seen", "blind
             print(f"| {part} | {label} | {ev['n']} | {ev['top']:.1%} | {ev['leaf']:.1%} | {ev['r10']:.1%} "
                   f"| {ev['conf']:.2f} | {h1[0]:.0%} / {h1[1]:.1%} | {h2[0]:.0%} / {h2[1]:.1%} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print("\n| ranker speed (one process, caches emptied every pass) | wall clock | CPU time |\n|---|---:|---:|")
-    print(f"| names/second | {rate:,.0f} | {rate_cpu:,.0f} |")
-    print(f"| build (s) | {build:.2f} | |")
+    print("\n| ranker speed (one process, caches emptied every pass) | wall clock | CPU time | CPU time, "
+          "fastest pass |\n|---|---:|---:|---:|")
+    print(f"| names/second | {rate:,.0f} | {rate_cpu:,.0f} | {best[0]:,.0f} |")
+    print(f"| build (s) | {build:.2f} | | |")
     print(f"\n(1-minute load average: {load:.1f} on {os.cpu_count()} CPUs)\n")
 
 

@@ -231,6 +231,14 @@ def analyse(name: str) -> Query:
     return Query(terms, set(terms) | set(words) | set(ns), known)
 
 
+def _ranges(ix: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted distinct leaf numbers as [lo, hi) runs (slices beat fancy indexing)."""
+    breaks = np.flatnonzero(np.diff(ix) != 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks + 1, [len(ix)]))
+    return [(int(ix[a]), int(ix[b - 1]) + 1) for a, b in zip(starts, ends)]
+
+
 def _group(keys: np.ndarray, vals: np.ndarray, count: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct keys with the largest of their values and the sum of their values (or with
     `count`, how many there are). Sorting beats np.unique and ufunc.at here."""
@@ -281,6 +289,9 @@ class TreeVocab:
             for a in attrs:
                 by_attr[a].append(self.node_idx[j])
         self.attr_leaves = {a: np.unique(np.concatenate(v)) for a, v in by_attr.items()}
+        # each attribute's leaves as a few slices, or as one index array when they are scattered
+        self.attr_ranges = {a: [slice(lo, hi) for lo, hi in _ranges(ix)] for a, ix in self.attr_leaves.items()}
+        self.attr_ranges = {a: (r if len(r) <= 4 else [self.attr_leaves[a]]) for a, r in self.attr_ranges.items()}
         self.gates = []
         for node, cues in (gates or {}).items():
             j = self._node_ix().get(node)
@@ -407,9 +418,11 @@ class TreeVocab:
 
     def _attributes(self, q: Query, out: np.ndarray) -> None:
         """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
-        for w in q.words & self.attr_leaves.keys():
-            out[self.attr_leaves[w]] += ATTR_BONUS
+        for w in q.words & self.attr_ranges.keys():
+            for part in self.attr_ranges[w]:
+                out[part] += ATTR_BONUS
         for w in q.words & OPPOSITES.keys():
             for o in OPPOSITES[w]:
-                if o not in q.words and o in self.attr_leaves:
-                    out[self.attr_leaves[o]] -= ATTR_MALUS
+                if o not in q.words and o in self.attr_ranges:
+                    for part in self.attr_ranges[o]:
+                        out[part] -= ATTR_MALUS

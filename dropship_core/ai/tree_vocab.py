@@ -231,6 +231,16 @@ def analyse(name: str) -> Query:
     return Query(terms, set(terms) | set(words) | set(ns), known)
 
 
+@lru_cache(maxsize=1)
+def _common_syllables() -> tuple[str, ...]:
+    """The 2,350 Hangul syllables of KS X 1001 (a one-syllable word is analysed from this table)."""
+    out = []
+    for cp in range(0xAC00, 0xD7A4):
+        if len(chr(cp).encode("euc-kr")) == 2:  # others take an 8-byte jamo sequence
+            out.append(chr(cp))
+    return tuple(out)
+
+
 def _ranges(ix: np.ndarray) -> list[tuple[int, int]]:
     """Sorted distinct leaf numbers as [lo, hi) runs (slices beat fancy indexing)."""
     breaks = np.flatnonzero(np.diff(ix) != 1)
@@ -299,8 +309,8 @@ class TreeVocab:
                 words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
                 self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
         self._arrays()
-        for key in [*self.index, *seller_synonyms()]:
-            if len(key) > 2 and not key.isascii() and key not in _STATIC:
+        for key in [*self.index, *seller_synonyms(), *_common_syllables()]:
+            if (len(key) > 2 or len(key) == 1) and not key.isascii() and key not in _STATIC:
                 _STATIC[key] = _analysed(key)
         _HEADS.update(t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii())
         clear_caches()  # words analysed before these heads were known

@@ -59,6 +59,7 @@ class CategoryClassifier(ClassifierIndex):
         self._gate_ranges = [(int(idx.min()), int(idx.max()) + 1) for idx, _k, _n in self._gates]
         if any(hi - lo != len(idx) for (lo, hi), (idx, _k, _n) in zip(self._gate_ranges, self._gates)):
             raise ValueError("category rows must be in path order (leaves under a node contiguous)")
+        self._gate_keys = set().union(*(keys for _i, keys, _n in self._gates))
         self._gender_delta = {}
         for g, other in (("남성", "여성"), ("여성", "남성")):
             d = np.zeros(self.n, dtype=np.float32)
@@ -161,9 +162,10 @@ class CategoryClassifier(ClassifierIndex):
         if self._gates:
             # every gate closed, then open the ones whose cue is in the name
             scores -= self._gate_all
-            for (lo, hi), (_idx, keys, _node) in zip(self._gate_ranges, self._gates):
-                if not all_hits.isdisjoint(keys):
-                    scores[lo:hi] += _GATE
+            if not all_hits.isdisjoint(self._gate_keys):  # most names carry no cue
+                for (lo, hi), (_idx, keys, _node) in zip(self._gate_ranges, self._gates):
+                    if not all_hits.isdisjoint(keys):
+                        scores[lo:hi] += _GATE
         males, females = "남성" in qtoks, "여성" in qtoks
         if males != females:
             scores += self._gender_delta["남성" if males else "여성"]

@@ -150,7 +150,8 @@ def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
 
 def _analysed(word: str) -> tuple[tuple[str, bool], ...]:
     out = []
-    for t in kiwi().tokenize(word, match_options=MATCH):
+    # the best analysis straight from Kiwi.analyze (what tokenize returns, without its wrapper)
+    for t in kiwi().analyze(word, top_n=1, match_options=MATCH)[0][0]:
         if t.tag in _TAGS:
             f = t.form.lower()
             if t.tag == "SL" and len(f) < 2:

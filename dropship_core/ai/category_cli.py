@@ -6,8 +6,10 @@
     dropship enrich review [--market smartstore] [--limit N] [--json]
 
 classify: the offline ranker, plus Coupang's own predictor for `--market coupang` when
-COUPANG_ACCESS_KEY / COUPANG_SECRET_KEY / COUPANG_VENDOR_ID are set (answers cached in Postgres
-when DATABASE_URL is set), plus the LLM choice when LLM_PROVIDER is set. Each JSON line keeps
+COUPANG_ACCESS_KEY / COUPANG_SECRET_KEY / COUPANG_VENDOR_ID are set, plus the categories of the
+closest Naver Shopping search items when NAVER_SEARCH_CLIENT_ID / _SECRET are set (answers cached
+in Postgres per normalised name when DATABASE_URL is set), plus the LLM choice when LLM_PROVIDER
+is set. Each JSON line keeps
 `id`, `path`, `confidence` (and `candidates` with --top K > 1) and adds `sources` and `held`.
 
 map: a seller's correction. It becomes a rule keyed by supplier, supplier category and the
@@ -55,7 +57,8 @@ def _store():
 
 
 def build_decider(market: str, top: int = 10, store=None):
-    """The decider the CLI uses: offline ranker, Coupang's predictor and the LLM when configured."""
+    """The decider the CLI uses: offline ranker, Coupang's predictor, Naver search votes and the
+    LLM when configured."""
     from dropship_core.ai.predictors import CachedPredictor, CategoryDecider
     from dropship_core.ai.ranker import default_ranker
 
@@ -72,6 +75,9 @@ def build_decider(market: str, top: int = 10, store=None):
 
             predictors.append(CrossTreePredictor(pred, default_ranker("coupang").path_of,
                                                  default_ranker(market)))
+    naver = _naver_predictor(market, store)
+    if naver is not None:
+        predictors.append(naver)
     chooser = None
     if os.environ.get("LLM_PROVIDER") in ("openai", "anthropic"):
         from dropship_core.ai.llm_category import LlmCategoryChooser
@@ -81,9 +87,35 @@ def build_decider(market: str, top: int = 10, store=None):
                            top=max(10, top))
 
 
+def _naver_predictor(market: str, store=None):
+    """Naver Shopping search votes when NAVER_SEARCH_CLIENT_ID/_SECRET are set: its daily budget
+    and response cache in Postgres when DATABASE_URL is set, answers cached per normalised name;
+    for Coupang, carried over from the SmartStore tree."""
+    from dropship_core.ai.predictors import CachedPredictor, CrossTreePredictor
+    from dropship_core.ai.ranker import default_ranker
+    from dropship_core.evidence.naver_category import NaverSearchPredictor
+    from dropship_core.evidence.naver_search import SOURCE, NaverShopSearch
+
+    kw = {}
+    if os.environ.get("DATABASE_URL"):
+        from dropship_core.evidence.store import EvidenceStore
+
+        ev = EvidenceStore(os.environ["DATABASE_URL"])
+        kw = {"budget": ev.budget(SOURCE), "cache": ev.cache()}
+    search = NaverShopSearch.from_env(**kw)
+    if search is None:
+        return None
+    pred = NaverSearchPredictor(search, default_ranker("smartstore"))
+    pred = CachedPredictor(pred, store, "smartstore") if store else pred
+    if market == "smartstore":
+        return pred
+    return CrossTreePredictor(pred, default_ranker("smartstore").path_of, default_ranker(market))
+
+
 def classify(args: argparse.Namespace, stdin: IO[str], stdout: IO[str]) -> int:
     store = None
-    if os.environ.get("DATABASE_URL") and os.environ.get("COUPANG_ACCESS_KEY"):
+    if os.environ.get("DATABASE_URL") and (os.environ.get("COUPANG_ACCESS_KEY")
+                                           or os.environ.get("NAVER_SEARCH_CLIENT_ID")):
         store = _store()
     decider = build_decider(args.market, max(1, args.top), store)
     for line in stdin:

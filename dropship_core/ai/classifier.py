@@ -36,6 +36,7 @@ from dropship_core.ai.classifier_index import (  # noqa: F401 (DATA_DIR, LEXICON
     _ACCESSORY, _BRAND, _CTX, _EXTRA, _GATE, _GENDER, _INNER, _MODIFIER_NEXT, DATA_DIR, LEXICON_YAML,
     ClassifierIndex, Prediction, _features, _norm, _tokens, load_lexicon)
 from dropship_core.ai.text import find_brand
+from dropship_core.ai.tree_vocab import _group
 
 class CategoryClassifier(ClassifierIndex):
     """Classifier over one market's leaves. Build once (well under 2 s), call many times."""
@@ -53,6 +54,18 @@ class CategoryClassifier(ClassifierIndex):
         self._build_gates(gates, market_lex, lexicon, market)
         self._index_keywords(market)
         self.n = len(self.leaves)
+        self._post_idf = {k: (ix, w, self.idf[k]) for k, (ix, w) in self._post.items()}
+        # gated nodes are ranges of leaves (leaves in path order); a gender word's +/- in one array
+        self._gate_ranges = [(int(idx.min()), int(idx.max()) + 1) for idx, _k, _n in self._gates]
+        if any(hi - lo != len(idx) for (lo, hi), (idx, _k, _n) in zip(self._gate_ranges, self._gates)):
+            raise ValueError("category rows must be in path order (leaves under a node contiguous)")
+        self._gate_keys = set().union(*(keys for _i, keys, _n in self._gates))
+        self._gender_delta = {}
+        for g, other in (("남성", "여성"), ("여성", "남성")):
+            d = np.zeros(self.n, dtype=np.float32)
+            d[self._gender[g]] += _GENDER
+            d[self._gender[other]] -= _GENDER
+            self._gender_delta[g] = d
 
     # ------------------------------------------------------------------ scoring
 
@@ -85,11 +98,19 @@ class CategoryClassifier(ClassifierIndex):
         # (인덕션 겸용 냄비, 맥북 호환 허브)
         hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
-        keep = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]
+        keep_set = set()
+        longer: list[tuple[int, int]] = []
+        for h in sorted(hits, key=lambda h: h[0] - h[1]):  # longest first
+            a, b = h[0], h[1]
+            for o0, o1 in longer:
+                if o0 <= a and b <= o1 and o1 - o0 > b - a:
+                    break
+            else:
+                keep_set.add(h)
+            longer.append((a, b))
         # weight 1 for a maximal match, _INNER for a keyword inside a longer one (수저 in
         # 수저세트 still says "cutlery" for the camping branch)
         best: dict[str, float] = {}
-        keep_set = set(keep)
         for h in hits:
             w = 1.0 if h in keep_set else _INNER
             best[h[2]] = max(best.get(h[2], 0.0), w)
@@ -98,48 +119,42 @@ class CategoryClassifier(ClassifierIndex):
     def scores(self, text: str) -> np.ndarray:
         qtoks = self._query_tokens(text)
         feats = _features(qtoks, self.weak)
-        post, idf = self._post, self.idf
-        q = [(k, v * idf[k]) for k, v in feats.items() if k in post]
-        idx_parts: list[np.ndarray] = []
-        w_parts: list[np.ndarray] = []
-        if q:
-            qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
-            for k, v in q:
-                ix, w = post[k]
-                idx_parts.append(ix)
-                w_parts.append(w * (v / qn))
+        get = self._post_idf.get
+        q = [(p, v * p[2]) for p, v in ((get(k), v) for k, v in feats.items()) if p is not None]
         hits, all_hits = self._keyword_hits(text)
-        if idx_parts:
-            scores = np.bincount(
-                np.concatenate(idx_parts), weights=np.concatenate(w_parts), minlength=self.n
-            ).astype(np.float32)
+        if q:
+            # one concatenation and one product for all postings (not one per feature)
+            qn = math.sqrt(sum(v * v for _, v in q)) or 1.0
+            ix = np.concatenate([p[0] for p, _ in q])
+            w = np.concatenate([p[1] for p, _ in q])
+            w *= np.array([v / qn for _, v in q], dtype=np.float32).repeat([len(p[0]) for p, _ in q])
+            scores = np.bincount(ix, weights=w, minlength=self.n).astype(np.float32)
         else:
             scores = np.zeros(self.n, dtype=np.float32)
         # branch evidence (강아지, 차량용, 아동, 캠핑) adds up and is read from every match, even
         # one inside a longer keyword (강아지 in 강아지간식)
-        n_idx = [self._kw_node[k][0] for k in all_hits if k in self._kw_node]
+        nodes = [self._kw_node[k] for k in all_hits if k in self._kw_node]
         branch = (
-            np.bincount(np.concatenate(n_idx), minlength=self.n, weights=np.concatenate(
-                [self._kw_node[k][1] for k in all_hits if k in self._kw_node])).astype(np.float32)
-            if n_idx else None
+            np.bincount(np.concatenate([i for i, _ in nodes]), minlength=self.n,
+                        weights=np.concatenate([w for _, w in nodes])).astype(np.float32)
+            if nodes else None
         )
         # leaf evidence: the strongest keyword counts, further ones add a little (no pile-up of
         # synonyms)
         leaf_hits = [(idx, boost * w) for k, w in hits for idx, boost in self._kw_leaf.get(k, ())]
-        count = None
+        hit = None
         if leaf_hits:
-            best = np.zeros(self.n, dtype=np.float32)
-            count = np.zeros(self.n, dtype=np.float32)
-            for idx, boost in leaf_hits:
-                best[idx] = np.maximum(best[idx], boost)  # idx has no repeats
-                count[idx] += 1.0
-            scores += best + _EXTRA * np.maximum(count - 1.0, 0.0)
+            # per leaf: its strongest keyword, plus _EXTRA for each further one
+            ix = np.concatenate([idx for idx, _ in leaf_hits])
+            val = np.array([b for _, b in leaf_hits], dtype=np.float32).repeat([len(i) for i, _ in leaf_hits])
+            hit, best, count = _group(ix, val, count=True)
+            scores[hit] += best + _EXTRA * (count - 1)
         if branch is not None:
             scores += branch
-            if count is not None:
+            if hit is not None:
                 # a branch named in the name and a product word found inside it: the product is
                 # that branch's version of the thing (캠핑 + 수저 → camping cutlery)
-                scores += _CTX * branch * (count > 0)
+                scores[hit] += _CTX * branch[hit]
         # an accessory word: the device itself is not what is sold (likewise appliances/food)
         for words, idx in self._demote:
             if not all_hits.isdisjoint(words):
@@ -147,13 +162,13 @@ class CategoryClassifier(ClassifierIndex):
         if self._gates:
             # every gate closed, then open the ones whose cue is in the name
             scores -= self._gate_all
-            for idx, keys, _node in self._gates:
-                if not all_hits.isdisjoint(keys):
-                    scores[idx] += _GATE
+            if not all_hits.isdisjoint(self._gate_keys):  # most names carry no cue
+                for (lo, hi), (_idx, keys, _node) in zip(self._gate_ranges, self._gates):
+                    if not all_hits.isdisjoint(keys):
+                        scores[lo:hi] += _GATE
         males, females = "남성" in qtoks, "여성" in qtoks
         if males != females:
-            scores[self._gender["남성" if males else "여성"]] += _GENDER
-            scores[self._gender["여성" if males else "남성"]] -= _GENDER
+            scores += self._gender_delta["남성" if males else "여성"]
         if self._brand_hint:
             b = find_brand(text)
             if b and b in self._brand_hint:

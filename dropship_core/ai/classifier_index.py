@@ -5,8 +5,6 @@ gates and demotions. `classifier.py` scores names against it."""
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +15,7 @@ import numpy as np
 import yaml
 
 from dropship_core.ai.categories import CategoryRow
+from dropship_core.ai.tree_vocab import CACHES, norm
 from dropship_core.ai.text import attribute_lexicon, brand_hints
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -54,12 +53,22 @@ class Prediction:
 
 
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[^0-9a-z가-힣]+", " ", text).strip()
+    return norm(text)
 
 
 def _tokens(text: str) -> list[str]:
     return [t for t in _norm(text).split() if t]
+
+
+@lru_cache(maxsize=65536)
+def _token_features(t: str) -> tuple[tuple[str, float], ...]:
+    """A token's features: the whole word (two characters or more) and its 2-/3-grams at half
+    weight (a repeated gram counts each time)."""
+    out = [("w:" + t, 1.0)] if len(t) >= 2 else []
+    for n in (2, 3):
+        if len(t) > n:
+            out += [("g:" + t[i:i + n], 0.5) for i in range(len(t) - n + 1)]
+    return tuple(out)
 
 
 def _features(tokens: Iterable[str], weak: dict[str, float] | None = None) -> dict[str, float]:
@@ -69,12 +78,8 @@ def _features(tokens: Iterable[str], weak: dict[str, float] | None = None) -> di
         if t in _STOP or not t.isalpha():  # tokens are [0-9a-z가-힣]: not alpha = has a digit
             continue
         w = weak.get(t, 1.0) if weak else 1.0
-        if len(t) >= 2:
-            f["w:" + t] += w
-        for n in (2, 3):
-            if len(t) > n:
-                for i in range(len(t) - n + 1):
-                    f["g:" + t[i:i + n]] += 0.5 * w
+        for k, b in _token_features(t):
+            f[k] += b * w
     return f
 
 
@@ -277,3 +282,5 @@ class ClassifierIndex:
             b: self._under[p] for b, p in brand_hints().items() if p in self._under
         } if market == "smartstore" else {}
 
+
+CACHES.append(_token_features.cache_clear)

@@ -3,8 +3,8 @@ predictors and an optional LLM choice.
 
 A source is a `CategoryPredictor`: `predict(name, brand) -> [(leaf_id, score)]`, best first,
 scores in [0, 1]. The offline ranker is one (ranker.py); Coupang's category prediction API is
-another (markets/coupang_predict.py); a Naver Shopping search source can be added the same way
-(its items' `category1..4` voted and mapped to leaf ids) by passing it in `predictors`.
+another (markets/coupang_predict.py); Naver Shopping search is a third
+(evidence/naver_category.py: the closest items' `category1..4` voted and mapped to leaf ids).
 
 `CategoryDecider.decide` order:
 

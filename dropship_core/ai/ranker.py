@@ -69,8 +69,14 @@ class CategoryRanker:
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:
         s = self.scores(name)
         kk = min(max(k, 2), len(s))
-        part = np.argpartition(-s, kk - 1)[:kk]
-        order = sorted(part.tolist(), key=lambda j: (-float(s[j]), j))
+        if kk == 2:  # the best leaf and the runner-up: two scans beat a partition
+            i1 = int(s.argmax())
+            top, s[i1] = s[i1], -np.inf
+            order = [i1, int(s.argmax())]
+            s[i1] = top
+        else:
+            part = np.argpartition(-s, kk - 1)[:kk]
+            order = sorted(part.tolist(), key=lambda j: (-float(s[j]), j))
         s1, s2 = float(s[order[0]]), float(s[order[1]])
         out = []
         for r, i in enumerate(order[:max(1, k)]):

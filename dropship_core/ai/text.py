@@ -209,12 +209,16 @@ def brand_hints() -> dict[str, str]:
 def find_brand(text: str) -> str | None:
     """A known brand in `text` (tokens, or two adjacent tokens written apart), first one wins."""
     lex = brand_lexicon()
-    toks = [t for t in re.split(r"[\s\[\]()/,]+", normalize(text)) if t]
+    toks = [t for t in _BRAND_SPLIT.split(normalize(text).lower()) if t]
     for i, t in enumerate(toks):
-        for cand in ((t + toks[i + 1]) if i + 1 < len(toks) else None, t):
-            if cand and cand.lower() in lex:
-                return lex[cand.lower()]
+        if i + 1 < len(toks) and t + toks[i + 1] in lex:
+            return lex[t + toks[i + 1]]
+        if t in lex:
+            return lex[t]
     return None
+
+
+_BRAND_SPLIT = re.compile(r"[\s\[\]()/,]+")
 
 
 _NUM = r"(\d+(?:\.\d+)?)"

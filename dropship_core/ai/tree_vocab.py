@@ -10,8 +10,12 @@ morphological analyser that ships its model on PyPI, Apache-2.0) into:
 
 Curated seller words of `category_lexicon.yaml` join their node as FULL terms (a lower weight).
 
-A product name is analysed the same way. Its terms are its nouns and foreign words, their
-adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰") and its space-separated words; a word
+A product name is analysed word by word (each distinct word once per batch): words of Latin
+letters and digits, two-syllable words (nouns in product names) and compounds ending in one of
+the trees' product nouns ("게이밍의자" → 게이밍 + 의자) need no analyser, and the trees' own words
+are analysed once when the index is built; only the remaining words go through Kiwi. Its terms
+are its nouns and foreign words, their adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰")
+and its space-separated words; a word
 matches a term when equal, or when the word ends with the term and what precedes is at least two
 characters ("게이밍의자" → 의자), so a short term inside a longer word never matches
 ("보드" in "키보드", "랩" in "플랩"). Korean names put the product last: later nouns weigh more.
@@ -78,14 +82,20 @@ STOP = {
     "고급", "프리미엄", "개", "매", "팩", "입", "종", "택", "박스", "선택", "추가", "구성", "단품",
     "행사", "할인", "이벤트", "한정", "백화점", "공식", "판매", "직배송", "배송", "상품", "제품", "전용",
     "호환", "사용", "가능", "관련", "외", "등", "용", "형", "대", "중", "소", "컬러", "색상", "사이즈",
+    "대형", "중형", "소형", "특대형", "초대형",
 }
 _TAGS = {"NNG", "NNP", "XR", "SL", "NR"}
 MATCH = 0  # no URL/e-mail/hashtag/emoji matching: product names have none, and it costs ~25 %
 
 
+_NOT_WORD = re.compile(r"[^0-9a-z가-힣]+")
+
+
+@lru_cache(maxsize=4096)
 def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[^0-9a-z가-힣]+", " ", text).strip()
+    """NFKC, lowercase, every run of other characters than digits, a-z and Hangul one space.
+    Cached: the ranker's two scorers normalise the same name several times."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text or "").lower()).strip()
 
 
 @lru_cache(maxsize=1)
@@ -96,18 +106,76 @@ def kiwi():
     return Kiwi()
 
 
-@lru_cache(maxsize=8192)
-def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
-    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
-    of two or more characters, which is never cut into a shorter term."""
+_LATIN = re.compile(r"[a-z]+")
+_HANGUL2 = re.compile(r"[가-힣]{2}")
+_RUNS = re.compile(r"[가-힣]+|[a-z]+|[0-9]+")
+# words of the tree and the curated lexicon, analysed once when an index is built (part of the
+# index, like its term table; not emptied by clear_caches)
+_STATIC: dict[str, tuple[tuple[str, bool], ...]] = {}
+_HEADS: set[str] = set()  # the trees' product nouns (terms matched as heads)
+CACHES: list = []  # other per-word caches (classifier_index), emptied by clear_caches too
+
+
+@lru_cache(maxsize=65536)
+def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of one space-free word. Words of Latin letters and digits only need no
+    analyser: their letter runs of two or more are the foreign words Kiwi would tag SL ("kf94" →
+    "kf"). Product names repeat words (brands, product nouns), so a batch analyses each once."""
+    if word.isascii():
+        return tuple((f, False) for f in _LATIN.findall(word) if len(f) >= 2)
+    if len(word) == 2 and _HANGUL2.fullmatch(word):
+        # a two-syllable word in a product name is a noun (the analyser cuts loanwords and
+        # brands: 나시 → 시, 린넨 → 린, 뜰채 → nothing)
+        return ((word, True),)
+    got = _STATIC.get(word)
+    if got is not None:
+        return got
+    runs = _RUNS.findall(word)
+    if len(runs) > 1:
+        # letters, digits and Hangul mixed (흰다리새우1kg, 4개, 갤럭시s21): each run on its own;
+        # a short Hangul run right after a number is a counter (4개, 192정, 3미터)
+        out: list[tuple[str, bool]] = []
+        for i, r in enumerate(runs):
+            if r[0].isdigit() or (i and runs[i - 1][0].isdigit() and len(r) <= 2 and not r.isascii()):
+                continue
+            out.extend(word_nouns(r))
+        return tuple(out)
+    for cut in range(1, len(word) - 1):
+        # a compound ending in a product noun of a tree is that noun and its modifier
+        # (게이밍의자 → 게이밍 + 의자): no analyser needed
+        if word[cut:] in _HEADS:
+            return ((word[:cut], True), (word[cut:], True)) if cut >= 2 else ((word, False),)
+    return _analysed(word)
+
+
+def _analysed(word: str) -> tuple[tuple[str, bool], ...]:
     out = []
-    for t in kiwi().tokenize(text, match_options=MATCH):
+    # the best analysis straight from Kiwi.analyze (what tokenize returns, without its wrapper)
+    for t in kiwi().analyze(word, top_n=1, match_options=MATCH)[0][0]:
         if t.tag in _TAGS:
             f = t.form.lower()
             if t.tag == "SL" and len(f) < 2:
                 continue
             out.append((f, t.tag == "NNG" and len(f) >= 2))
     return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
+    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
+    of two or more characters, which is never cut into a shorter term. Analysed word by word
+    (space-separated words of a product name are analysed alike on their own)."""
+    return tuple(p for w in text.split() for p in word_nouns(w))
+
+
+def clear_caches() -> None:
+    """Forget every analysed name and word (benchmarks: each pass then costs what unseen names
+    cost)."""
+    tagged_nouns.cache_clear()
+    word_nouns.cache_clear()
+    norm.cache_clear()
+    for clear in CACHES:
+        clear()
 
 
 def nouns(text: str) -> tuple[str, ...]:
@@ -151,10 +219,9 @@ def analyse(name: str) -> Query:
     for i, n in enumerate(ns):
         w = POS_MIN + (1 - POS_MIN) * (i / (k - 1) if k > 1 else 1.0)
         terms[n] = max(terms.get(n, 0.0), w)
-        for span in (2, 3):
-            if i + span <= k:
-                j = "".join(ns[i:i + span])
-                terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + span - 1) / (k - 1)))
+        if i + 1 < k:  # adjacent nouns joined (블루투스 + 이어폰)
+            j = ns[i] + ns[i + 1]
+            terms[j] = max(terms.get(j, 0.0), POS_MIN + (1 - POS_MIN) * ((i + 1) / (k - 1)))
     for i, wd in enumerate(words):
         if wd not in terms and len(wd) >= 2:
             terms[wd] = POS_MIN + (1 - POS_MIN) * (i / max(1, len(words) - 1))
@@ -163,6 +230,34 @@ def analyse(name: str) -> Query:
             if terms.get(alt, 0.0) < w:
                 terms[alt] = w
     return Query(terms, set(terms) | set(words) | set(ns), known)
+
+
+@lru_cache(maxsize=1)
+def _common_syllables() -> tuple[str, ...]:
+    """The 2,350 Hangul syllables of KS X 1001 (a one-syllable word is analysed from this table)."""
+    out = []
+    for cp in range(0xAC00, 0xD7A4):
+        if len(chr(cp).encode("euc-kr")) == 2:  # others take an 8-byte jamo sequence
+            out.append(chr(cp))
+    return tuple(out)
+
+
+def _ranges(ix: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted distinct leaf numbers as [lo, hi) runs (slices beat fancy indexing)."""
+    breaks = np.flatnonzero(np.diff(ix) != 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks + 1, [len(ix)]))
+    return [(int(ix[a]), int(ix[b - 1]) + 1) for a, b in zip(starts, ends)]
+
+
+def _group(keys: np.ndarray, vals: np.ndarray, count: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct keys with the largest of their values and the sum of their values (or with
+    `count`, how many there are). Sorting beats np.unique and ufunc.at here."""
+    o = keys.argsort(kind="stable")
+    ks, vs = keys[o], vals[o]
+    starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+    other = np.diff(np.append(starts, len(ks))) if count else np.add.reduceat(vs, starts)
+    return ks[starts], np.maximum.reduceat(vs, starts), other
 
 
 class TreeVocab:
@@ -205,12 +300,50 @@ class TreeVocab:
             for a in attrs:
                 by_attr[a].append(self.node_idx[j])
         self.attr_leaves = {a: np.unique(np.concatenate(v)) for a, v in by_attr.items()}
+        # each attribute's leaves as a few slices, or as one index array when they are scattered
+        self.attr_ranges = {a: [slice(lo, hi) for lo, hi in _ranges(ix)] for a, ix in self.attr_leaves.items()}
+        self.attr_ranges = {a: (r if len(r) <= 4 else [self.attr_leaves[a]]) for a, r in self.attr_ranges.items()}
         self.gates = []
         for node, cues in (gates or {}).items():
             j = self._node_ix().get(node)
             if j is not None:
                 words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
                 self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
+        self._arrays()
+        for key in [*self.index, *seller_synonyms(), *_common_syllables()]:
+            if (len(key) > 2 or len(key) == 1) and not key.isascii() and key not in _STATIC:
+                _STATIC[key] = _analysed(key)
+        _HEADS.update(t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii())
+        clear_caches()  # words analysed before these heads were known
+
+    def _arrays(self) -> None:
+        """Precomputed arrays. Leaves are in path order, so the leaves under any node are one
+        range [lo, hi): a node's score is spread over its leaves with a difference array and
+        one cumulative sum instead of touching each leaf."""
+        for ix in self.node_idx:
+            if ix[-1] - ix[0] + 1 != len(ix):
+                raise ValueError("category rows must be in path order (leaves under a node contiguous)")
+        self.n_nodes = len(self.node_names)
+        self.node_w_arr = np.array(self.node_w, dtype=np.float32)
+        self.lo = np.array([ix[0] for ix in self.node_idx], dtype=np.int64)
+        self.hi = np.array([ix[-1] + 1 for ix in self.node_idx], dtype=np.int64)
+        # every term's postings as arrays (all of them, and the heads only for suffix matches)
+        self.karr: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.harr: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, hits in self.index.items():
+            self.karr[term] = (np.array([j for j, _ in hits], dtype=np.int64),
+                               np.array([w for _, w in hits], dtype=np.float64))
+            heads = [(j, w) for j, w in hits if w >= HEAD]
+            self.harr[term] = (np.array([j for j, _ in heads], dtype=np.int64),
+                               np.array([w for _, w in heads], dtype=np.float64))
+        self.gate_all = np.zeros(self.n, dtype=np.float32)
+        self.gate_ranges = []
+        for idx, cues in self.gates:
+            self.gate_all[idx] += GATE
+            self.gate_ranges.append((int(idx[0]), int(idx[-1]) + 1, cues))
+        self._hits: dict[tuple[str, bool], list] = {}
+        CACHES.append(self._hits.clear)
+        self.any_cue = re.compile("|".join(c.pattern for _, c in self.gates)) if self.gates else None
 
     def _node_ix(self) -> dict[str, int]:
         if not hasattr(self, "_nix"):
@@ -232,56 +365,75 @@ class TreeVocab:
             elif ns and ns[0] != full:
                 self.index[ns[0]].append((j, HEAD))
 
-    def _lookup(self, term: str, whole: bool = False) -> list[tuple[int, float]]:
-        """Nodes a name term matches: equal terms, or terms the word ends with (not for a
-        dictionary noun: "아이보리" does not end in "보리")."""
-        hits = list(self.index.get(term, ()))
-        if len(term) == 1:
-            return [(j, w * 0.5) for j, w in hits]
-        if whole:
-            return hits
-        for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
-            tail = term[cut:]
-            if len(tail) >= 2 and tail in self.index:
-                hits += [(j, w * SUFFIX) for j, w in self.index[tail] if w >= HEAD]
-                break
-        return hits
+    def _term_hits(self, term: str, whole: bool):
+        """`_match` remembered per term for the batch (emptied by clear_caches)."""
+        key = (term, whole)
+        got = self._hits.get(key)
+        if got is None:
+            if len(self._hits) > 100_000:
+                self._hits.clear()
+            got = self._hits[key] = self._match(term, whole)
+        return got
+
+    def _match(self, term: str, whole: bool) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """(node numbers, weights, factor) of the nodes a name term matches: equal terms, or
+        terms the word ends with, heads only (not for a dictionary noun: "아이보리" does not end
+        in "보리"; a one-character term counts half)."""
+        got = self.karr.get(term)
+        tail = None
+        if not whole and len(term) >= 4:
+            harr = self.harr
+            for cut in range(2, min(len(term) - 1, self.maxlen + 2)):
+                tail = harr.get(term[cut:])
+                if tail is not None:
+                    break
+        if got is None and tail is None:
+            return ()
+        idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
+        out = []
+        if got is not None:
+            out.append((got[0], got[1], idf * (0.5 if len(term) == 1 else 1.0)))
+        if tail is not None:
+            out.append((tail[0], tail[1], idf * SUFFIX))
+        return out
 
     def scores(self, name: str) -> np.ndarray:
         q = analyse(name)
-        best: dict[int, float] = {}
-        extra: dict[int, float] = defaultdict(float)
+        js, ws, fs = [], [], []
         for term, pos in q.terms.items():
-            idf = self.idf.get(term) or self.idf.get(term[-self.maxlen:], 0.8)
-            for j, w in self._lookup(term, term in q.known):
-                s = w * pos * idf
-                old = best.get(j, 0.0)
-                if s > old:
-                    extra[j] += 0.25 * old
-                    best[j] = s
-                else:
-                    extra[j] += 0.25 * s
-        out = np.zeros(self.n, dtype=np.float32)
-        if best:
-            js = list(best)
-            idx = np.concatenate([self.node_idx[j] for j in js])
-            vals = np.array([self.node_w[j] * min(1.4, best[j] + extra[j]) for j in js])
-            wts = np.repeat(vals, [len(self.node_idx[j]) for j in js])
-            out += np.bincount(idx, weights=wts, minlength=self.n).astype(np.float32)
+            for j, w, f in self._term_hits(term, term in q.known):
+                js.append(j)
+                ws.append(w)
+                fs.append(f * pos)
+        lens = [len(x) for x in js]
+        if sum(lens):
+            # per node: its best match, plus a quarter of every other match, capped
+            j = np.concatenate(js)
+            v = np.concatenate(ws) * np.array(fs).repeat(lens)
+            u, best, total = _group(j, v)
+            node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
+            diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
+                               weights=np.concatenate((node, -node)))
+            # every gated branch starts below zero (a cue in the name lifts it back, below)
+            out = diff[:-1].cumsum().astype(np.float32) - self.gate_all
+        else:
+            out = -self.gate_all
         self._attributes(q, out)
         flat = norm(name).replace(" ", "")
-        for idx, cues in self.gates:
-            # a cue inside a longer word counts too (카시트 in 카시트인형거울)
-            if not cues.search(flat):
-                out[idx] -= GATE
+        # a cue even inside a longer word counts (카시트 in 카시트인형거울)
+        if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
+            for lo, hi, cues in self.gate_ranges:
+                if cues.search(flat):
+                    out[lo:hi] += GATE
         return out
 
     def _attributes(self, q: Query, out: np.ndarray) -> None:
         """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
-        for w in q.words:
-            idx = self.attr_leaves.get(w)
-            if idx is not None:
-                out[idx] += ATTR_BONUS
-            for o in OPPOSITES.get(w, ()):
-                if o not in q.words and o in self.attr_leaves:
-                    out[self.attr_leaves[o]] -= ATTR_MALUS
+        for w in q.words & self.attr_ranges.keys():
+            for part in self.attr_ranges[w]:
+                out[part] += ATTR_BONUS
+        for w in q.words & OPPOSITES.keys():
+            for o in OPPOSITES[w]:
+                if o not in q.words and o in self.attr_ranges:
+                    for part in self.attr_ranges[o]:
+                        out[part] -= ATTR_MALUS

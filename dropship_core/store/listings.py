@@ -136,7 +136,8 @@ class ListingsMixin(StoreBase):
         """rows: (product id, patch, event payload). `update_market_data` for many products in one
         statement: each patch merged at the top level into market_data[market], one `event_type`
         event per product (its payload, plus market / set / diff as update_market_data writes
-        them). Returns the number of products patched."""
+        them), written even when the patch changes nothing. Returns the number of products
+        patched."""
         if not rows:
             return 0
         with self.connect() as conn, conn.transaction():
@@ -147,7 +148,10 @@ class ListingsMixin(StoreBase):
             with conn.cursor().copy("COPY staging_market_patch (id, patch, payload) FROM STDIN") as cp:
                 for pid, patch, payload in rows:
                     cp.write_row((pid, _json(patch), _json(payload)))
-            diff = _DIFF_SQL.format(new="s.patch", old="o.entry")
+            # as update_market_data: a key the entry lacks counts as null
+            diff = ("(SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_array(o.entry -> n.key, n.value)),"
+                    " '{}'::jsonb) FROM jsonb_each(s.patch) n"
+                    " WHERE coalesce(o.entry -> n.key, 'null'::jsonb) IS DISTINCT FROM n.value)")
             out = conn.execute(
                 f"""
                 WITH old AS (

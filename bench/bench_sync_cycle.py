@@ -2,9 +2,19 @@
 with no latency and no rate limits:
 
     python bench/bench_sync_cycle.py [--suppliers 100] [--products 100000] [--changed 0.01]
+                                     [--seed-published | --no-seed-published]
 
 Setup (not timed): N suppliers' products stored and enriched (offline enricher) through the
-store, then published to the three sandboxes by the publish job (one ranged run per market).
+store, market metadata read, then the first publish to the three sandboxes, one of two ways:
+
+- through the API (default below 20,000 products): the publish job, one ranged run per market;
+- `--seed-published` (default from 20,000 products; the API path runs at ~30 products/s per
+  market, hours at 100,000 x 3): the listings built by the build_listings job (one ranged run
+  per market), then every product the publish job would create is created in bulk through each
+  sandbox's own create validation and storage and recorded in the store with the state a
+  successful publish records (bench/seed_published.py). Equivalence is checked, and printed: a
+  publish_listings run per market afterwards must find no candidate and make 0 API calls.
+
 Then the stock of `changed` of the products changes (re-ingested and re-enriched, as a supplier
 sync would), and the inventory cycle runs as the schedule requests it: one run per market over
 the range of supplier partitions (market_listings + market_sync, BackfillPolicy.single_run).
@@ -77,6 +87,18 @@ def change_stock(store: Store, keys: list[str], per: int, products: int, share: 
     return changed
 
 
+def single_partition_runs(job, sample: list[str], instance, resources) -> float:
+    """The previous shape: one run per market x supplier partition (nothing left to change);
+    seconds per run."""
+    import dagster as dg
+
+    t = time.perf_counter()
+    for k in sample:
+        pk = dg.MultiPartitionKey({"market": "coupang", "supplier": k})
+        assert job.execute_in_process(instance=instance, resources=resources, partition_key=pk).success
+    return (time.perf_counter() - t) / len(sample)
+
+
 def read_metadata(defs, instance, resources) -> None:
     """Every market's category tree and the rules of the categories in use, read from the
     sandboxes as the weekly schedule does (ESM lists nothing without them)."""
@@ -85,7 +107,49 @@ def read_metadata(defs, instance, resources) -> None:
         assert metadata.execute_in_process(instance=instance, resources=resources, partition_key=m).success
 
 
-def report(args, products: int, changed: int, publish_runs: int, t: dict, runs: int, calls: int, live: int) -> None:
+def api_calls(servers) -> int:
+    import httpx
+
+    return sum(httpx.get(f"{s.url}/__calls").json().get("total", 0) for s in servers)
+
+
+def first_publish(args, defs, reqs, instance, resources, store, keys, servers) -> dict:
+    """The setup's first publish (see the module docstring); what the report prints of it."""
+    if not args.seed_published:
+        t = time.perf_counter()
+        run_cycle(defs.resolve_job_def("publish_listings"), reqs, instance, resources)
+        return {"publish": time.perf_counter() - t, "how": f"publish job, {len(reqs)} runs"}
+    from seed_published import seed_published
+
+    t = time.perf_counter()
+    run_cycle(defs.resolve_job_def("build_listings"), reqs, instance, resources)
+    t_listings = time.perf_counter() - t
+    seeded = seed_published(store, keys, resources["marketplaces"].seller.get_settings())
+    t_seed = time.perf_counter() - t - t_listings
+    before = api_calls(servers)
+    t = time.perf_counter()
+    run_cycle(defs.resolve_job_def("publish_listings"), reqs, instance, resources)
+    t_check = time.perf_counter() - t
+    left = sum(len(store.sync_candidates(keys, m)) for m in ("smartstore", "coupang", "gmarket"))
+    return {"publish": t_listings + t_seed, "how": f"build_listings ({len(reqs)} runs) + bulk seed",
+            "listings": t_listings, "seed": t_seed, "seeded": seeded, "check": t_check,
+            "check_calls": api_calls(servers) - before, "check_left": left, "check_runs": len(reqs)}
+
+
+def report_seed(p: dict) -> None:
+    if "seeded" not in p:
+        return
+    print(f"| setup: build_listings, {p['check_runs']} runs (s) | {p['listings']:.1f} |")
+    for m, v in p["seeded"].items():
+        print(f"| setup: bulk seed {m}: {int(v['seeded']):,} created, {int(v['refused']):,} refused (s) "
+              f"| {v['s']:.1f} |")
+        if v["first_refusal"]:
+            print(f"|   first refusal: {str(v['first_refusal'])[:300]} | |")
+    print(f"| check: publish_listings after the seed, {p['check_runs']} runs: API calls / candidates left "
+          f"| {p['check_calls']:,} / {p['check_left']:,} ({p['check']:.1f} s) |")
+
+
+def report(args, products: int, changed: int, pub: dict, t: dict, runs: int, calls: int, live: int) -> None:
     parts = args.suppliers * 3
     print(f"\nInventory cycle: {args.suppliers} suppliers x 3 markets = {parts} partitions, "
           f"{products:,} products, {changed:,} changed ({args.changed:.0%}); "
@@ -93,7 +157,8 @@ def report(args, products: int, changed: int, publish_runs: int, t: dict, runs: 
     print("| measure | value |")
     print("|---|---:|")
     print(f"| setup: store + enrich {products:,} products (s) | {t['setup']:.1f} |")
-    print(f"| setup: first publish, {publish_runs} runs (s) | {t['publish']:.1f} |")
+    print(f"| setup: first publish: {pub['how']} (s) | {pub['publish']:.1f} |")
+    report_seed(pub)
     print(f"| inventory cycle end to end (s) | {t['cycle']:.1f} |")
     print(f"| Dagster runs in the cycle | {runs} |")
     print(f"| marketplace API calls in the cycle | {calls:,} |")
@@ -108,12 +173,15 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=100_000)
     ap.add_argument("--changed", type=float, default=0.01)
     ap.add_argument("--sample-single", type=int, default=5)
+    ap.add_argument("--seed-published", action=argparse.BooleanOptionalAction, default=None,
+                    help="first publish in bulk (default: from 20,000 products)")
     args = ap.parse_args()
+    if args.seed_published is None:
+        args.seed_published = args.products >= 20_000
 
     import contextlib
 
     import dagster as dg
-    import httpx
 
     from dropship_sandbox.market_common import start_market_sandboxes
 
@@ -155,27 +223,19 @@ def main() -> None:
         ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(timezone.utc))
         reqs = inventory_sync_schedule(ctx)
         read_metadata(defs, instance, resources)
-        t = time.perf_counter()
-        run_cycle(defs.resolve_job_def("publish_listings"), reqs, instance, resources)
-        t_publish = time.perf_counter() - t
+        pub = first_publish(args, defs, reqs, instance, resources, store, keys, servers)
 
         changed = change_stock(store, keys, per, args.products, args.changed)
-        calls_before = sum(httpx.get(f"{s.url}/__calls").json().get("total", 0) for s in servers)
+        calls_before = api_calls(servers)
 
         inventory = defs.resolve_job_def("inventory_sync")
         t_cycle, runs = run_cycle(inventory, reqs, instance, resources)
-        calls = sum(httpx.get(f"{s.url}/__calls").json().get("total", 0) for s in servers) - calls_before
+        calls = api_calls(servers) - calls_before
         live = sum(store.sync_counts(k, m)["published"] for k in keys for m in ("smartstore", "coupang", "gmarket"))
 
-        # the previous shape: one run per market x supplier partition (nothing left to change)
-        sample = keys[: args.sample_single]
-        t = time.perf_counter()
-        for k in sample:
-            pk = dg.MultiPartitionKey({"market": "coupang", "supplier": k})
-            assert inventory.execute_in_process(instance=instance, resources=resources, partition_key=pk).success
-        per_run = (time.perf_counter() - t) / len(sample)
-        report(args, len(keys) * per, len(changed), len(reqs),
-               {"setup": t_setup, "publish": t_publish, "cycle": t_cycle, "per_run": per_run}, runs, calls, live)
+        per_run = single_partition_runs(inventory, keys[: args.sample_single], instance, resources)
+        report(args, len(keys) * per, len(changed), pub,
+               {"setup": t_setup, "cycle": t_cycle, "per_run": per_run}, runs, calls, live)
         assert contiguous_ranges(keys, set(keys)) == [(keys[0], keys[-1])]
     finally:
         stack.close()

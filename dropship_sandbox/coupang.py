@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import hmac
 import itertools
+import json
 import re
 import threading
 import time
@@ -33,7 +34,7 @@ from dropship_sandbox import market_meta as meta
 from dropship_sandbox.market_auth import coupang_signature
 from dropship_sandbox.coupang_rules import validate_product
 from dropship_sandbox.market_rules import RuleBook
-from dropship_sandbox.market_common import SandboxState, admin_routes, api
+from dropship_sandbox.market_common import SandboxState, admin_routes, api, bulk_create_route
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
 SANDBOX_SECRET_KEY = "sandbox-secret-key"
@@ -134,9 +135,10 @@ class CoupangSandbox:
 
     async def create(self, request: Request) -> Response:
         vendor, err = self._auth(request)
-        if err:
-            return err
-        body = await self._json(request)
+        return err or self.create_body(vendor, await self._json(request))
+
+    def create_body(self, vendor: str, body: Any) -> Response:
+        """The create handler after authentication: validation, then storage."""
         problems = validate_product(body, vendor, self.return_centers, self.outbound_places)
         problems = problems or self.book.coupang_problems(body, self.auto_category)
         if problems:
@@ -151,6 +153,20 @@ class CoupangSandbox:
             if body.get("requested"):
                 self._request_approval(prod)
         return JSONResponse({"code": "SUCCESS", "message": "", "data": pid})
+
+    def create_and_read(self, vendor: str, body: Any) -> Response:
+        """Bench setup (`/__bulk_create`): a create, then the GET the sync's after-create step
+        sends (which approves on the first read); answers the create's response with the read
+        product under `product`."""
+        resp = self.create_body(vendor, body)
+        if resp.status_code != 200:
+            return resp
+        pid = json.loads(resp.body)["data"]
+        with self.lock:
+            prod = self.products[pid]
+            self._maybe_approve(prod, on_get=True)
+            return JSONResponse({"code": "SUCCESS", "message": "", "data": pid,
+                                 "product": self._view(prod)})
 
     def _product(self, request: Request, vendor: str) -> dict | None:
         try:
@@ -396,7 +412,8 @@ def create_app(keys: dict[str, tuple[str, str]] | None = None, *, rate: float | 
           "GET meta/category-related-metas/{code}", sb.metadata, ["GET"]),
         r("/vendors/{vendor}/check-auto-category-agreed",
           "GET vendors/{id}/check-auto-category-agreed", sb.metadata, ["GET"]),
-    ] + admin_routes(st, sb.dump)
+    ] + admin_routes(st, sb.dump, [bulk_create_route(
+        sb.keys.__contains__, lambda ak, body: sb.create_and_read(sb.keys[ak][1], body))])
 
     async def not_found(request: Request, exc) -> Response:
         return error(404, "Not Found")

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from dropship_core.markets.esm import ESM_AUDIENCE, ci_get
 from dropship_sandbox import market_meta as meta
 from dropship_sandbox.market_rules import RuleBook
-from dropship_sandbox.market_common import Bucket, SandboxState, admin_routes, api
+from dropship_sandbox.market_common import (Bucket, SandboxState, admin_routes, api,
+                                            bulk_create_route)
 
 SANDBOX_MASTER_ID = "sandbox-master"
 SANDBOX_SECRET_KEY = "sandbox-esm-secret-key-0123456789abcdef"
@@ -195,9 +196,14 @@ class EsmSandbox:
         return master, body, None
 
     async def create(self, request: Request) -> Response:
-        master, body, err = await self._valid_goods(request)
-        if err is not None:
-            return err
+        master, err = self._auth(request)
+        return err or self.create_body(master, await self._json(request))
+
+    def create_body(self, master: str, body: Any) -> Response:
+        """The create handler after authentication: validation, then storage."""
+        problems = self.validate(body)
+        if problems:
+            return fail(400, 1000, "; ".join(problems))
         with self.lock:
             no = next(self.ids)
             add = ci_get(body, "itemAddtionalInfo")
@@ -341,7 +347,7 @@ def create_app(masters: dict[str, tuple[str, str]] | None = None, *, rate: float
           ["GET"]),
         r("/item/v1/official-notice/groups/{no:int}/codes",
           "GET /item/v1/official-notice/groups/{no}/codes", sb.metadata, ["GET"]),
-    ] + admin_routes(st, sb.dump)
+    ] + admin_routes(st, sb.dump, [bulk_create_route(sb.masters.__contains__, sb.create_body)])
 
     async def not_found(request: Request, exc) -> Response:
         return fail(404, 404, "Not Found")

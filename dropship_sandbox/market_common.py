@@ -10,11 +10,17 @@ Admin endpoints (never part of the real APIs, all under `/__`):
   `drop_create_response` processes a create and then sits on the answer for `delay` seconds.
 - `GET /__calls`: `{"total": n, "by_route": {...}, "by_status": {...}}`; `POST /__reset_calls`.
 - `GET /__state`: what the marketplace holds (products, per seller code counts).
+- `POST /__bulk_create` with `{"account": <client id / access key / master id>, "bodies": [...]}`:
+  bench setup only. Each body goes through the create handler's own validation and storage (and
+  on Coupang the first GET's approval, as the sync's after-create read does), without an HTTP
+  round trip per product and without counting as API calls; answers `{"results": [{"status",
+  "body"}]}`, one per body, in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import Counter
 from typing import Any, Awaitable, Callable
@@ -151,6 +157,29 @@ def admin_routes(state: SandboxState, dump: Callable[[], dict],
             Route("/__calls", calls, methods=["GET"]),
             Route("/__reset_calls", reset_calls, methods=["POST"]),
             Route("/__state", dump_state, methods=["GET"])] + (extra or [])
+
+
+def bulk_create_route(accounts: Callable[[str], bool],
+                      create: Callable[[str, Any], Response]) -> Route:
+    """`POST /__bulk_create` (see the module docstring): `create(account, body)` is the sandbox's
+    own create logic after authentication; `accounts(account)` says whether it is configured."""
+    async def bulk(request: Request) -> Response:
+        try:
+            req = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body must be JSON"}, status_code=400)
+        account, bodies = req.get("account"), req.get("bodies")
+        if not isinstance(account, str) or not accounts(account):
+            return JSONResponse({"error": "unknown account"}, status_code=400)
+        if not isinstance(bodies, list):
+            return JSONResponse({"error": "bodies must be a list"}, status_code=400)
+        results = []
+        for body in bodies:
+            resp = create(account, body)
+            results.append({"status": resp.status_code, "body": json.loads(resp.body)})
+        return JSONResponse({"results": results})
+
+    return Route("/__bulk_create", bulk, methods=["POST"])
 
 
 def problems_to_list(problems: list[tuple[str, str]]) -> list[dict]:

@@ -35,7 +35,7 @@ from dropship_sandbox.smartstore_rules import _camel, validate_product  # noqa: 
 from dropship_sandbox import market_meta as meta
 from dropship_sandbox.market_auth import naver_client_secret_sign
 from dropship_sandbox.market_rules import RuleBook
-from dropship_sandbox.market_common import SandboxState, admin_routes, api
+from dropship_sandbox.market_common import SandboxState, admin_routes, api, bulk_create_route
 
 SANDBOX_CLIENT_ID = "sandbox-client"
 # a bcrypt salt whose 22nd character has its unused bits set, like Naver's own sample secret
@@ -194,9 +194,10 @@ class SmartStoreSandbox:
 
     async def create(self, request: Request) -> Response:
         _, err = self._auth(request)
-        if err:
-            return err
-        body = await self._json(request)
+        return err or self.create_body(await self._json(request))
+
+    def create_body(self, body: Any) -> Response:
+        """The create handler after authentication: validation, then storage."""
         problems = validate_product(body, True, self.require_cdn, self.address_ids)
         problems = problems or self.book.naver_problems(body["originProduct"])
         if problems:
@@ -421,7 +422,9 @@ def create_app(clients: dict[str, str] | None = None, *, rate: float | None = 2.
         r("/v1/categories/{id}", "GET /v1/categories/{id}", sb.metadata, ["GET"]),
         r("/v1/products-for-provided-notice", "GET /v1/products-for-provided-notice",
           sb.metadata, ["GET"]),
-    ] + admin_routes(st, sb.dump, [Route("/__expire_tokens", sb.expire_tokens, methods=["POST"])])
+    ] + admin_routes(st, sb.dump, [Route("/__expire_tokens", sb.expire_tokens, methods=["POST"]),
+                                   bulk_create_route(sb.clients.__contains__,
+                                                     lambda _, body: sb.create_body(body))])
 
     async def not_found(request: Request, exc) -> Response:
         return gw_error(404, "GW.NOT_FOUND", "요청하신 리소스를 찾을 수 없습니다.")

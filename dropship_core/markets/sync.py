@@ -80,6 +80,15 @@ def in_flight_marker(listing_hash: str) -> dict:
             "retryable": True, "listing_hash": listing_hash, "at": _now()}
 
 
+def done_patch(external: dict, listing_hash: str, listing: dict, status: str = "published") -> dict:
+    """What a sync records once the marketplace holds `listing` under `external`.
+    published_listing: what the marketplace now holds; the next run diffs against it to pick the
+    cheapest call (price/stock only, full update, resume)."""
+    return {"status": status, "sync_status": status, "external": external,
+            "published_hash": listing_hash, "published_listing": listing,
+            "last_error": None, "attempts": 0, "blocked_reasons": [], "synced_at": _now()}
+
+
 class _Run:
     """State of one sync_listing call."""
 
@@ -111,11 +120,7 @@ class _Run:
                            dict(self.ext), error, detail)
 
     def done_patch(self, status: str = "published") -> dict:
-        # published_listing: what the marketplace now holds; the next run diffs against it to
-        # pick the cheapest call (price/stock only, full update, resume)
-        return {"status": status, "sync_status": status, "external": self.ext,
-                "published_hash": self.lh, "published_listing": self.listing,
-                "last_error": None, "attempts": 0, "blocked_reasons": [], "synced_at": _now()}
+        return done_patch(self.ext, self.lh, self.listing, status)
 
     def pending(self) -> dict | None:
         last = self.entry.get("last_error") or {}

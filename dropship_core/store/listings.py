@@ -130,6 +130,58 @@ class ListingsMixin(StoreBase):
             )
         return new
 
+    def patch_market_entries(
+        self, market: str, rows: Sequence[tuple[int, dict[str, Any], dict[str, Any]]], run: RunInfo, event_type: str
+    ) -> int:
+        """rows: (product id, patch, event payload). `update_market_data` for many products in one
+        statement: each patch merged at the top level into market_data[market], one `event_type`
+        event per product (its payload, plus market / set / diff as update_market_data writes
+        them), written even when the patch changes nothing. Returns the number of products
+        patched."""
+        if not rows:
+            return 0
+        with self.connect() as conn, conn.transaction():
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_market_patch (id BIGINT, patch JSONB, payload JSONB)"
+                " ON COMMIT DELETE ROWS"
+            )
+            with conn.cursor().copy("COPY staging_market_patch (id, patch, payload) FROM STDIN") as cp:
+                for pid, patch, payload in rows:
+                    cp.write_row((pid, _json(patch), _json(payload)))
+            # as update_market_data: a key the entry lacks counts as null
+            diff = ("(SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_array(o.entry -> n.key, n.value)),"
+                    " '{}'::jsonb) FROM jsonb_each(s.patch) n"
+                    " WHERE coalesce(o.entry -> n.key, 'null'::jsonb) IS DISTINCT FROM n.value)")
+            out = conn.execute(
+                f"""
+                WITH old AS (
+                    SELECT d.id, coalesce(d.market_data -> %(m)s, '{{}}'::jsonb) AS entry
+                      FROM source_data d JOIN staging_market_patch s USING (id)
+                ), up AS (
+                    UPDATE source_data d
+                       SET market_data = d.market_data || jsonb_build_object(
+                               %(m)s::text, coalesce(d.market_data -> %(m)s, '{{}}'::jsonb) || s.patch),
+                           updated_at = now()
+                      FROM staging_market_patch s
+                     WHERE d.id = s.id
+                    RETURNING d.id, d.supplier_key, d.supplier_item_id, d.market_data -> %(m)s AS entry
+                )
+                INSERT INTO source_data_events
+                    (product_id, supplier_key, supplier_item_id, event_type, payload, run_id, asset_key, partition_key)
+                SELECT up.id, up.supplier_key, up.supplier_item_id, %(ev)s,
+                       (s.payload - 'market' - 'set' - 'diff')
+                         || jsonb_build_object('market', %(m)s::text,
+                                               'set', jsonb_build_object('market_data',
+                                                                         jsonb_build_object(%(m)s::text, up.entry)),
+                                               'diff', {diff}),
+                       %(run)s, %(asset)s, %(part)s
+                  FROM up JOIN staging_market_patch s USING (id) JOIN old o USING (id)
+                RETURNING 1
+                """,
+                {"m": market, "ev": event_type, "run": run.run_id, "asset": run.asset_key, "part": run.partition_key},
+            ).fetchall()
+        return len(out)
+
     def record_event(self, product_id: int, event_type: str, payload: dict[str, Any], run: RunInfo) -> None:
         """An event that changes no column (e.g. publish_failed), kept for the audit log."""
         with self.connect() as conn:

@@ -174,3 +174,32 @@ def test_large_first_load_in_chunks_of_one_transaction(store, monkeypatch):
     store.ingest("acme", more, RUN2)
     with store.connect() as c:
         assert c.execute("SELECT count(DISTINCT id) FROM source_data").fetchone()[0] == 13
+
+
+def test_patch_market_entries_is_update_market_data_in_bulk(store):
+    store.ingest("acme", products(4), RUN1)
+    ids = [store.get_by_supplier_item("acme", f"A{i}")["id"] for i in range(4)]
+    for pid in ids:
+        store.update_market_data(pid, "coupang", {"status": "pending", "listing_hash": "h1"})
+    patch = {"status": "published", "external": {"sellerProductId": 7}, "published_hash": "h1",
+             "last_error": None}
+    # one by one for the first two, in bulk for the others
+    for pid in ids[:2]:
+        store.update_market_data(pid, "coupang", patch, RUN2, event_type="published",
+                                 payload={"listing_hash": "h1"})
+    n = store.patch_market_entries("coupang", [(pid, patch, {"listing_hash": "h1"}) for pid in ids[2:]],
+                                   RUN2, "published")
+    assert n == 2
+    entries = [store.get(pid)["market_data"]["coupang"] for pid in ids]
+    assert entries[2] == entries[3] == entries[0] == {"listing_hash": "h1", **patch}
+
+    def last(pid):
+        e = store.events(pid)[-1]
+        return e["event_type"], e["run_id"], e["payload"]
+
+    assert last(ids[2]) == last(ids[0])
+    assert last(ids[2])[2]["diff"] == {"status": ["pending", "published"], "external": [None, {"sellerProductId": 7}],
+                                       "published_hash": [None, "h1"]}
+    assert store.patch_market_entries("coupang", [], RUN2, "published") == 0
+    with store.connect() as c:
+        assert rebuild(c).ok

@@ -122,15 +122,7 @@ class EsmClient(BaseClient):
     def create_goods(self, body: dict) -> dict:
         res = self._call("POST", "/item/v1/goods", json=body, route="POST /item/v1/goods",
                          idempotent=False)
-        goods_no = ci_get(res, "goodsNo")
-        if goods_no is None:
-            raise MarketError(GMARKET, "create answered without goodsNo", response=res)
-        ext = {"goodsNo": int(goods_no)}
-        for site in ("gmkt", "iac"):
-            sgn = ci_get(res, "siteDetail", site, "SiteGoodsNo")
-            if sgn:
-                ext[f"siteGoodsNo_{site}"] = str(sgn)
-        return ext
+        return goods_ids(res)
 
     def update_goods(self, goods_no: int, body: dict) -> Any:
         return self._call("PUT", f"/item/v1/goods/{goods_no}", json=body,
@@ -192,3 +184,16 @@ class EsmClient(BaseClient):
         res = self._call("GET", f"/item/v1/official-notice/groups/{group_no}/codes",
                          route="GET /item/v1/official-notice/groups/{no}/codes")
         return ci_get(res, "codes") or []
+
+
+def goods_ids(res: Any) -> dict:
+    """The external ids a goods create answers: goodsNo and each site's goods number."""
+    goods_no = ci_get(res, "goodsNo")
+    if goods_no is None:
+        raise MarketError(GMARKET, "create answered without goodsNo", response=res)
+    ext = {"goodsNo": int(goods_no)}
+    for site in ("gmkt", "iac"):
+        sgn = ci_get(res, "siteDetail", site, "SiteGoodsNo")
+        if sgn:
+            ext[f"siteGoodsNo_{site}"] = str(sgn)
+    return ext

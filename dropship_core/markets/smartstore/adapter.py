@@ -38,9 +38,7 @@ class SmartStoreAdapter:
 
     def create(self, run) -> None:
         body = build_smartstore_product(run.listing, run.seller, _images(run))
-        res = run.client.create_product(body)
-        run.ext.update({"originProductNo": res["originProductNo"],
-                        "smartstoreChannelProductNo": res.get("smartstoreChannelProductNo")})
+        run.ext.update(product_ids(run.client.create_product(body)))
 
     def after_create(self, run) -> None:
         pass
@@ -80,6 +78,12 @@ def _option_ids(run) -> dict:
     ids = {str(cmb.get("sellerManagerCode")): int(cmb["id"]) for cmb in combos if cmb.get("id")}
     run.ext["option_ids"] = ids
     return ids
+
+
+def product_ids(res: dict) -> dict:
+    """The external ids a product create answers."""
+    return {"originProductNo": res["originProductNo"],
+            "smartstoreChannelProductNo": res.get("smartstoreChannelProductNo")}
 
 
 def _images(run) -> list[str]:

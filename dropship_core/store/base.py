@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import psycopg
 
@@ -65,6 +65,16 @@ _DIFF_SQL = """
        FROM jsonb_each({new}) n LEFT JOIN jsonb_each({old}) o ON o.key = n.key
       WHERE n.key <> 'raw' AND o.value IS DISTINCT FROM n.value)
 """
+
+
+def stage_rows(conn: psycopg.Connection, table: str, columns: str, rows: Iterable[tuple]) -> None:
+    """COPY rows into a temporary table of this transaction (emptied at commit). `columns` is
+    the table's column list with types, e.g. "id BIGINT, entry JSONB"."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns}) ON COMMIT DELETE ROWS")
+    names = ", ".join(c.split()[0] for c in columns.split(","))
+    with conn.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)
 
 
 class StoreBase:

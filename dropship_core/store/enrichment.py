@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from psycopg.rows import dict_row
 
-from dropship_core.store.base import _DIFF_SQL, RunInfo, StoreBase, _json
+from dropship_core.store.base import _DIFF_SQL, RunInfo, StoreBase, _json, stage_rows
 
 
 class EnrichmentMixin(StoreBase):
@@ -27,13 +27,8 @@ class EnrichmentMixin(StoreBase):
         if not rows:
             return 0
         with self.connect() as conn, conn.transaction():
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staging_ai (id BIGINT, ai_data JSONB, ai_source_hash TEXT)"
-                " ON COMMIT DELETE ROWS"
-            )
-            with conn.cursor().copy("COPY staging_ai (id, ai_data, ai_source_hash) FROM STDIN") as cp:
-                for pid, ai, h in rows:
-                    cp.write_row((pid, _json(ai), h))
+            stage_rows(conn, "staging_ai", "id BIGINT, ai_data JSONB, ai_source_hash TEXT",
+                       ((pid, _json(ai), h) for pid, ai, h in rows))
             diff = _DIFF_SQL.format(new="s.ai_data", old="coalesce(o.ai_data, '{}'::jsonb)")
             out = conn.execute(
                 f"""

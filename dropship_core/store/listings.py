@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from dropship_core.store.base import _DIFF_SQL, RunInfo, StoreBase, _json
+from dropship_core.store.base import _DIFF_SQL, RunInfo, StoreBase, _json, stage_rows
 
 
 def _keys(supplier_key: "str | Sequence[str]") -> list[str]:
@@ -46,12 +46,7 @@ class ListingsMixin(StoreBase):
         if not rows:
             return 0
         with self.connect() as conn, conn.transaction():
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staging_market (id BIGINT, entry JSONB) ON COMMIT DELETE ROWS"
-            )
-            with conn.cursor().copy("COPY staging_market (id, entry) FROM STDIN") as cp:
-                for pid, entry in rows:
-                    cp.write_row((pid, _json(entry)))
+            stage_rows(conn, "staging_market", "id BIGINT, entry JSONB", ((pid, _json(e)) for pid, e in rows))
             diff = _DIFF_SQL.format(new="s.entry -> 'listing'", old="coalesce(o.entry -> 'listing', '{}'::jsonb)")
             out = conn.execute(
                 f"""
@@ -141,13 +136,8 @@ class ListingsMixin(StoreBase):
         if not rows:
             return 0
         with self.connect() as conn, conn.transaction():
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staging_market_patch (id BIGINT, patch JSONB, payload JSONB)"
-                " ON COMMIT DELETE ROWS"
-            )
-            with conn.cursor().copy("COPY staging_market_patch (id, patch, payload) FROM STDIN") as cp:
-                for pid, patch, payload in rows:
-                    cp.write_row((pid, _json(patch), _json(payload)))
+            stage_rows(conn, "staging_market_patch", "id BIGINT, patch JSONB, payload JSONB",
+                       ((pid, _json(patch), _json(payload)) for pid, patch, payload in rows))
             # as update_market_data: a key the entry lacks counts as null
             diff = ("(SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_array(o.entry -> n.key, n.value)),"
                     " '{}'::jsonb) FROM jsonb_each(s.patch) n"

@@ -110,6 +110,16 @@ def drop_world(db_url, tmp_path, demo_dir):
     return resources, instance, inbox, f
 
 
+
+def _sync_drop(resources, instance, f):
+    """A full product_sync of the dropped file: the run's result and source_products' metadata."""
+    cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
+    res = dg.materialize([supplier_catalog, source_products], partition_key="excel-drop", resources=resources,
+                         instance=instance, run_config=cfg)
+    assert res.success
+    return res, next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
+                     if e.asset_key.to_user_string() == "source_products")
+
 def test_two_runs_for_one_dropped_file_ingest_it_once(drop_world):
     resources, instance, inbox, f = drop_world
     cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
@@ -151,12 +161,7 @@ def test_a_landing_left_by_a_failed_run_is_ingested_before_the_next_one(drop_wor
     # a run landed a dropped update and died before source_products
     s.land_fetch("excel-drop", RunInfo("crashed"), products=[
         CanonicalProduct("excel-drop", "ONLY-IN-DROP", "드롭 파일 상품", 5000, stock=3)], sync_mode="full")
-    cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
-    res = dg.materialize([supplier_catalog, source_products], partition_key="excel-drop", resources=resources,
-                         instance=instance, run_config=cfg)
-    assert res.success
-    md = next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
-              if e.asset_key.to_user_string() == "source_products")
+    res, md = _sync_drop(resources, instance, f)
     assert md["landings_ingested"].value == 2 and md["new"].value == 201
     assert s.get_by_supplier_item("excel-drop", "ONLY-IN-DROP")["status"] == "active"
     assert s.pending_landings("excel-drop", "later-run") == []
@@ -167,12 +172,7 @@ def test_an_older_landing_that_cannot_be_ingested_is_on_record_and_blocks_nothin
     s = resources["store"].store
     dup = CanonicalProduct("excel-drop", "TWICE", "두 번 온 상품", 5000)
     bad = s.land_fetch("excel-drop", RunInfo("bad-fetch"), products=[dup, dup], sync_mode="full")
-    cfg = {"ops": {"supplier_catalog": {"config": {"file_path": str(f), "sync_mode": "full"}}}}
-    res = dg.materialize([supplier_catalog, source_products], partition_key="excel-drop", resources=resources,
-                         instance=instance, run_config=cfg)
-    assert res.success
-    md = next(e.event_specific_data.materialization.metadata for e in res.get_asset_materialization_events()
-              if e.asset_key.to_user_string() == "source_products")
+    res, md = _sync_drop(resources, instance, f)
     assert md["landings_ingested"].value == 1 and md["new"].value == 200
     with s.connect() as c:
         err, by = c.execute("SELECT stats->>'ingest_error', ingested_run_id FROM supplier_landing WHERE id = %s",

@@ -52,6 +52,18 @@ def _row(rng: random.Random, i: int, code: str) -> list:
             "벤치브랜드", "생활>수납", f"https://cdn.bench.kr/{i}.jpg", "과세", f"M-{i % 977}"]
 
 
+def cached_workbook(rows: int, options: bool) -> Path:
+    """The bench workbook of `rows` rows under $DROPSHIP_HOME/bench, generated once."""
+    home = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench"
+    home.mkdir(parents=True, exist_ok=True)
+    wb = home / f"catalog_{'opts' if options else 'flat'}_{rows}.xlsx"
+    if not wb.exists():
+        t = time.perf_counter()
+        make_workbook(wb, rows, options)
+        print(f"(generated {wb} in {time.perf_counter() - t:.1f}s)", file=sys.stderr)
+    return wb
+
+
 def make_workbook(path: Path, rows: int, options: bool) -> None:
     """15 columns, one sheet. Flat: one product per row, no options. Options: every product has
     three options, one row per option, the product code repeated."""
@@ -246,11 +258,7 @@ def main() -> None:
     for options in (False, True):
         if args.only and args.only != ("options" if options else "flat"):
             continue
-        wb = home / f"catalog_{'opts' if options else 'flat'}_{args.rows}.xlsx"
-        if not wb.exists():
-            t = time.perf_counter()
-            make_workbook(wb, args.rows, options)
-            print(f"(generated {wb} in {time.perf_counter() - t:.1f}s)", file=sys.stderr)
+        wb = cached_workbook(args.rows, options)
         bench_one(base, wb, args.rows, options, args.skip_dlt, home, args.repeat)
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
 

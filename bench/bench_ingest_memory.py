@@ -14,13 +14,12 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import drop_schema, make_workbook, schema_url  # noqa: E402
+from bench_ingest import cached_workbook, drop_schema, schema_url  # noqa: E402
 from dropship_core.db import database_url  # noqa: E402
 
 CHILD = """
@@ -40,13 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
-    home = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench"
-    home.mkdir(parents=True, exist_ok=True)
-    wb = home / f"catalog_flat_{args.rows}.xlsx"
-    if not wb.exists():
-        t = time.perf_counter()
-        make_workbook(wb, args.rows, options=False)
-        print(f"(generated {wb} in {time.perf_counter() - t:.0f}s)", file=sys.stderr)
+    wb = cached_workbook(args.rows, options=False)
     base = database_url()
     url, schema = schema_url(base)
     try:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_ingest import make_workbook, schema_url  # noqa: E402
+from bench_ingest import cached_workbook, schema_url  # noqa: E402
 
 from dropship_core.db import database_url  # noqa: E402
 from dropship_core.store import Store  # noqa: E402
@@ -83,13 +83,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--enrich", action="store_true", help="include enriched_products (offline rules)")
     args = ap.parse_args()
-    cache = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench"
-    cache.mkdir(parents=True, exist_ok=True)
-    wb = cache / f"catalog_{args.rows}.xlsx"
-    if not wb.exists():
-        t = time.perf_counter()
-        make_workbook(wb, args.rows)
-        print(f"(generated {wb} in {time.perf_counter() - t:.1f}s)", file=sys.stderr)
+    wb = cached_workbook(args.rows, options=False)
     base = database_url()
     url, schema = schema_url(base)
     tmp = Path(tempfile.mkdtemp(prefix="bench-landing-"))

@@ -245,3 +245,19 @@ def test_kc_number_from_a_supplier_workbook_reaches_the_listing(tmp_path):
     listing, _ = _kc_listing("smartstore", "50002334")
     assert prepare("smartstore", listing, product, None, shipped("smartstore")) == []
     assert listing["certifications"][0]["number"] == "R-C-abc-BT100"
+
+
+def test_coupang_classifier_pick_outside_the_goods_branch_falls_back_to_names():
+    # a laptop backpack (SmartStore 패션잡화) scored into Coupang's camera-bag backpack leaf
+    md = shipped("coupang")
+    camera_bag = next(r.category_id for r in md.rules.values()
+                      if r.path.startswith("가전/디지털>카메라") and r.path.endswith(">백팩"))
+    cat, why = resolve("coupang", _ai("패션잡화>남성가방>백팩", camera_bag), md, {"coupang": []})
+    assert why is None and cat["source"] == "name" and cat["id"] != camera_bag
+    # no Coupang leaf is named 백팩 there: the qualified name in the men's branch the path names
+    assert cat["path"] == "패션의류잡화>남성패션>남성잡화>가방>남성백팩", cat
+    # inside the branch the classifier's pick stands
+    inside = next(r.category_id for r in md.rules.values()
+                  if r.path.startswith("패션의류잡화>여성패션") and r.path.endswith(">여성백팩"))
+    cat, _ = resolve("coupang", _ai("패션잡화>남성가방>백팩", inside), md, {"coupang": []})
+    assert cat["id"] == inside and cat["source"] == "classifier"

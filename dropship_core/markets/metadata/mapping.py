@@ -4,8 +4,9 @@ Order per product and market:
 
 1. the seller's override file (`category_overrides.yaml`, longest SmartStore path prefix);
 2. Coupang: the classifier's candidate when the Coupang tree holds it (it scored the whole
-   Coupang tree with the product's own words and the SmartStore leaf's), held for review
-   below the category hold threshold (`DROPSHIP_CATEGORY_HOLD_BELOW`) as SmartStore's is;
+   Coupang tree with the product's own words and the SmartStore leaf's) and it lies in a
+   top-level branch that holds the SmartStore branch's goods (`COUPANG_BRANCHES`), held for
+   review below the category hold threshold (`DROPSHIP_CATEGORY_HOLD_BELOW`) as SmartStore's is;
 3. names and paths: the market leaf named like the SmartStore leaf (or its nearest named
    ancestor), the candidate sharing most ancestor names winning: how the same category is
    found in trees with other codes (Coupang: only in the top-level branches that hold the
@@ -94,20 +95,34 @@ def coupang_branches(ss_path: str) -> tuple[str, ...] | None:
     return None
 
 
+def _in_branches(path: str, branches: tuple[str, ...] | None) -> bool:
+    return branches is None or path.split(">")[0] in branches
+
+
 def _by_names(ss_path: str, md: MarketMetadata,
               branches: tuple[str, ...] | None = None) -> tuple[str, str] | None:
     levels = ss_path.split(">")
     idx = _leaf_index(md)
     for d in range(len(levels), 0, -1):
-        hits = [h for h in idx.get(levels[d - 1]) or []
-                if branches is None or h[0].split(">")[0] in branches]
+        name = levels[d - 1]
+        hits = [h for h in idx.get(name) or [] if _in_branches(h[0], branches)]
+        if not hits and d == len(levels) and len(name) >= 2:
+            # the same goods under a qualified name: 백팩 -> 남성백팩 / 여성백팩
+            hits = [h for leaf, hs in idx.items() if leaf.endswith(name) and leaf != name
+                    for h in hs if _in_branches(h[0], branches)]
         if not hits:
             continue
         tail = levels[:d]
-        # the candidate sharing most ancestor names wins
-        best = max(hits, key=lambda h: (sum(1 for x in tail if x in h[0].split(">")), -len(h[0])))
+        grams = _bigrams(">".join(tail))
+        # the candidate sharing most ancestor names wins, then most of the path's syllables
+        best = max(hits, key=lambda h: (sum(1 for x in tail if x in h[0].split(">")),
+                                        len(grams & _bigrams(h[0])), -len(h[0])))
         return best
     return None
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if ">" not in text[i:i + 2]}
 
 
 def _under(prefix: str, ss_path: str, md: MarketMetadata) -> tuple[str, str] | None:
@@ -141,8 +156,11 @@ def resolve(market: str, ai: dict, md: MarketMetadata,
     if market == COUPANG:
         # the classifier scored the whole Coupang tree with the product's own words
         mine = cats.get(COUPANG) or {}
-        if mine.get("id") and md.get(mine["id"]):
+        rule = md.get(mine["id"]) if mine.get("id") else None
+        if rule is not None and _in_branches(rule.path, coupang_branches(ss_path)):
             return _held_if_unsure(dict(mine, source="classifier"), ss_path, md), None
+        # a pick outside the branches that hold the SmartStore branch's goods (a laptop
+        # backpack in camera bags) falls through to name matching within them
     hit = _by_names(ss_path, md, coupang_branches(ss_path) if market == COUPANG else None) \
         if ss_path else None
     if hit:

@@ -43,6 +43,57 @@ TEMPLATES = [
     ("문구/오피스>필기구", ["{b} 젤펜 0.5mm {n}자루 세트", "{b} 스프링 노트 A5 {n}권"], "",
      [], (1500, 6000), [5, 10, 12]),
 ]
+# What the suppliers' detail pages state beyond the name and the options ('■ label: value'
+# lines, as Korean wholesale pages carry): the attributes the markets ask for that neither the
+# name nor the options give, by a word of the product name. Values are picked by product code,
+# not from the seeded random stream, so every other cell of the workbooks stays as it was.
+SPECS: list[tuple[str, dict[str, list[str]]]] = [
+    ("무드등", {"색상": ["화이트", "우드", "핑크"]}), ("스탠드 조명", {"색상": ["우드", "화이트"]}),
+    ("케이블", {"색상": ["블랙", "화이트"]}), ("거치대", {"색상": ["블랙", "화이트"]}),
+    ("이어폰", {"색상": ["블랙", "화이트"]}), ("스피커", {"색상": ["블랙", "네이비"]}),
+    ("젤펜", {"색상": ["블랙", "블루", "레드"]}), ("노트", {"색상": ["크라프트", "네이비", "그린"]}),
+    ("노즈워크", {"색상": ["베이지", "그레이", "민트"]}), ("하네스", {"색상": ["핑크", "네이비", "블랙"]}),
+    ("물티슈", {"평량": ["55g", "60g", "70g"]}), ("식판", {"색상": ["핑크", "민트", "옐로우"]}),
+    ("수납박스", {"색상": ["화이트", "그레이"]}), ("정리용기", {"색상": ["투명"]}),
+    ("텀블러", {"색상": ["블랙", "화이트"]}), ("프라이팬", {"소재": ["알루미늄"]}),
+    ("에코백", {"색상": ["아이보리", "블랙"]}), ("크로스백", {"색상": ["블랙", "카키"]}),
+    ("폴딩 체어", {"색상": ["카키", "블랙"]}), ("랜턴", {"색상": ["블랙", "카키"]}),
+]
+# KC marks the goods need (radio conformity for Bluetooth and wireless charging, electrical
+# safety for lamps), in the numbering the certificates carry; one product in twenty has none,
+# so the demo still shows the block and its reason.
+KC: list[tuple[str, str]] = [
+    ("블루투스", "R-C-{b}-BT{n:04d}"), ("무선충전", "R-R-{b}-WC{n:04d}"),
+    ("무드등", "YU07{n:04d}-{n:04d}A"), ("스탠드 조명", "YU07{n:04d}-{n:04d}B"), ("LED 랜턴", "YU10{n:04d}-{n:04d}C"),
+]
+
+
+PACKS = ["10팩", "20팩", "30팩"]
+
+
+def _code(sku: str) -> int:
+    return int("".join(ch for ch in sku if ch.isdigit()) or 0)
+
+
+def spec_lines(sku: str, name: str, option_name: str) -> str:
+    """The '■ label: value' lines of a product's detail page (labels its options already give
+    are left to the options)."""
+    n = _code(sku)
+    for word, spec in SPECS:
+        if word in name:
+            return "".join(f"<p>■ {k}: {v[n % len(v)]}</p>" for k, v in spec.items()
+                           if k not in option_name)
+    return ""
+
+
+def kc_number(sku: str, name: str, brand: str) -> str:
+    n = _code(sku)
+    if n % 20 == 7:
+        return ""
+    brand_code = f"{sum(map(ord, brand)) % 1000:03d}"
+    return next((f.format(b=f"DMO{brand_code}", n=n) for word, f in KC if word in name), "")
+
+
 BRANDS = ["코멧", "리빙웰", "데일리온", "모던하우스", "한빛", "키친아트", "로이체", "포레스트", "그린핑거",
           "바른생활", "써니데이", "오롯", "무아", "하루잇", "스텐마스터"]
 NOISE = ["[무료배송] ", "★특가★ ", "(당일발송) ", "", "", "", "[1+1] ", "최저가 ", "", "【신상】 "]
@@ -56,6 +107,8 @@ def _products(rng: random.Random, prefix: str, count: int):
         name = rng.choice(NOISE) + rng.choice(names).format(b=brand, n=rng.choice(ns))
         cost = rng.randrange(lo, hi, 10)
         opts = rng.sample(opt_values, k=min(len(opt_values), rng.randint(1, 3))) if opt_values else []
+        if "물티슈" in name and opts:   # wipes sell by pack count, not colour (same draws as before)
+            opt_name, opts = "수량", [PACKS[opt_values.index(o)] for o in opts]
         yield {
             "sku": f"{prefix}{1000 + i}",
             "name": name,
@@ -72,7 +125,9 @@ def _products(rng: random.Random, prefix: str, count: int):
             "category": cat,
             "image": f"https://cdn.demo-supplier.kr/{prefix.lower()}/{1000 + i}/main.jpg",
             "extra": ",".join(f"https://cdn.demo-supplier.kr/{prefix.lower()}/{1000 + i}/{k}.jpg" for k in range(rng.randint(0, 3))),
-            "desc": f"<p>{brand}의 {name.split(' ', 1)[-1]} 입니다.</p><p>꼼꼼한 검수 후 발송합니다. 원산지: 상세설명 참조</p>",
+            "desc": f"<p>{brand}의 {name.split(' ', 1)[-1]} 입니다.</p><p>꼼꼼한 검수 후 발송합니다. 원산지: 상세설명 참조</p>"
+                    + spec_lines(f"{prefix}{1000 + i}", name, opt_name if opts else ""),
+            "kc": kc_number(f"{prefix}{1000 + i}", name, brand),
             "tax": "면세" if cat.startswith("식품") else "과세",
         }
 
@@ -85,11 +140,11 @@ def write_acme(path: Path, rng: random.Random, count: int = 320) -> None:
     ws = wb.active
     ws.title = "상품목록"
     ws.append(["상품코드", "상품명", "공급가", "판매가", "소비자가", "재고", "옵션명", "옵션값", "옵션가", "배송비",
-               "원산지", "제조사", "카테고리", "대표이미지", "추가이미지", "상세설명", "과세여부"])
+               "원산지", "제조사", "카테고리", "대표이미지", "추가이미지", "상세설명", "과세여부", "KC인증번호"])
     for p in _products(rng, "AC", count):
         ws.append([p["sku"], p["name"], p["cost"], p["sale"], p["consumer"], p["stock"], p["opt_name"],
                    ",".join(p["opts"]), ",".join(map(str, p["opt_prices"])) if p["opts"] else "", p["ship"],
-                   p["origin"], p["brand"], p["category"], p["image"], p["extra"], p["desc"], p["tax"]])
+                   p["origin"], p["brand"], p["category"], p["image"], p["extra"], p["desc"], p["tax"], p["kc"]])
     # deliberately broken rows
     ws.append(["AC9001", "가격 문의 상품", "문의", 10000, None, 5, "", "", "", 3000, "국산", "코멧", "생활용품", "https://cdn.demo-supplier.kr/x.jpg", "", "", "과세"])
     ws.append(["AC9002", "재고 오류 상품", 5000, 9000, None, -3, "", "", "", 3000, "국산", "코멧", "생활용품", "https://cdn.demo-supplier.kr/y.jpg", "", "", "과세"])
@@ -109,18 +164,20 @@ def write_hanbit(path: Path, rng: random.Random, count: int = 260) -> None:
     ws.append(["한빛도매 2026년 11월 공급 단가표"])
     ws.append(["※ 가격은 VAT 포함, 재고는 매일 오전 갱신"])
     ws.append(["자체상품코드", "제품명", "도매가", "권장소비자가", "재고수량", "옵션명", "옵션값", "추가금액", "기본배송비",
-               "제조국", "브랜드명", "카테고리명", "이미지URL", "모델명", "비고"])
+               "제조국", "브랜드명", "카테고리명", "이미지URL", "모델명", "비고", "상세설명", "KC인증번호"])
     for p in _products(rng, "HB", count):
         price = f"{p['cost']:,}원"
         if not p["opts"]:
             ws.append([p["sku"], p["name"], price, f"{p['consumer']:,}원", str(p["stock"]), "", "", "",
-                       f"{p['ship']:,}", p["origin"], p["brand"], p["category"], p["image"], f"HB-{p['sku'][2:]}", ""])
+                       f"{p['ship']:,}", p["origin"], p["brand"], p["category"], p["image"], f"HB-{p['sku'][2:]}", "",
+                       p["desc"], p["kc"]])
         for j, (o, op) in enumerate(zip(p["opts"], p["opt_prices"])):
             ws.append([p["sku"], p["name"] if j == 0 else None, price if j == 0 else None,
                        f"{p['consumer']:,}원" if j == 0 else None, str(max(0, p["stock"] // max(1, len(p["opts"])))),
                        p["opt_name"], o, f"{op:,}원", f"{p['ship']:,}" if j == 0 else None,
                        p["origin"] if j == 0 else None, p["brand"] if j == 0 else None,
-                       p["category"] if j == 0 else None, p["image"] if j == 0 else None, f"HB-{p['sku'][2:]}", ""])
+                       p["category"] if j == 0 else None, p["image"] if j == 0 else None, f"HB-{p['sku'][2:]}", "",
+                       p["desc"] if j == 0 else None, p["kc"] if j == 0 else None])
     ws.append(["HB9001", "무게 오류 아몬드 1kg", "12,000원", "20,000원", "많음", "", "", "", "3,000", "국산", "한빛", "식품", "https://cdn.demo-supplier.kr/a.jpg", "", ""])
     ws.append(["HB9002", "공급가 누락 볼펜 세트", None, "5,000원", "10", "", "", "", "3,000", "국산", "한빛", "문구", "https://cdn.demo-supplier.kr/b.jpg", "", ""])
     notes = wb.create_sheet("안내")
@@ -137,7 +194,8 @@ def write_daon(path: Path, rng: random.Random, count: int = 200) -> None:
     ws = wb.active
     ws.title = "Sheet1"
     ws.append(["업체상품코드", "상품명(필수)", "공급단가", "판매가격", "수량", "옵션구분", "옵션항목", "옵션추가금",
-               "배송비", "원산지", "제조사명", "카테고리", "대표이미지", "상세페이지", "면세여부", "성인여부", "검색어"])
+               "배송비", "원산지", "제조사명", "카테고리", "대표이미지", "상세페이지", "면세여부", "성인여부", "검색어",
+               "KC 인증번호"])
     r = 2
     for p in _products(rng, "DA", count):
         first = r
@@ -149,7 +207,7 @@ def write_daon(path: Path, rng: random.Random, count: int = 200) -> None:
                        o, p["opt_prices"][j] if o else "", p["ship"] if head else None, p["origin"] if head else None,
                        p["brand"] if head else None, p["category"] if head else None, p["image"] if head else None,
                        p["desc"] if head else None, p["tax"] if head else None, "N" if head else None,
-                       "생활,선물" if head else None])
+                       "생활,선물" if head else None, p["kc"] if head else None])
             r += 1
         if len(rows) > 1:
             ws.merge_cells(start_row=first, start_column=1, end_row=r - 1, end_column=1)

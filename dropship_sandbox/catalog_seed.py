@@ -42,6 +42,52 @@ _CATEGORIES: list[tuple[tuple[str, ...], list[str], list[dict[str, list[str]]], 
     (("식품", "건강식품", "비타민"), ["멀티비타민", "루테인", "유산균"],
      [{"수량": ["30정", "60정", "90정"]}, {}], (5900, 38000)),
 ]
+# What the suppliers' detail pages state beyond the name and the options (a '■ label: value'
+# table, as Korean wholesale pages carry), per category and per product noun: the attributes the
+# markets ask for that neither the name nor the options give. Values are picked by item number,
+# not by the seeded random stream, so every other field of the catalog stays as it was.
+_SPECS: dict[str, dict[str, list[str]]] = {
+    "텀블러": {"색상": ["블랙", "화이트", "네이비"], "용량": ["350ml", "500ml", "750ml"]},
+    "프라이팬": {"사이즈": ["20cm", "24cm", "28cm"], "소재": ["알루미늄", "스테인리스"]},
+    "수건": {"소재": ["면 100%"]},
+    "리빙박스": {"색상": ["화이트", "그레이", "베이지"]},
+    "티셔츠": {"소재": ["면 100%", "폴리에스터 100%"]},
+    "원피스": {"색상": ["아이보리", "블랙", "소라"], "소재": ["린넨 55%, 면 45%"]},
+    "백팩": {"색상": ["블랙", "그레이", "네이비"], "소재": ["폴리에스터"]},
+    "충전기": {"색상": ["블랙", "화이트"]},
+    "선풍기": {"색상": ["화이트", "민트"]},
+    "용지": {"규격": ["A4"]},
+    "배변용품": {"색상": ["화이트", "블루"]},
+    "캠핑의자": {"색상": ["카키", "베이지", "블랙"]},
+}
+_NOUN_SPECS: dict[str, dict[str, list[str]]] = {
+    "머그컵": {"용량": ["350ml", "400ml"]},
+    "보조배터리": {"용량": ["10000mAh", "20000mAh"]},
+    "접이식 테이블": {"가로길이": ["60cm", "90cm"]},
+    "고광택 포토용지": {"포토 사이즈": ["A4"]},
+    "A4 복사용지": {"종이/파일 사이즈": ["A4"]},
+}
+# KC marks of the goods that need one (electrical safety, radio conformity), in the numbering
+# the certificates carry; about one item in twenty has none, so the block shows in the demo.
+_KC: dict[str, tuple[str, str]] = {
+    "선풍기": ("KC 안전인증", "HU07{n:04d}-{m:04d}A"),
+    "충전기": ("KC 안전확인", "YU10{n:04d}-{m:04d}B"),
+}
+
+
+def _spec_table(i: int, path: tuple[str, ...], noun: str) -> dict[str, str]:
+    pick = {**_SPECS.get(path[-1], {}), **_NOUN_SPECS.get(noun, {})}
+    return {label: values[i % len(values)] for label, values in pick.items()}
+
+
+def _certificates(i: int, path: tuple[str, ...]) -> list[dict]:
+    kc = _KC.get(path[-1])
+    if kc is None or i % 20 == 7:
+        return []
+    return [{"type": "KC_CERTIFICATION", "name": kc[0],
+             "number": kc[1].format(n=(i * 37) % 10000, m=i % 10000)}]
+
+
 _BRANDS = ["코닥", "락앤락", "해피콜", "무인양품", "한일", "신일", "모나미", "오뚜기", "리빙앤", "데일리홈",
            "코멧", "스탠리", "쿠쿠", "모던하우스", "노브랜드", "아이리버", "삼정", "보국", "키친아트", "한샘"]
 _ADJECTIVES = ["프리미엄", "대용량", "초경량", "가성비", "국민", "베스트", "신상", "고급형", "심플", "튼튼한"]
@@ -126,7 +172,9 @@ def generate_catalog(count: int = 3000, seed: int = 20260101, key_prefix: str = 
         n_img = rnd.randrange(1, 5)
         images = [f"https://cdn.sandbox.example/items/{i:06d}/{k}.jpg" for k in range(n_img)]
         keywords = list(dict.fromkeys([noun.split()[-1], path[-1], path[1].split("/")[0], brand, adj]))
-        content = f"<p>{name}</p><p>{adj} {noun} - {brand} 정품</p><img src=\"{images[0]}\"/>"
+        spec = _spec_table(i, path, noun)
+        table = "".join(f"<p>■ {k}: {v}</p>" for k, v in spec.items() if not options or k not in opt_set)
+        content = f"<p>{name}</p><p>{adj} {noun} - {brand} 정품</p>{table}<img src=\"{images[0]}\"/>"
         items.append(SeedItem(
             key=f"{key_prefix}{i + 1:06d}", no=40_000_000 + i * 7 + 1, name=name, brand=brand, model=model,
             origin=rnd.choice(_ORIGINS), category_code=code, category_path=path, price=price,
@@ -134,5 +182,6 @@ def generate_catalog(count: int = 3000, seed: int = 20260101, key_prefix: str = 
             return_fee=rnd.choice([2500, 3000, 3500]), tax_free=path[0] == "식품" and rnd.random() < 0.5,
             adult=adult, images=images, keywords=keywords, content=content, options=options, stock=stock,
             status=status, created_ms=created, updated_ms=created,
+            extra={"certificates": _certificates(i, path)},
         ))
     return items

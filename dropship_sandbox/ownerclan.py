@@ -141,7 +141,7 @@ def render_item(it: SeedItem, serial: int) -> dict[str, Any]:
             "productNotificationInformation": {
                 "code": 35, "categorySpecific": ["상품 상세정보에 별도 표기", it.brand, it.origin],
                 "common": ["상품 상세정보에 별도 표기", "판매자 연락처 참고"]},
-            "certificateInformation": [], "returnShippingFee": it.return_fee, "grade": "9",
+            "certificateInformation": list(it.extra.get("certificates") or []), "returnShippingFee": it.return_fee, "grade": "9",
         },
     }
 

@@ -30,10 +30,28 @@ def _clean(value: str) -> str | None:
     return v
 
 
+_CELL_PAIR = re.compile(r"</t[hd]>\s*<t[hd][^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr|/?table|/?ul|/?ol|/?h[1-6])\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(text: str) -> str:
+    """A detail page's HTML as lines: blocks and rows break lines, a table row's label and value
+    cells become 'label: value', other tags go, entities are decoded."""
+    if "<" not in text:
+        return text
+    import html
+
+    text = _CELL_PAIR.sub(": ", text)
+    text = _BLOCK.sub("\n", text)
+    return html.unescape(_TAG.sub(" ", text))
+
+
 def spec_pairs(text: str | None) -> dict[str, str]:
-    """'색상: 화이트\\n사이즈 : 12x12cm' -> {'색상': '화이트', '사이즈': '12x12cm'}; first wins."""
+    """'색상: 화이트\\n사이즈 : 12x12cm' -> {'색상': '화이트', '사이즈': '12x12cm'}; first wins.
+    HTML detail pages ('<p>■ 색상: 화이트</p>', '<tr><th>색상</th><td>화이트</td></tr>') too."""
     out: dict[str, str] = {}
-    for seg in _SEGMENTS.split(str(text or "")):
+    for seg in _SEGMENTS.split(plain_text(str(text or ""))):
         m = _PAIR.match(seg)
         if m:
             label, value = re.sub(r"\s+", " ", m.group(1)).strip(), _clean(m.group(2))

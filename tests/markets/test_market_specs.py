@@ -28,6 +28,13 @@ PAIRS = [
     ("꼼꼼한 검수 후 발송합니다.", {}),             # free text is not a specification
     ("평량 55g", {}),                              # no label separator
     ("색상: 화이트\n색상: 블랙", {"색상": "화이트"}),  # first wins
+    # HTML detail pages: paragraphs, line breaks, table rows, entities
+    ("<p>이름</p><p>■ 색상: 블랙</p><p>■ 용량: 500ml</p><img src='x'/>",
+     {"색상": "블랙", "용량": "500ml"}),
+    ("<table><tr><th>색상</th><td>네이비</td></tr><tr><td>소재</td><td>면 100%</td></tr></table>",
+     {"색상": "네이비", "소재": "면 100%"}),
+    ("평량: 55g<br/>매수&nbsp;: 70매", {"평량": "55g", "매수": "70매"}),
+    ("<p>원산지: 상세설명 참조</p>", {}),
 ]
 
 

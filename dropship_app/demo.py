@@ -6,6 +6,7 @@ like any other run.
 
 import json
 import os
+from pathlib import Path
 import sys
 import time
 import warnings
@@ -34,6 +35,11 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     # request limits (the connectors' pacing is lifted to match); the tests run them with limits.
     stack = start_stack(url, ownerclan_items=300, domeggook_items=150, markets_rate_limits=False)
     os.environ.update(stack.env())
+    # the demo seller's category overrides (demo_data/category_overrides.yaml), unless set
+    overrides = Path(suppliers_file).resolve().parent / "demo_data" / "category_overrides.yaml"
+    if overrides.exists() and not os.environ.get("DROPSHIP_CATEGORY_OVERRIDES"):
+        os.environ["DROPSHIP_CATEGORY_OVERRIDES"] = str(overrides)
+        print(f"category overrides: {overrides.relative_to(Path.cwd()) if overrides.is_relative_to(Path.cwd()) else overrides}")
     print("sandboxes: " + ", ".join(f"{k} {v.url}" for k, v in stack.servers.items()))
     try:
         return _run(url, accounts, stack, quiet)
@@ -234,14 +240,25 @@ def push_demo_events(base_url: str, supplier_key: str, count: int = 24) -> int:
 
     from dropship_core.webhook import sign
 
-    names = ["무선 충전 보조배터리 10000mAh", "스테인리스 밀폐용기 5종", "캠핑 접이식 테이블", "유아 실리콘 턱받이",
-             "남성 기능성 반팔티", "LED 센서 무드등", "대용량 텀블러 900ml", "강아지 쿨매트 M"]
+    # (name, the detail page's specification lines, the KC mark the goods need or "")
+    items = [("무선 충전 보조배터리 10000mAh", {"색상": "화이트"}, "YU10{n:04d}-{n:04d}P"),
+             ("스테인리스 밀폐용기 5종", {"구성품": "용기 5개", "색상": "실버"}, ""),
+             ("캠핑 접이식 테이블", {"색상": "블랙", "가로길이": "90cm"}, ""),
+             ("유아 실리콘 턱받이", {"색상": "민트"}, ""),
+             ("남성 기능성 반팔티", {"색상": "블랙", "사이즈": "L"}, ""),
+             ("LED 센서 무드등", {"색상": "화이트"}, "YU07{n:04d}-{n:04d}L"),
+             ("대용량 텀블러 900ml", {"색상": "블랙"}, ""), ("강아지 쿨매트 M", {"색상": "블루"}, "")]
     sent = 0
     with httpx.Client(timeout=10) as client:
         for i in range(count):
-            product = {"name": f"{names[i % len(names)]} {i + 1}호", "cost": 5000 + 450 * i, "stock": 5 + i,
+            name, spec, kc = items[i % len(items)]
+            product = {"name": f"{name} {i + 1}호", "cost": 5000 + 450 * i, "stock": 5 + i,
                        "brand": "푸시상회", "origin": "국산", "shipping_fee": 3000,
-                       "images": [f"https://cdn.push-supplier.kr/{i}.jpg"], "category_path": "생활/건강"}
+                       "images": [f"https://cdn.push-supplier.kr/{i}.jpg"], "category_path": "생활/건강",
+                       "description": "".join(f"<p>■ {k}: {v}</p>" for k, v in spec.items())}
+            if kc:
+                product["notice"] = {"certificates": [{"type": "KC_CERTIFICATION", "name": "KC 안전확인",
+                                                       "number": kc.format(n=1000 + i)}]}
             body = json.dumps({"id": f"demo-evt-{i}", "type": "item.changed", "item_id": f"P{1000 + i}",
                                "occurred_at": "2026-11-26T09:00:00Z", "data": {"product": product}},
                               ensure_ascii=False).encode()

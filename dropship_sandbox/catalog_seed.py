@@ -56,7 +56,6 @@ _SPECS: dict[str, dict[str, list[str]]] = {
     "백팩": {"색상": ["블랙", "그레이", "네이비"], "소재": ["폴리에스터"]},
     "충전기": {"색상": ["블랙", "화이트"]},
     "선풍기": {"색상": ["화이트", "민트"]},
-    "용지": {"규격": ["A4"]},
     "배변용품": {"색상": ["화이트", "블루"]},
     "캠핑의자": {"색상": ["카키", "베이지", "블랙"]},
 }
@@ -64,8 +63,9 @@ _NOUN_SPECS: dict[str, dict[str, list[str]]] = {
     "머그컵": {"용량": ["350ml", "400ml"]},
     "보조배터리": {"용량": ["10000mAh", "20000mAh"]},
     "접이식 테이블": {"가로길이": ["60cm", "90cm"]},
-    "고광택 포토용지": {"포토 사이즈": ["A4"]},
-    "A4 복사용지": {"종이/파일 사이즈": ["A4"]},
+    "고광택 포토용지": {"사이즈": ["A4"]},
+    "A4 복사용지": {"사이즈": ["A4"]},
+    "라벨지": {"1장당 칸 수": ["24개", "12개", "4개"]},
 }
 # KC marks of the goods that need one (electrical safety, radio conformity), in the numbering
 # the certificates carry; about one item in twenty has none, so the block shows in the demo.
@@ -173,7 +173,9 @@ def generate_catalog(count: int = 3000, seed: int = 20260101, key_prefix: str = 
         images = [f"https://cdn.sandbox.example/items/{i:06d}/{k}.jpg" for k in range(n_img)]
         keywords = list(dict.fromkeys([noun.split()[-1], path[-1], path[1].split("/")[0], brand, adj]))
         spec = _spec_table(i, path, noun)
+        certs = _certificates(i, path)
         table = "".join(f"<p>■ {k}: {v}</p>" for k, v in spec.items() if not options or k not in opt_set)
+        table += "".join(f"<p>■ KC인증번호: {c['number']}</p>" for c in certs)
         content = f"<p>{name}</p><p>{adj} {noun} - {brand} 정품</p>{table}<img src=\"{images[0]}\"/>"
         items.append(SeedItem(
             key=f"{key_prefix}{i + 1:06d}", no=40_000_000 + i * 7 + 1, name=name, brand=brand, model=model,
@@ -182,6 +184,6 @@ def generate_catalog(count: int = 3000, seed: int = 20260101, key_prefix: str = 
             return_fee=rnd.choice([2500, 3000, 3500]), tax_free=path[0] == "식품" and rnd.random() < 0.5,
             adult=adult, images=images, keywords=keywords, content=content, options=options, stock=stock,
             status=status, created_ms=created, updated_ms=created,
-            extra={"certificates": _certificates(i, path)},
+            extra={"certificates": certs},
         ))
     return items

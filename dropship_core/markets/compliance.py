@@ -226,8 +226,13 @@ def _coupang(listing: dict, rules: CategoryRules, f: dict) -> list[str]:
                 attrs.append({"attributeTypeName": axis, "attributeValueName": val,
                               "exposed": "EXPOSED"})
         if len(attrs) > 3:
+            extra = [a["attributeTypeName"] for a in attrs if a["attributeTypeName"] in vopts
+                     and a["attributeTypeName"] not in done]
             reasons.append(f"Coupang takes at most 3 purchase options per item; this product "
-                           f"needs {len(attrs)} ({', '.join(a['attributeTypeName'] for a in attrs)})")
+                           f"needs {len(attrs)} ({', '.join(a['attributeTypeName'] for a in attrs)})"
+                           + (f": list each {'/'.join(extra)} of the supplier as its own product, or "
+                              "map it to a category that asks for fewer in category_overrides.yaml"
+                              if extra else ""))
         key = tuple(sorted((a["attributeTypeName"], a["attributeValueName"]) for a in attrs))
         sku = str(v["sku"]) if v else ""
         if v and key in seen:

@@ -9,6 +9,7 @@ body builders render the plan in each market's shape (`render_naver`, `render_co
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dropship_core.markets.metadata.families import DETAIL_REF, FAMILIES, NoticeFamily, NoticeField
@@ -90,11 +91,30 @@ def kc_summary(certs: list[dict]) -> str | None:
     return ", ".join(parts) or None
 
 
+# KC numbers as certificates print them: radio conformity (R-R-/R-C-/R-M-, older MSIP-/KCC-)
+# and electrical / product safety (two letters, digits, a dash, digits: HU07xxxx-xxxxA)
+_KC_NUMBER = re.compile(r"^(?:R-[RCM]-[A-Za-z0-9]{2,}-[A-Za-z0-9-]+|(?:MSIP|KCC)-[A-Za-z0-9-]+|"
+                        r"[A-Z]{2}\d{5,}-\d{3,}[A-Z]?)$")
+_KC_LABEL = re.compile(r"KC|인증번호|적합성평가|안전인증|안전확인", re.IGNORECASE)
+
+
+def kc_from_description(description: str | None) -> list[dict]:
+    """A KC number stated on the detail page ('■ KC인증번호: YU071234-1234A'), the way suppliers
+    without a certification field (Domeggook) give it: a labelled value in the KC format only."""
+    from dropship_core.markets.specs import spec_pairs
+
+    return [{"type": "KC_CERTIFICATION", "name": label, "number": value}
+            for label, value in spec_pairs(description).items()
+            if _KC_LABEL.search(label) and _KC_NUMBER.match(value.strip())]
+
+
 def certifications_of(raw: dict) -> list[dict]:
     """KC certification data the supplier gave: OwnerClan `metadata.certificateInformation`
-    (carried as notice.certificates), or a `kc_cert` field (number or list)."""
+    (carried as notice.certificates), a `kc_cert` field (number or list), else a KC number
+    stated on the detail page."""
     out: list[dict] = []
-    given = (raw.get("notice") or {}).get("certificates") or raw.get("kc_cert") or []
+    given = (raw.get("notice") or {}).get("certificates") or raw.get("kc_cert") or \
+        kc_from_description(raw.get("description"))
     for c in given if isinstance(given, list) else [given]:
         if isinstance(c, dict):
             num = c.get("number") or c.get("certificationNumber") or c.get("code") or c.get("no")

@@ -139,6 +139,24 @@ def test_kc_blocks_without_certificate_and_is_carried_when_given():
         "certificationType"]
 
 
+@pytest.mark.parametrize("description,number", [
+    ("<p>■ KC인증번호: R-C-abc-BT100</p><p>■ 색상: 블랙</p>", "R-C-abc-BT100"),
+    ("<table><tr><th>KC 안전확인</th><td>YU071234-1234A</td></tr></table>", "YU071234-1234A"),
+    ("<p>KC인증번호: 상세페이지 참조</p>", None),        # deferred: no number
+    ("<p>인증번호: 12345</p>", None),                   # not a KC number
+    ("<p>모델명: R-C-abc-BT100</p>", None),             # not a certification label
+])
+def test_kc_number_stated_on_the_detail_page_is_carried(description, number):
+    # suppliers with no certification field (Domeggook) state the KC number on the detail page
+    md = shipped("smartstore")
+    listing, raw = _kc_listing("smartstore", "50002334", {"description": description})
+    reasons = prepare("smartstore", listing, raw, None, md)
+    if number is None:
+        assert any("add the KC number" in r for r in reasons)
+        return
+    assert reasons == [] and listing["certifications"][0]["number"] == number
+
+
 def _esm_code(path: str) -> str:
     return next(r.category_id for r in esm_sandbox_tree().rules.values() if r.path == path)
 

@@ -93,3 +93,17 @@ def test_without_a_stated_colour_the_reason_says_what_to_add():
     listing = _single("78360", "꼼꼼한 검수 후 발송합니다. 원산지: 상세설명 참조")
     reasons = prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang"))
     assert len(reasons) == 1 and "'색상'" in reasons[0] and "supplier data" in reasons[0]
+
+
+def test_a_stated_specification_in_html_fills_the_purchase_option(sandboxes):
+    listing = _single("78360", "<p>무드등</p><p>■ 색상: 화이트</p><img src='x.jpg'/>")
+    assert prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang")) == []
+
+
+def test_too_many_purchase_options_names_the_supplier_axis_to_split():
+    # 물티슈 (63908) asks for 평량, 개당 수량 and 수량; a supplier colour option makes four
+    listing = make_listing(market="coupang", options=True, category_id="63908")
+    listing["title"] = "아기 물티슈 캡형 100매 10팩"
+    listing["description"] = "평량: 55g"
+    reasons = prepare("coupang", listing, {"origin": "중국"}, None, shipped("coupang"))
+    assert any("at most 3 purchase options" in r and "as its own product" in r for r in reasons), reasons

@@ -27,7 +27,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
     url = database_url()
-    print(f"store: {redact_url(url)}{' (embedded Postgres under .dropship/pg)' if is_embedded(url) else ''}")
+    print(f"store: {redact_url(url)}{' (embedded Postgres)' if is_embedded(url) else ''}")
     accounts = [a for a in load_accounts(suppliers_file) if a.enabled]
     Store(url).migrate()  # pending migrations, before anything writes
     # the demo always runs against the local sandboxes, whatever the environment points at
@@ -247,7 +247,7 @@ def push_demo_events(base_url: str, supplier_key: str, count: int = 24) -> int:
              ("유아 실리콘 턱받이", {"색상": "민트"}, ""),
              ("남성 기능성 반팔티", {"색상": "블랙", "사이즈": "L"}, ""),
              ("LED 센서 무드등", {"색상": "화이트"}, "YU07{n:04d}-{n:04d}L"),
-             ("대용량 텀블러 900ml", {"색상": "블랙"}, ""), ("강아지 쿨매트 M", {"색상": "블루"}, "")]
+             ("대용량 텀블러 900ml", {"색상": "블랙"}, ""), ("강아지 쿨매트 M", {"색상": "블루", "쿨매트 구성품": "매트 1개"}, "")]
     sent = 0
     with httpx.Client(timeout=10) as client:
         for i in range(count):

@@ -10,6 +10,7 @@ from dropship_assets.enrichment import enriched_products
 from dropship_assets.partitions import market_supplier_partitions, supplier_to_market_supplier
 from dropship_core.listing import LISTING_RULES_VERSION, market_entry_or_error
 from dropship_core.markets.metadata import shipped
+from dropship_core.markets.metadata.mapping import overrides_fingerprint
 from dropship_core.markets.names import TITLE_LIMITS
 from dropship_core.store.metadata_store import MetadataStore
 from dropship_resources.pricing import PricingResource
@@ -124,7 +125,8 @@ def _listings_for(s, policy, md, suppliers: list[str], reasons: Counter, invalid
     builder is blocked with the reason (and counted in `invalid`), the others go on."""
     market = md.market
     mp = policy.for_market(market)
-    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}"
+    # the category override file is an input too: editing it re-lists what it may move
+    suffix = f"{policy.fingerprint()}:{LISTING_RULES_VERSION}:{md.version}:{overrides_fingerprint()}"
     out = []
     for r in s.listing_inputs(suppliers, market, suffix):
         entry = market_entry_or_error(market, r["raw_data"], r["ai_data"], mp, r["entry"], r["input_key"],

@@ -13,7 +13,9 @@ import re
 from dropship_core.markets.options import norm_axis
 
 _SEGMENTS = re.compile(r"[\n|·•▶■□◆◇※]|\s/\s|,\s")
-_PAIR = re.compile(r"^\s*[-*]?\s*\[?([가-힣A-Za-z][가-힣A-Za-z0-9 ()]{0,14}?)\]?\s*[:：]\s*(.{1,40}?)\s*$")
+# a label starts with a letter, or with a count that qualifies a word ('1장당 칸 수')
+_PAIR = re.compile(r"^\s*[-*]?\s*\[?((?:[가-힣A-Za-z]|\d+[가-힣])[가-힣A-Za-z0-9 ()]{0,14}?)\]?\s*[:：]\s*"
+                   r"(.{1,40}?)\s*$")
 _DEFERRED = ("상세", "참조", "별도 표기", "별도표기", "문의")
 SPEC_LABELS = {          # supplier spec labels for the facts the markets ask for
     "material": ("소재", "재질", "원단", "제품 소재", "제품소재", "주소재"),

@@ -279,3 +279,21 @@ def test_coupang_classifier_pick_outside_the_goods_branch_falls_back_to_names():
                   if r.path.startswith("패션의류잡화>여성패션") and r.path.endswith(">여성백팩"))
     cat, _ = resolve("coupang", _ai("패션잡화>남성가방>백팩", inside), md, {"coupang": []})
     assert cat["id"] == inside and cat["source"] == "classifier"
+
+
+def test_editing_the_override_file_changes_the_listing_input_key(tmp_path, monkeypatch):
+    from dropship_core.markets.metadata.mapping import load_overrides, overrides_fingerprint
+
+    f = tmp_path / "overrides.yaml"
+    f.write_text("coupang: {}\n", encoding="utf-8")
+    monkeypatch.setenv("DROPSHIP_CATEGORY_OVERRIDES", str(f))
+    load_overrides.cache_clear()
+    before = overrides_fingerprint()
+    f.write_text('coupang:\n  "생활/건강>주방용품": "80534"\n', encoding="utf-8")
+    load_overrides.cache_clear()
+    try:
+        assert overrides_fingerprint() != before
+        assert load_overrides()["coupang"] == [("생활/건강>주방용품", "80534")]
+    finally:
+        monkeypatch.delenv("DROPSHIP_CATEGORY_OVERRIDES")
+        load_overrides.cache_clear()

@@ -44,6 +44,16 @@ def load_overrides(path: str | None = None) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+def overrides_fingerprint() -> str:
+    """A short digest of the override file in force: part of every listing's input key, so an
+    edited file re-lists exactly the products it may move."""
+    import hashlib
+    import json
+
+    return hashlib.blake2b(json.dumps(load_overrides(), sort_keys=True).encode(),
+                           digest_size=4).hexdigest()
+
+
 def _override(market: str, ss_path: str, overrides) -> str | None:
     for prefix, code in overrides.get(market) or []:
         if ss_path == prefix or ss_path.startswith(prefix + ">"):

@@ -10,8 +10,8 @@ morphological analyser that ships its model on PyPI, Apache-2.0) into:
 
 Curated seller words of `category_lexicon.yaml` join their node as FULL terms (a lower weight).
 
-A product name is analysed word by word (word_analysis.py: most words need no analyser, only
-the remaining words of four syllables or more go through Kiwi). Its terms are its nouns and
+A product name is analysed word by word, without Kiwi (word_analysis.py: the trees' words are
+known, other words are split by the trees' own terms). Its terms are its nouns and
 foreign words, their adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰") and its
 space-separated words; a word matches a term when equal, or when the word ends with the term and what precedes is at least two
 characters ("게이밍의자" → 의자), so a short term inside a longer word never matches
@@ -38,7 +38,7 @@ import yaml
 
 from dropship_core.ai.categories import CategoryRow
 from dropship_core.ai.word_analysis import (  # noqa: F401 (re-exported: norm, nouns, clear_caches, CACHES)
-    CACHES, STOP, clear_caches, learn_terms, norm, nouns, tagged_nouns)
+    CACHES, STOP, clear_caches, index_nouns, learn_terms, norm, nouns, tagged_nouns)
 
 FULL, HEAD, MOD, LEX = 1.0, 0.75, 0.2, 0.8
 SUFFIX = 0.8  # a name word ending with a term (prefix of two characters or more)
@@ -201,7 +201,8 @@ class TreeVocab:
                 words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
                 self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
         self._arrays()
-        learn_terms([*self.index, *seller_synonyms(), *_common_syllables()], self.index,
+        terms = [*self.index, *seller_synonyms()]
+        learn_terms([*terms, *_common_syllables()], terms,
                     [t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii()])
 
     def _arrays(self) -> None:
@@ -244,7 +245,7 @@ class TreeVocab:
             if not full or full in STOP:
                 continue
             self.index[full].append((j, FULL))
-            ns = [n for n in nouns(part) if n not in STOP and n != "기타"]
+            ns = [n for n in index_nouns(part) if n not in STOP and n != "기타"]
             if len(ns) >= 2:
                 self.index[ns[-1]].append((j, HEAD))
                 for m in ns[:-1]:

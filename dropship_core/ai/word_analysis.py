@@ -1,23 +1,21 @@
 """Nouns of product-name words, for the tree vocabulary (tree_vocab.py).
 
-A product name is analysed word by word (each distinct word once per batch). Most words need no
-analyser: words of Latin letters and digits, two-syllable words (nouns in product names), words
-of the trees and the curated lexicon (analysed once when an index is built) and words that split
-into the trees' own terms. Only the remaining words of four syllables or more go through Kiwi
-(`kiwipiepy`, a Korean morphological analyser that ships its model on PyPI, Apache-2.0), which
-costs about 0.1 ms a word -- most of a name's cost before these rules.
-
-The cheap rules (each checked against Kiwi on product-name words: they give what Kiwi gives, or
-rank as well), in order, for a word of Hangul only:
+The words of the category trees, the curated lexicon and the seller synonyms are analysed with
+Kiwi (`kiwipiepy`, a Korean morphological analyser that ships its model on PyPI, Apache-2.0)
+once, when an index is built. A product name is analysed word by word without Kiwi (which costs
+about 0.1 ms a word, a third of a name's cost when it analysed the unknown words of names):
+words of Latin letters and digits, two-syllable words (nouns in product names) and words of the
+trees are known; any other Hangul word goes through these rules, in order (on the tuning names
+they rank as well as Kiwi's analysis did):
 
 - a compound ending in a product noun of a tree: that noun and its modifier (게이밍의자);
 - a noun and a derivational suffix 용/형/성/적/식 (가정용, 와이드형): the noun;
 - an adjective form ending in 한/는/운/은/된/던 (촉촉한): its stem, not a dictionary noun;
-- two terms of the trees (해외 + 거실), a word ending or starting with one (저반사 + 필름);
+- two terms of the trees (해외 + 거실), or a word ending or starting with one (저반사 + 필름);
 - a noun and a particle 에/의/와/과/로/를/을/도/만 (아기의, 포켓에): the noun;
 - a selling prefix (해외나이키): the rest;
 - a term of the trees and one more syllable (미끼통 → 미끼 + 통);
-- any other word of three syllables: one noun (loanwords and brands, which Kiwi keeps whole).
+- any other word: one noun (mostly loanwords and brands, which Kiwi keeps whole too).
 """
 
 from __future__ import annotations
@@ -69,9 +67,15 @@ def kiwi():
 
 @lru_cache(maxsize=65536)
 def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
-    """(noun, known) pairs of one space-free word. Words of Latin letters and digits only need no
-    analyser: their letter runs of two or more are the foreign words Kiwi would tag SL ("kf94" →
-    "kf"). Product names repeat words (brands, product nouns), so a batch analyses each once."""
+    """(noun, known) pairs of one space-free word of a product name. Product names repeat words
+    (brands, product nouns), so a batch analyses each once."""
+    return _word(word, True)
+
+
+def _word(word: str, cheap: bool) -> tuple[tuple[str, bool], ...]:
+    """Words of Latin letters and digits only need no analyser: their letter runs of two or more
+    are the foreign words Kiwi would tag SL ("kf94" → "kf"). `cheap`: the rules of
+    `_hangul_word` before Kiwi (names; the trees' own words always go through Kiwi)."""
     if word.isascii():
         return tuple((f, False) for f in _LATIN.findall(word) if len(f) >= 2)
     if len(word) == 2 and _HANGUL2.fullmatch(word):
@@ -89,18 +93,18 @@ def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
         for i, r in enumerate(runs):
             if r[0].isdigit() or (i and runs[i - 1][0].isdigit() and len(r) <= 2 and not r.isascii()):
                 continue
-            out.extend(word_nouns(r))
+            out.extend(word_nouns(r) if cheap else _word(r, False))
         return tuple(out)
     for cut in range(1, len(word) - 1):
         # a compound ending in a product noun of a tree is that noun and its modifier
         # (게이밍의자 → 게이밍 + 의자): no analyser needed
         if word[cut:] in _HEADS:
             return ((word[:cut], True), (word[cut:], True)) if cut >= 2 else ((word, False),)
-    return _hangul_word(word) or _analysed(word)
+    return _hangul_word(word) if cheap else _analysed(word)
 
 
-def _hangul_word(word: str) -> tuple[tuple[str, bool], ...] | None:
-    """The cheap rules for a word of Hangul only (module docstring), or None: ask Kiwi."""
+def _hangul_word(word: str) -> tuple[tuple[str, bool], ...]:
+    """The rules for a word of Hangul only of a product name (module docstring)."""
     n, last, stem = len(word), word[-1], word[:-1]
     if n >= 3 and last in _SUFFIX and (n == 3 or stem in _STATIC):
         return word_nouns(stem)
@@ -123,9 +127,9 @@ def _hangul_word(word: str) -> tuple[tuple[str, bool], ...] | None:
         return word_nouns(word[2:])
     if n >= 3 and stem in _KNOWN:
         return ((stem, True), (last, False))
-    if n == 3:
-        return ((word, True),)
-    return None
+    # any other word: one noun (mostly loanwords and brands, which Kiwi keeps whole too); a
+    # longer one may still match a tree's product noun at its end (`TreeVocab._match`)
+    return ((word, n <= 3),)
 
 
 def _analysed(word: str) -> tuple[tuple[str, bool], ...]:
@@ -163,11 +167,17 @@ def nouns(text: str) -> tuple[str, ...]:
     return tuple(n for n, _ in tagged_nouns(text))
 
 
+def index_nouns(text: str) -> tuple[str, ...]:
+    """Nouns of a tree segment or lexicon word, by Kiwi (whatever the trees built before)."""
+    return tuple(n for w in text.split() for n, _ in _word(w, False))
+
+
 def learn_terms(static_words, terms, heads) -> None:
     """Index build: analyse the trees' words once with Kiwi, remember their terms and heads."""
     for key in static_words:
         if (len(key) > 2 or len(key) == 1) and not key.isascii() and key not in _STATIC:
             _STATIC[key] = _analysed(key)
     _KNOWN.update(t for t in terms if len(t) >= 2 and not t.isascii())
+
     _HEADS.update(heads)
     clear_caches()  # words analysed before these terms were known

@@ -27,7 +27,7 @@ def test_hangul_words_split_by_the_trees_terms():
     assert nouns("포켓에") == ["포켓"]  # a particle
     assert wa.word_nouns("홍합살") == (("홍합", True), ("살", False))  # a term and one more syllable
     assert nouns("게이밍의자") == ["게이밍", "의자"]  # a compound ending in a product noun
-    assert wa.word_nouns("카라향") == (("카라향", True),)  # any other three-syllable word: whole
+    assert wa.word_nouns("뀨뀨뀨") == (("뀨뀨뀨", True),)  # any other word (no term of any tree): whole
 
 
 def test_the_trees_words_still_go_through_kiwi():

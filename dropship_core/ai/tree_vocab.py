@@ -192,8 +192,9 @@ class TreeVocab:
                 by_attr[a].append(self.node_idx[j])
         self.attr_leaves = {a: np.unique(np.concatenate(v)) for a, v in by_attr.items()}
         # each attribute's leaves as a few slices, or as one index array when they are scattered
-        self.attr_ranges = {a: [slice(lo, hi) for lo, hi in _ranges(ix)] for a, ix in self.attr_leaves.items()}
-        self.attr_ranges = {a: (r if len(r) <= 4 else [self.attr_leaves[a]]) for a, r in self.attr_ranges.items()}
+        # each attribute's leaves as runs [lo, hi): spread with the nodes' scores (`scores`)
+        self.attr_ranges = {a: tuple(np.array(x, dtype=np.int64) for x in zip(*_ranges(ix)))
+                            for a, ix in self.attr_leaves.items()}
         self.gates = []
         for node, cues in (gates or {}).items():
             j = self._node_ix().get(node)
@@ -295,19 +296,28 @@ class TreeVocab:
                 ws.append(w)
                 fs.append(f * pos)
         lens = [len(x) for x in js]
+        los, his, vals = self._attributes(q)
         if sum(lens):
             # per node: its best match, plus a quarter of every other match, capped
             j = np.concatenate(js)
             v = np.concatenate(ws) * np.array(fs).repeat(lens)
             u, best, total = _group(j, v)
-            node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
-            diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
-                               weights=np.concatenate((node, -node)))
+            los.append(self.lo[u])
+            his.append(self.hi[u])
+            vals.append(np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u])
+        if los:
+            # each node's (and attribute's) score over its leaves [lo, hi): the running sum
+            # between the sorted range ends, repeated over each stretch (cheaper than a
+            # cumulative sum over every leaf)
+            val = np.concatenate(vals)
+            ends = np.concatenate((*los, *his))
+            o = ends.argsort(kind="stable")
+            run = np.concatenate(([0.0], np.concatenate((val, -val))[o].cumsum()))
+            stretch = np.diff(np.concatenate(([0], ends[o], [self.n])))
             # every gated branch starts below zero (a cue in the name lifts it back, below)
-            out = diff[:-1].cumsum().astype(np.float32) - self.gate_all
+            out = run.astype(np.float32).repeat(stretch) - self.gate_all
         else:
             out = -self.gate_all
-        self._attributes(q, out)
         flat = norm(name).replace(" ", "")
         # a cue even inside a longer word counts (카시트 in 카시트인형거울)
         if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
@@ -316,13 +326,20 @@ class TreeVocab:
                     out[lo:hi] += GATE
         return out
 
-    def _attributes(self, q: Query, out: np.ndarray) -> None:
-        """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
+    def _attributes(self, q: Query) -> tuple[list, list, list]:
+        """Siblings that differ by an attribute: the name's attribute wins, its opposite loses.
+        (leaf runs' starts, ends and values, to spread with the nodes' scores)"""
+        los, his, vals = [], [], []
         for w in q.words & self.attr_ranges.keys():
-            for part in self.attr_ranges[w]:
-                out[part] += ATTR_BONUS
+            lo, hi = self.attr_ranges[w]
+            los.append(lo)
+            his.append(hi)
+            vals.append(np.full(len(lo), ATTR_BONUS))
         for w in q.words & OPPOSITES.keys():
             for o in OPPOSITES[w]:
                 if o not in q.words and o in self.attr_ranges:
-                    for part in self.attr_ranges[o]:
-                        out[part] -= ATTR_MALUS
+                    lo, hi = self.attr_ranges[o]
+                    los.append(lo)
+                    his.append(hi)
+                    vals.append(np.full(len(lo), -ATTR_MALUS))
+        return los, his, vals

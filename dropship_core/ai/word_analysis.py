@@ -100,7 +100,8 @@ def _word(word: str, cheap: bool) -> tuple[tuple[str, bool], ...]:
         # (게이밍의자 → 게이밍 + 의자): no analyser needed
         if word[cut:] in _HEADS:
             return ((word[:cut], True), (word[cut:], True)) if cut >= 2 else ((word, False),)
-    return _hangul_word(word) if cheap else _analysed(word)
+    # (before any index is built the trees' terms are unknown: Kiwi, as for the trees' words)
+    return _hangul_word(word) if cheap and _KNOWN else _analysed(word)
 
 
 def _hangul_word(word: str) -> tuple[tuple[str, bool], ...]:

@@ -80,10 +80,10 @@ class CategoryClassifier(ClassifierIndex):
     def _keyword_hits(self, text: str) -> tuple[list[tuple[str, float]], set[str]]:
         """Keyword matches with their weight (maximal or inside a longer match), and the set of
         every match (for branch cues and gates)."""
-        s = _norm(text).replace(" ", "")
+        s = name = _norm(text).replace(" ", "")
         base = max(1, len(s))
         for k, vs in self.synonyms.items():
-            if k in s[:base]:
+            if k in name:
                 s = s + " " + " ".join(v.replace(" ", "") for v in vs)
         hits: list[tuple[int, int, str]] = []
         kw, kw_lens = self._kw, self._kw_lens
@@ -98,16 +98,16 @@ class CategoryClassifier(ClassifierIndex):
         # (인덕션 겸용 냄비, 맥북 호환 허브)
         hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
+        # (by start, longest first: a hit lies inside a longer one when an earlier start reaches
+        # its end, or a longer hit has the same start)
         keep_set = set()
-        longer: list[tuple[int, int]] = []
-        for h in sorted(hits, key=lambda h: h[0] - h[1]):  # longest first
+        reach, start, first_end = -1, -1, -1
+        for h in sorted(hits, key=lambda h: (h[0], -h[1])):
             a, b = h[0], h[1]
-            for o0, o1 in longer:
-                if o0 <= a and b <= o1 and o1 - o0 > b - a:
-                    break
-            else:
+            if a != start:
+                reach, start, first_end = max(reach, first_end), a, b
+            if reach < b and first_end <= b:
                 keep_set.add(h)
-            longer.append((a, b))
         # weight 1 for a maximal match, _INNER for a keyword inside a longer one (수저 in
         # 수저세트 still says "cutlery" for the camping branch)
         best: dict[str, float] = {}

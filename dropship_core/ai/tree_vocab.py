@@ -10,13 +10,10 @@ morphological analyser that ships its model on PyPI, Apache-2.0) into:
 
 Curated seller words of `category_lexicon.yaml` join their node as FULL terms (a lower weight).
 
-A product name is analysed word by word (each distinct word once per batch): words of Latin
-letters and digits, two-syllable words (nouns in product names) and compounds ending in one of
-the trees' product nouns ("게이밍의자" → 게이밍 + 의자) need no analyser, and the trees' own words
-are analysed once when the index is built; only the remaining words go through Kiwi. Its terms
-are its nouns and foreign words, their adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰")
-and its space-separated words; a word
-matches a term when equal, or when the word ends with the term and what precedes is at least two
+A product name is analysed word by word, without Kiwi (word_analysis.py: the trees' words are
+known, other words are split by the trees' own terms). Its terms are its nouns and
+foreign words, their adjacent joins ("블루투스"+"이어폰" = "블루투스이어폰") and its
+space-separated words; a word matches a term when equal, or when the word ends with the term and what precedes is at least two
 characters ("게이밍의자" → 의자), so a short term inside a longer word never matches
 ("보드" in "키보드", "랩" in "플랩"). Korean names put the product last: later nouns weigh more.
 
@@ -30,7 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +37,8 @@ import numpy as np
 import yaml
 
 from dropship_core.ai.categories import CategoryRow
+from dropship_core.ai.word_analysis import (  # noqa: F401 (re-exported: norm, nouns, clear_caches, CACHES)
+    CACHES, STOP, clear_caches, index_nouns, learn_terms, norm, nouns, tagged_nouns)
 
 FULL, HEAD, MOD, LEX = 1.0, 0.75, 0.2, 0.8
 SUFFIX = 0.8  # a name word ending with a term (prefix of two characters or more)
@@ -74,113 +72,6 @@ def seller_synonyms() -> dict[str, tuple[str, ...]]:
         if parts:
             out[key] = parts
     return out
-
-
-STOP = {
-    "기타", "용품", "세트", "및", "모음", "모음전", "기획", "기획전", "특가", "정품", "해외", "국내산",
-    "무료배송", "무배", "당일발송", "당일", "발송", "증정", "사은품", "신상", "신제품", "인기", "최신형",
-    "고급", "프리미엄", "개", "매", "팩", "입", "종", "택", "박스", "선택", "추가", "구성", "단품",
-    "행사", "할인", "이벤트", "한정", "백화점", "공식", "판매", "직배송", "배송", "상품", "제품", "전용",
-    "호환", "사용", "가능", "관련", "외", "등", "용", "형", "대", "중", "소", "컬러", "색상", "사이즈",
-    "대형", "중형", "소형", "특대형", "초대형",
-}
-_TAGS = {"NNG", "NNP", "XR", "SL", "NR"}
-MATCH = 0  # no URL/e-mail/hashtag/emoji matching: product names have none, and it costs ~25 %
-
-
-_NOT_WORD = re.compile(r"[^0-9a-z가-힣]+")
-
-
-@lru_cache(maxsize=4096)
-def norm(text: str) -> str:
-    """NFKC, lowercase, every run of other characters than digits, a-z and Hangul one space.
-    Cached: the ranker's two scorers normalise the same name several times."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text or "").lower()).strip()
-
-
-@lru_cache(maxsize=1)
-def kiwi():
-    """One Kiwi analyser per process (the model loads in under a second)."""
-    from kiwipiepy import Kiwi
-
-    return Kiwi()
-
-
-_LATIN = re.compile(r"[a-z]+")
-_HANGUL2 = re.compile(r"[가-힣]{2}")
-_RUNS = re.compile(r"[가-힣]+|[a-z]+|[0-9]+")
-# words of the tree and the curated lexicon, analysed once when an index is built (part of the
-# index, like its term table; not emptied by clear_caches)
-_STATIC: dict[str, tuple[tuple[str, bool], ...]] = {}
-_HEADS: set[str] = set()  # the trees' product nouns (terms matched as heads)
-CACHES: list = []  # other per-word caches (classifier_index), emptied by clear_caches too
-
-
-@lru_cache(maxsize=65536)
-def word_nouns(word: str) -> tuple[tuple[str, bool], ...]:
-    """(noun, known) pairs of one space-free word. Words of Latin letters and digits only need no
-    analyser: their letter runs of two or more are the foreign words Kiwi would tag SL ("kf94" →
-    "kf"). Product names repeat words (brands, product nouns), so a batch analyses each once."""
-    if word.isascii():
-        return tuple((f, False) for f in _LATIN.findall(word) if len(f) >= 2)
-    if len(word) == 2 and _HANGUL2.fullmatch(word):
-        # a two-syllable word in a product name is a noun (the analyser cuts loanwords and
-        # brands: 나시 → 시, 린넨 → 린, 뜰채 → nothing)
-        return ((word, True),)
-    got = _STATIC.get(word)
-    if got is not None:
-        return got
-    runs = _RUNS.findall(word)
-    if len(runs) > 1:
-        # letters, digits and Hangul mixed (흰다리새우1kg, 4개, 갤럭시s21): each run on its own;
-        # a short Hangul run right after a number is a counter (4개, 192정, 3미터)
-        out: list[tuple[str, bool]] = []
-        for i, r in enumerate(runs):
-            if r[0].isdigit() or (i and runs[i - 1][0].isdigit() and len(r) <= 2 and not r.isascii()):
-                continue
-            out.extend(word_nouns(r))
-        return tuple(out)
-    for cut in range(1, len(word) - 1):
-        # a compound ending in a product noun of a tree is that noun and its modifier
-        # (게이밍의자 → 게이밍 + 의자): no analyser needed
-        if word[cut:] in _HEADS:
-            return ((word[:cut], True), (word[cut:], True)) if cut >= 2 else ((word, False),)
-    return _analysed(word)
-
-
-def _analysed(word: str) -> tuple[tuple[str, bool], ...]:
-    out = []
-    # the best analysis straight from Kiwi.analyze (what tokenize returns, without its wrapper)
-    for t in kiwi().analyze(word, top_n=1, match_options=MATCH)[0][0]:
-        if t.tag in _TAGS:
-            f = t.form.lower()
-            if t.tag == "SL" and len(f) < 2:
-                continue
-            out.append((f, t.tag == "NNG" and len(f) >= 2))
-    return tuple(out)
-
-
-@lru_cache(maxsize=8192)
-def tagged_nouns(text: str) -> tuple[tuple[str, bool], ...]:
-    """(noun, known) pairs of `text`, lowercased, in order; `known` for a dictionary noun (NNG)
-    of two or more characters, which is never cut into a shorter term. Analysed word by word
-    (space-separated words of a product name are analysed alike on their own)."""
-    return tuple(p for w in text.split() for p in word_nouns(w))
-
-
-def clear_caches() -> None:
-    """Forget every analysed name and word (benchmarks: each pass then costs what unseen names
-    cost)."""
-    tagged_nouns.cache_clear()
-    word_nouns.cache_clear()
-    norm.cache_clear()
-    for clear in CACHES:
-        clear()
-
-
-def nouns(text: str) -> tuple[str, ...]:
-    """Nouns and foreign words of `text`, lowercased, in order."""
-    return tuple(n for n, _ in tagged_nouns(text))
 
 
 @lru_cache(maxsize=1)
@@ -301,8 +192,9 @@ class TreeVocab:
                 by_attr[a].append(self.node_idx[j])
         self.attr_leaves = {a: np.unique(np.concatenate(v)) for a, v in by_attr.items()}
         # each attribute's leaves as a few slices, or as one index array when they are scattered
-        self.attr_ranges = {a: [slice(lo, hi) for lo, hi in _ranges(ix)] for a, ix in self.attr_leaves.items()}
-        self.attr_ranges = {a: (r if len(r) <= 4 else [self.attr_leaves[a]]) for a, r in self.attr_ranges.items()}
+        # each attribute's leaves as runs [lo, hi): spread with the nodes' scores (`scores`)
+        self.attr_ranges = {a: tuple(np.array(x, dtype=np.int64) for x in zip(*_ranges(ix)))
+                            for a, ix in self.attr_leaves.items()}
         self.gates = []
         for node, cues in (gates or {}).items():
             j = self._node_ix().get(node)
@@ -310,11 +202,9 @@ class TreeVocab:
                 words = sorted({norm(str(c)).replace(" ", "") for c in cues} - {""}, key=len, reverse=True)
                 self.gates.append((self.node_idx[j], re.compile("|".join(map(re.escape, words)))))
         self._arrays()
-        for key in [*self.index, *seller_synonyms(), *_common_syllables()]:
-            if (len(key) > 2 or len(key) == 1) and not key.isascii() and key not in _STATIC:
-                _STATIC[key] = _analysed(key)
-        _HEADS.update(t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii())
-        clear_caches()  # words analysed before these heads were known
+        terms = [*self.index, *seller_synonyms()]
+        learn_terms([*terms, *_common_syllables()], terms,
+                    [t for t, (j, _) in self.harr.items() if len(j) and len(t) >= 2 and not t.isascii()])
 
     def _arrays(self) -> None:
         """Precomputed arrays. Leaves are in path order, so the leaves under any node are one
@@ -356,7 +246,7 @@ class TreeVocab:
             if not full or full in STOP:
                 continue
             self.index[full].append((j, FULL))
-            ns = [n for n in nouns(part) if n not in STOP and n != "기타"]
+            ns = [n for n in index_nouns(part) if n not in STOP and n != "기타"]
             if len(ns) >= 2:
                 self.index[ns[-1]].append((j, HEAD))
                 for m in ns[:-1]:
@@ -406,19 +296,28 @@ class TreeVocab:
                 ws.append(w)
                 fs.append(f * pos)
         lens = [len(x) for x in js]
+        los, his, vals = self._attributes(q)
         if sum(lens):
             # per node: its best match, plus a quarter of every other match, capped
             j = np.concatenate(js)
             v = np.concatenate(ws) * np.array(fs).repeat(lens)
             u, best, total = _group(j, v)
-            node = np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u]
-            diff = np.bincount(np.concatenate((self.lo[u], self.hi[u])), minlength=self.n + 1,
-                               weights=np.concatenate((node, -node)))
+            los.append(self.lo[u])
+            his.append(self.hi[u])
+            vals.append(np.minimum(1.4, best + 0.25 * (total - best)) * self.node_w_arr[u])
+        if los:
+            # each node's (and attribute's) score over its leaves [lo, hi): the running sum
+            # between the sorted range ends, repeated over each stretch (cheaper than a
+            # cumulative sum over every leaf)
+            val = np.concatenate(vals)
+            ends = np.concatenate((*los, *his))
+            o = ends.argsort(kind="stable")
+            run = np.concatenate(([0.0], np.concatenate((val, -val))[o].cumsum()))
+            stretch = np.diff(np.concatenate(([0], ends[o], [self.n])))
             # every gated branch starts below zero (a cue in the name lifts it back, below)
-            out = diff[:-1].cumsum().astype(np.float32) - self.gate_all
+            out = run.astype(np.float32).repeat(stretch) - self.gate_all
         else:
             out = -self.gate_all
-        self._attributes(q, out)
         flat = norm(name).replace(" ", "")
         # a cue even inside a longer word counts (카시트 in 카시트인형거울)
         if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
@@ -427,13 +326,20 @@ class TreeVocab:
                     out[lo:hi] += GATE
         return out
 
-    def _attributes(self, q: Query, out: np.ndarray) -> None:
-        """Siblings that differ by an attribute: the name's attribute wins, its opposite loses."""
+    def _attributes(self, q: Query) -> tuple[list, list, list]:
+        """Siblings that differ by an attribute: the name's attribute wins, its opposite loses.
+        (leaf runs' starts, ends and values, to spread with the nodes' scores)"""
+        los, his, vals = [], [], []
         for w in q.words & self.attr_ranges.keys():
-            for part in self.attr_ranges[w]:
-                out[part] += ATTR_BONUS
+            lo, hi = self.attr_ranges[w]
+            los.append(lo)
+            his.append(hi)
+            vals.append(np.full(len(lo), ATTR_BONUS))
         for w in q.words & OPPOSITES.keys():
             for o in OPPOSITES[w]:
                 if o not in q.words and o in self.attr_ranges:
-                    for part in self.attr_ranges[o]:
-                        out[part] -= ATTR_MALUS
+                    lo, hi = self.attr_ranges[o]
+                    los.append(lo)
+                    his.append(hi)
+                    vals.append(np.full(len(lo), -ATTR_MALUS))
+        return los, his, vals

@@ -1,0 +1,35 @@
+"""Product names are analysed without Kiwi: the trees' own terms split the words."""
+
+from dropship_core.ai import word_analysis as wa
+from dropship_core.ai.ranker import default_ranker
+
+
+def test_names_are_classified_without_the_analyser():
+    ranker = default_ranker("smartstore")  # the index build analyses the tree's words with Kiwi
+    wa.clear_caches()
+    before = wa.kiwi.cache_info()
+    names = ["해외북유럽 감성 가리개 커튼 가림막 노렌", "촉촉한 수분가득 콜라겐 크림 75ml",
+             "가정용 핸디 무선청소기", "통발 민물통발에쓰는 미끼통", "게이밍의자 블랙"]
+    got = [ranker.classify(n).path for n in names]
+    assert wa.kiwi.cache_info().hits == before.hits and wa.kiwi.cache_info().misses == before.misses
+    assert "커튼" in got[0]
+    assert "청소기" in got[2]
+    assert "의자" in got[4]
+
+
+def test_hangul_words_split_by_the_trees_terms():
+    default_ranker("smartstore")
+    wa.clear_caches()
+    nouns = lambda w: [n for n, _ in wa.word_nouns(w)]  # noqa: E731
+    assert nouns("가정용") == ["가정"]  # a noun and a derivational suffix
+    assert nouns("촉촉한") == ["촉촉"]  # an adjective: its stem
+    assert nouns("해외거실") == ["해외", "거실"]  # two terms of the tree
+    assert nouns("포켓에") == ["포켓"]  # a particle
+    assert wa.word_nouns("홍합살") == (("홍합", True), ("살", False))  # a term and one more syllable
+    assert nouns("게이밍의자") == ["게이밍", "의자"]  # a compound ending in a product noun
+    assert wa.word_nouns("뀨뀨뀨") == (("뀨뀨뀨", True),)  # any other word (no term of any tree): whole
+
+
+def test_the_trees_words_still_go_through_kiwi():
+    # the index analyses a tree segment with Kiwi whatever the cheap rules would say
+    assert wa.index_nouns("블루투스이어폰") == tuple(n for n, _ in wa._analysed("블루투스이어폰"))

@@ -184,6 +184,9 @@ class SheetRows:
     columns: dict[str, int]
     rows: list[list[Any]]
     unknown_columns: list[str] = field(default_factory=list)
+    # the rows below the header as a fastexcel frame (excel_fast), when the fast read vouched for
+    # the sheet; `rows` is then empty
+    fast: Any = None
 
 
 def _read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
@@ -203,18 +206,24 @@ def _read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
     raise ExcelReadError(f"{path.name}: CSV is neither UTF-8 nor CP949 text")
 
 
-def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+def _read_sheets(path: Path, only: set[str] | None = None, checked: bool = False
+                 ) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet (or those named in `only`) read by python-calamine: the reference read.
+    `checked`: check_workbook was already run on the file."""
     from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, check_workbook
 
     if path.suffix.lower() == ".csv":
         return _read_csv(path)
     try:
-        check_workbook(path)
+        if not checked:
+            check_workbook(path)
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(str(path))
         out = []
         for name in wb.sheet_names:
+            if only is not None and name not in only:
+                continue
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             check_row_count(path.name, len(rows))
@@ -239,15 +248,28 @@ def locate_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return best
 
 
-def read_workbook(path: str | Path) -> tuple[list[SheetRows], list[str]]:
-    """Return the sheets with a recognisable header, and notes about the sheets skipped."""
+def read_workbook(path: str | Path, fast: bool = False) -> tuple[list[SheetRows], list[str]]:
+    """Return the sheets with a recognisable header, and notes about the sheets skipped. With
+    `fast`, an .xlsx sheet the fast read vouches for (excel_fast) comes as a frame, the others as
+    the reference read gives them."""
     path = Path(path)
     if not path.exists():
         raise ExcelReadError(f"{path}: file not found")
-    sheets = _read_sheets(path)
+    if fast and path.suffix.lower() in (".xlsx", ".xlsm"):
+        from dropship_core.suppliers.excel_fast import read_sheets_fast
+
+        sheets = read_sheets_fast(path)
+    else:
+        sheets = [(name, rows, None) for name, rows in _read_sheets(path)]
     found: list[SheetRows] = []
     notes: list[str] = []
-    for name, rows in sheets:
+    for name, rows, quick in sheets:
+        if quick is not None:
+            hi, header, frame = quick
+            cols = match_header(header)
+            unknown = [str(c) for i, c in enumerate(header) if c not in (None, "") and i not in cols.values()]
+            found.append(SheetRows(name, hi, cols, [], unknown, fast=frame))
+            continue
         loc = locate_header(rows)
         if loc is None:
             if any(any(c not in (None, "") for c in r) for r in rows):
@@ -353,11 +375,12 @@ class ExcelCatalog:
         result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]
         return result
 
-    def fetch_prepared(self, serialise: bool = True) -> FetchResult:
-        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status)."""
+    def fetch_prepared(self, serialise: bool = True, fast_read: bool = True) -> FetchResult:
+        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status).
+        `fast_read=False` reads every sheet the reference way (python-calamine), for comparison."""
         from dropship_core.suppliers.excel_fetch import JsonProduct, fetch_columnar
 
-        sheets, notes = read_workbook(self.path)
+        sheets, notes = read_workbook(self.path, fast=fast_read)
         result = self._result(sheets, notes)
         products = fetch_columnar(self, sheets, result)
         if serialise:

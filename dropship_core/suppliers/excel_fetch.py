@@ -141,11 +141,17 @@ CHUNK_ROWS = 100_000
 
 def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
                 result: FetchResult) -> int:
-    width = max(map(len, sheet.rows), default=0)
+    fast = sheet.fast  # the fast read's frame (excel_fast), or None: Python rows from the reference read
+    width = fast.width if fast is not None else max(map(len, sheet.rows), default=0)
+    total = len(fast) if fast is not None else len(sheet.rows)
     state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
-    for lo in range(0, len(sheet.rows), CHUNK_ROWS):
-        rows = sheet.rows[lo:lo + CHUNK_ROWS]
-        typed = typed_columns(rows, sheet.columns, width)
+    for lo in range(0, total, CHUNK_ROWS):
+        if fast is not None:
+            rows = fast.rows(lo, CHUNK_ROWS)
+            typed = typed_columns(rows, sheet.columns, width, cells=fast.cells(lo, CHUNK_ROWS))
+        else:
+            rows = sheet.rows[lo:lo + CHUNK_ROWS]
+            typed = typed_columns(rows, sheet.columns, width)
         frame = normalise(typed)
         built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
         del typed
@@ -156,7 +162,8 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
         if not _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state):
             _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
-        sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+        if fast is None:
+            sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
     return state["rows_seen"]
 
 
@@ -192,7 +199,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
     rows_seen = skip = 0
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
-    for k, row in enumerate(rows):
+    for k in range(len(rows)):
         if k < skip:  # an option row of a product built column-wise with its group
             continue
         built_json = js[k]
@@ -207,6 +214,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             last_sku = None
             continue
         rows_seen += 1
+        row = rows[k]
         rec = None
         try:
             if fast[k] or simple[k]:

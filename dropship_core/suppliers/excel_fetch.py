@@ -200,11 +200,11 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
     for k in range(len(rows)):
-        if k < skip:  # an option row of a product built column-wise with its group
+        if k < skip:  # an option rows[k] of a product built column-wise with its group
             continue
         built_json = js[k]
         if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
-            # the common row, kept cheap: one product built column-wise, its code not seen before
+            # the common rows[k], kept cheap: one product built column-wise, its code not seen before
             sku = last_sku = skus[k]
             by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k]))
             first_row[sku] = f"{prefix}{base + k}"
@@ -214,14 +214,13 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             last_sku = None
             continue
         rows_seen += 1
-        row = rows[k]
         rec = None
         try:
             if fast[k] or simple[k]:
                 sku, name, opt = skus[k], names[k], has_option[k]
             else:
-                refuse_control_characters(row)
-                rec = _row_dict(sheet, row)
+                refuse_control_characters(rows[k])
+                rec = _row_dict(sheet, rows[k])
                 sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
                 opt = rec.get("option_value") not in (None, "")
             sku = row_sku(sku, name, last_sku, opt)
@@ -229,8 +228,8 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
                 product = by_sku[sku] = product.reopen()
             if product is not None and (name is None or name == _name(product)) and opt:
-                if not (simple[k] and _add_simple_option(product, sku, c, k, row)):
-                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
+                if not (simple[k] and _add_simple_option(product, sku, c, k, rows[k])):
+                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, rows[k]), rows[k],
                                     first_row[sku])
                 last_sku = sku
                 continue
@@ -243,16 +242,16 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             elif js[k] is not None:
                 product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name))
             elif fast[k]:
-                product = _fast_product(cat, c, k, sku, sheet, row)
+                product = _fast_product(cat, c, k, sku, sheet, rows[k])
             else:
-                rec = rec if rec is not None else _row_dict(sheet, row)
-                product = cat._product(sku, name, rec, row).to_dict()
+                rec = rec if rec is not None else _row_dict(sheet, rows[k])
+                product = cat._product(sku, name, rec, rows[k]).to_dict()
             by_sku[sku] = product
             first_row[sku] = f"{prefix}{base + k}"
             last_sku = sku
         except BadValue as e:
             line = base + k
-            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line},
+            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, rows[k]) | {"_row": line},
                                          source=f"{prefix}{line}"))
     state["last_sku"] = last_sku
     state["rows_seen"] += rows_seen

@@ -200,11 +200,11 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
     for k in range(len(rows)):
-        if k < skip:  # an option rows[k] of a product built column-wise with its group
+        if k < skip:  # an option row of a product built column-wise with its group
             continue
         built_json = js[k]
         if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
-            # the common rows[k], kept cheap: one product built column-wise, its code not seen before
+            # the common row, kept cheap: one product built column-wise, its code not seen before
             sku = last_sku = skus[k]
             by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k]))
             first_row[sku] = f"{prefix}{base + k}"

@@ -154,7 +154,7 @@ def read_sheets_fast(path: Path) -> list[tuple[str, Any, Any]]:
     """Every sheet of an .xlsx as (name, None, (header row index, header cells, FastSheet)) where
     the fast read vouches for it, else (name, rows, None) as the reference read gives them; the
     limits are checked first, as the reference read does."""
-    from dropship_core.suppliers.excel import _read_sheets
+    from dropship_core.suppliers.excel_sheets import read_sheets
     from dropship_core.suppliers.excel_limits import check_workbook
 
     check_workbook(path)
@@ -164,14 +164,14 @@ def read_sheets_fast(path: Path) -> list[tuple[str, Any, Any]]:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
     except Exception:  # unreadable here: the reference read says why, in its words
-        return [(name, rows, None) for name, rows in _read_sheets(path, checked=True)]
+        return [(name, rows, None) for name, rows in read_sheets(path, checked=True)]
     quick: dict[str, Any] = {}
     for name in names:
         got = read_fast(reader, name, path)
         if got is not None:
             quick[name] = got
     del reader
-    slow = {n: rows for n, rows in _read_sheets(path, only=set(names) - set(quick), checked=True)} \
+    slow = {n: rows for n, rows in read_sheets(path, only=set(names) - set(quick), checked=True)} \
         if len(quick) < len(names) else {}
     out: list[tuple[str, Any, Any]] = []
     for name in names:

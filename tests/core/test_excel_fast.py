@@ -2,6 +2,7 @@
 products, rejects and notes on every workbook, taken only where it can vouch for the sheet."""
 
 import datetime
+import hashlib
 
 import pytest
 from openpyxl import Workbook
@@ -9,6 +10,7 @@ from openpyxl import Workbook
 from dropship_core.model import canonical_bytes
 from dropship_core.store import RunInfo
 from dropship_core.suppliers.excel import ExcelCatalog, read_workbook
+from dropship_core.suppliers.excel_fetch import Unchanged
 
 
 def outcome(result):
@@ -130,22 +132,82 @@ def test_sheets_the_fast_read_declines_read_the_reference_way(tmp_path, header, 
     assert_fast_is_reference(p)
 
 
-def test_forced_re_read_writes_nothing(store, tmp_path):
+def flat_rows(n, extra=()):
     rows = [["상품코드", "상품명", "공급가", "재고", "옵션명", "옵션값"]]
-    for i in range(200):
-        rows.append([f"F{i}", f"상품 {i}", f"{1000 + i:,}원", i % 5, "", ""])
-    for j, c in enumerate(("블랙", "화이트")):
-        rows.append(["G1", "그룹", "5,000원", j, "색상", c])
-    p = save(tmp_path / "f.xlsx", {"s": rows})
+    rows += [[f"F{i}", f"상품 {i}", f"{1000 + i:,}원", i % 5, "", ""] for i in range(n)]
+    return rows + list(extra)
+
+
+def stored(store):
+    with store.connect() as c:
+        return dict(c.execute("SELECT supplier_item_id, (content_hash, source_row_digest) FROM source_data").fetchall())
+
+
+def test_forced_re_read_skips_unchanged_rows_and_writes_nothing(store, tmp_path, monkeypatch):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    group = [["G1", "그룹", "5,000원", j, "색상", c] for j, c in enumerate(("블랙", "화이트"))]
+    p = save(tmp_path / "f.xlsx", {"s": flat_rows(200, group)})
     assert fast_sheets(p) == {"s": True}
-    first = store.ingest_prepared("f", ExcelCatalog("f", p).fetch_prepared().products, RunInfo("r1"), complete=True)
+    cat = ExcelCatalog("f", p)
+    assert cat.fetch_prepared(known=lambda: store.source_row_digests("f")).products == cat.fetch_prepared().products
+    first = store.ingest_prepared("f", cat.fetch_prepared().products, RunInfo("r1"), complete=True)
     assert first.new == 201
-    again = store.ingest_prepared("f", ExcelCatalog("f", p).fetch_prepared().products, RunInfo("r2"), complete=True)
-    assert (again.new, again.changed, again.unchanged, again.delisted) == (0, 0, 201, 0)
+    before = stored(store)
+    # one-row products carry the digest of their row, with the hash it was taken for; groups none
+    assert before["G1"][1] is None and all(v[1].endswith("@" + v[0]) for k, v in before.items() if k != "G1")
+    known = store.source_row_digests("f")
+    assert set(known) == set(before) - {"G1"}
+    again = cat.fetch_prepared(known=known)
+    assert sum(isinstance(r[1], Unchanged) for r in again.products) == 0  # the group's chunk is built
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 50)
+    again = cat.fetch_prepared(known=known)
+    assert sum(isinstance(r[1], Unchanged) for r in again.products) >= 150  # the all-flat chunks are not
+    res = store.ingest_prepared("f", again.products, RunInfo("r2"), complete=True)
+    assert (res.new, res.changed, res.unchanged, res.delisted) == (0, 0, 201, 0)
+    assert stored(store) == before
     with store.connect() as c:
         assert c.execute("SELECT count(*), count(DISTINCT run_id) FROM source_data_events").fetchone() == (201, 1)
-        # the stored JSON is the reference read's, byte for byte
-        ref = {p.supplier_item_id: canonical_bytes(p.to_dict()) for p in ExcelCatalog("f", p).fetch_rows().products}
-        stored = dict(c.execute("SELECT supplier_item_id, content_hash FROM source_data").fetchall())
-    import hashlib
-    assert stored == {k: hashlib.blake2b(v, digest_size=16).hexdigest() for k, v in ref.items()}
+    # the stored JSON is the reference read's, byte for byte
+    ref = {x.supplier_item_id: canonical_bytes(x.to_dict()) for x in cat.fetch_rows().products}
+    assert {k: v[0] for k, v in before.items()} == {k: hashlib.blake2b(v, digest_size=16).hexdigest()
+                                                   for k, v in ref.items()}
+
+
+def test_a_changed_row_or_a_later_row_of_the_same_code_builds_the_products(store, tmp_path, monkeypatch):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 10)
+    p = save(tmp_path / "a.xlsx", {"s": flat_rows(30)})
+    store.ingest_prepared("a", ExcelCatalog("a", p).fetch_prepared().products, RunInfo("r1"), complete=True)
+    # F3 changed; F25 gets an option row at the end of the file (a later chunk adds to it)
+    rows = flat_rows(30, [["F25", None, None, 1, "색상", "블랙"]])
+    rows[4][2] = "9,999원"
+    q = save(tmp_path / "a.xlsx", {"s": rows})
+    cat = ExcelCatalog("a", q)
+    got = cat.fetch_prepared(known=store.source_row_digests("a"))
+    assert all(isinstance(r[1], bytes) for r in got.products)  # read again without skipping
+    assert [r[1] for r in got.products] == [canonical_bytes(x.to_dict()) for x in cat.fetch_rows().products]
+    res = store.ingest_prepared("a", got.products, RunInfo("r2"), complete=True)
+    assert (res.new, res.changed, res.unchanged) == (0, 2, 28)
+    after = stored(store)
+    assert after["F3"][1].endswith("@" + after["F3"][0]) and after["F25"][1] is None
+
+
+def test_a_product_changed_in_the_store_since_the_digests_were_read(store, tmp_path):
+    from dropship_core.store.ingest import StaleSourceDigest
+
+    p = save(tmp_path / "s.xlsx", {"s": flat_rows(5)})
+    cat = ExcelCatalog("s", p)
+    store.ingest_prepared("s", cat.fetch_prepared().products, RunInfo("r1"), complete=True)
+    skipped = cat.fetch_prepared(known=store.source_row_digests("s")).products
+    assert all(isinstance(r[1], Unchanged) for r in skipped)
+    # meanwhile F1 was delisted and F2 changed by another import
+    store.ingest_prepared("s", [r for r in cat.fetch_prepared().products if r[0] != "F1"], RunInfo("r2"),
+                          complete=True)
+    with pytest.raises(StaleSourceDigest):
+        store.ingest_prepared("s", skipped, RunInfo("r3"), complete=True)
+    assert "F1" not in store.source_row_digests("s")  # a delisted product is always built again
+    res = store.ingest_prepared("s", cat.fetch_prepared(known=store.source_row_digests("s")).products,
+                                RunInfo("r4"), complete=True)
+    assert (res.changed, res.unchanged) == (1, 4)

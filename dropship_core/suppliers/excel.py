@@ -206,9 +206,9 @@ def read_workbook(path: str | Path, fast: bool = False) -> tuple[list[SheetRows]
     path = Path(path)
     if not path.exists():
         raise ExcelReadError(f"{path}: file not found")
-    if fast and path.suffix.lower() in (".xlsx", ".xlsm"):
-        from dropship_core.suppliers.excel_fast import read_sheets_fast
+    from dropship_core.suppliers.excel_fast import FAST_SUFFIXES, read_sheets_fast
 
+    if fast and path.suffix.lower() in FAST_SUFFIXES:
         sheets = read_sheets_fast(path)
     else:
         from dropship_core.suppliers.excel_sheets import read_sheets

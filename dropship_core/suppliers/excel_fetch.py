@@ -28,11 +28,9 @@ class NeedFullRead(Exception):
     the file is read again without skipping."""
 
 
-class Unchanged(str):
-    """In place of a product's JSON: its row is the one the stored product was built from (same
-    digest), so it was not built again; the value is the stored content hash."""
-
-    __slots__ = ()
+# In place of a product's JSON, a str: the stored content hash of a product whose row is the one
+# it was built from (same digest), so it was not built again (JSON is always bytes).
+Unchanged = str
 
 
 class JsonProduct(tuple):
@@ -52,7 +50,7 @@ class JsonProduct(tuple):
         return self[3]
 
     def _json(self) -> bytes:
-        if self[1].__class__ is Unchanged:
+        if isinstance(self[1], Unchanged):
             raise NeedFullRead(self[0])
         return self[1]
 
@@ -257,7 +255,7 @@ def _unchanged_chunk(frame: pl.DataFrame, digests: pl.Series, known: pl.DataFram
         known, on=["supplier_sku", "digest"], how="left", maintain_order="left")
     if hit.get_column("content_hash").null_count():
         return None
-    return [[Unchanged(h) for h in hit.get_column("content_hash").to_list()],
+    return [hit.get_column("content_hash").to_list(),
             [st == "soldout" for st in hit.get_column("status").to_list()], [None] * frame.height]
 
 

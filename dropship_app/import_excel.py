@@ -19,7 +19,8 @@ from dropship_core.db import redact_url
 def _stored_count(store, supplier: str, rows) -> int | None:
     """How many of the file's products the store holds with exactly this content; None when the
     store cannot be reached."""
-    hashes = [hashlib.blake2b(r[1], digest_size=16).hexdigest() for r in rows]
+    # a product not built again (its row unchanged) carries its stored hash instead of its JSON
+    hashes = [r[1] if isinstance(r[1], str) else hashlib.blake2b(r[1], digest_size=16).hexdigest() for r in rows]
     try:
         with psycopg.connect(store.database_url, connect_timeout=5) as conn:
             return conn.execute("SELECT count(*) FROM source_data WHERE supplier_key = %s AND content_hash = ANY(%s)",
@@ -42,12 +43,25 @@ def _lost(store, args, rows, stage: str, e: Exception, stored: int | None = None
     return 3
 
 
+def _known_digests(supplier: str):
+    """The stored products' source row digests (a product whose row is the same is not built
+    again), or None when the store cannot tell (unreachable, not migrated yet): all are built."""
+    from dropship_core.db import database_url
+    from dropship_core.store import SchemaNotMigrated, Store
+
+    try:
+        return Store(database_url()).source_row_digests(supplier)
+    except (psycopg.Error, SchemaNotMigrated):
+        return None
+
+
 def cmd_import_excel(args) -> int:
     from dropship_core.store import RunInfo
+    from dropship_core.store.ingest import StaleSourceDigest
     from dropship_core.suppliers.excel import ExcelCatalog, ExcelReadError
 
     try:
-        fetched = ExcelCatalog(args.supplier, args.file).fetch_prepared()
+        fetched = ExcelCatalog(args.supplier, args.file).fetch_prepared(known=lambda: _known_digests(args.supplier))
     except ExcelReadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -65,7 +79,12 @@ def cmd_import_excel(args) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     run = RunInfo.cli("suppliers import-excel")
     try:
-        res = s.ingest_prepared(args.supplier, rows, run, complete=args.complete)
+        try:
+            res = s.ingest_prepared(args.supplier, rows, run, complete=args.complete)
+        except StaleSourceDigest:  # the store changed since the digests were read: build every product
+            fetched = ExcelCatalog(args.supplier, args.file).fetch_prepared()
+            rows = fetched.products
+            res = s.ingest_prepared(args.supplier, rows, run, complete=args.complete)
     except (psycopg.OperationalError, psycopg.InterfaceError) as e:
         return _lost(s, args, rows, "storing the products", e)
     try:

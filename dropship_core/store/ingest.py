@@ -25,6 +25,19 @@ from dropship_core.store.base import _DIFF_SQL, IngestResult, RunInfo, StoreBase
 COPY_CHUNK = 50_000
 
 
+class StaleSourceDigest(RuntimeError):
+    """A product the reader skipped as unchanged (its source row digest) changed in the store
+    before the import's transaction: read the file again without skipping."""
+
+
+def _hashed(rows: Sequence[tuple]) -> list[tuple[str, bytes, str, str, str | None]]:
+    """(item id, JSON, content hash, status, source row digest) per row: the hash of the JSON, or
+    for a product the reader did not build again (excel_fetch.Unchanged) the stored hash it carries."""
+    blake = hashlib.blake2b
+    return [(row[0], row[1], row[1] if isinstance(row[1], str) else blake(row[1], digest_size=16).hexdigest(),
+             row[2], row[5] if len(row) > 5 else None) for row in rows]
+
+
 class IngestMixin(StoreBase):
     def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str]]:
         """item id -> (content hash, status) of every stored product of the supplier (binary
@@ -34,6 +47,19 @@ class IngestMixin(StoreBase):
             (supplier_key,), binary=True,
         ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
+
+    def source_row_digests(self, supplier_key: str) -> dict[str, tuple[str, str, str]]:
+        """item id -> (source row digest, content hash, status) of the supplier's stored products
+        whose digest is still valid (recorded with their current content, not delisted): what
+        `ExcelCatalog.fetch_prepared(known=...)` skips building again."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT supplier_item_id, split_part(source_row_digest, '@', 1), content_hash, status"
+                "  FROM source_data WHERE supplier_key = %s AND status <> 'deleted'"
+                "   AND split_part(source_row_digest, '@', 2) = content_hash",
+                (supplier_key,), binary=True,
+            ).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     def ingest(
         self,
@@ -75,14 +101,15 @@ class IngestMixin(StoreBase):
             first: set[str] = set()
             item_id = next(row[0] for row in rows if row[0] in first or first.add(row[0]))
             raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
-        blake = hashlib.blake2b
-        hashed = [(row[0], row[1], blake(row[1], digest_size=16).hexdigest(), row[2]) for row in rows]
+        hashed = _hashed(rows)
         with self.connect() as conn:
             with conn.transaction():
                 # One writer per supplier partition at a time; other suppliers proceed in parallel.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || %s))", (supplier_key,))
                 existing = self.existing_hashes(conn, supplier_key)
                 todo = [row for row in hashed if existing.get(row[0], (None,))[0] != row[2]]
+                if any(isinstance(row[1], str) for row in todo):
+                    raise StaleSourceDigest(f"{supplier_key}: a product skipped as unchanged changed in the store since")
                 res.unchanged = len(hashed) - len(todo)
                 if todo:
                     new, changed = self._upsert_raw(conn, supplier_key, todo, run, existing)
@@ -111,14 +138,21 @@ class IngestMixin(StoreBase):
         copying the stored JSONB instead of parsing it again."""
         start = self._reserve_ids(conn, len(rows))
         for lo in range(0, len(rows), COPY_CHUNK):
-            # binary COPY; a jsonb field in binary is the version byte 1 and the JSON text
+            # binary COPY (the server takes its fields as they come; text format has it unescape
+            # every field, dearer at catalog scale); a jsonb field in binary is the version byte 1
+            # and the JSON text
             with conn.cursor().copy(
-                "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status)"
-                " FROM STDIN (FORMAT BINARY)"
+                "COPY source_data (id, supplier_key, supplier_item_id, raw_data, content_hash, status,"
+                " source_row_digest) FROM STDIN (FORMAT BINARY)"
             ) as cp:
-                cp.set_types(["int8", "text", "text", "bytea", "text", "text"])
-                for pid, (item_id, data, h, status) in enumerate(rows[lo:lo + COPY_CHUNK], start + lo):
-                    cp.write_row((pid, supplier_key, item_id, b"\x01" + data, h, status))
+                cp.set_types(["int8", "text", "text", "bytea", "text", "text", "text"])
+                for pid, (item_id, data, h, status, dg) in enumerate(rows[lo:lo + COPY_CHUNK], start + lo):
+                    cp.write_row((pid, supplier_key, item_id, b"\x01" + data, h, status, f"{dg}@{h}" if dg else None))
+        # the new rows in id order straight from the primary key: a scan and a sort of them all would
+        # spill to disk at catalog scale (the sort needs more than work_mem)
+        before = conn.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_bitmapscan'),"
+                              " set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)"
+                              ).fetchone()
         conn.execute(
             """
             INSERT INTO source_data_events
@@ -132,8 +166,10 @@ class IngestMixin(StoreBase):
             """,
             {**params, "lo": start, "hi": start + len(rows) - 1},
         )
+        conn.execute("SELECT set_config('enable_seqscan', %s, true), set_config('enable_bitmapscan', %s, true)",
+                     before[:2])
 
-    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, bytes, str, str]], run: RunInfo,
+    def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, bytes, str, str, Any]], run: RunInfo,
                     existing: dict[str, tuple[str, str]]):
         """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
         through a staging table and one UPDATE. Events are written set-based from what landed,
@@ -149,14 +185,16 @@ class IngestMixin(StoreBase):
         if changed_rows:
             conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS staging_products ("
-                " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT) ON COMMIT DELETE ROWS"
+                " supplier_item_id TEXT, raw_data JSONB, content_hash TEXT, status TEXT, source_row_digest TEXT)"
+                " ON COMMIT DELETE ROWS"
             )
             with conn.cursor().copy(
-                "COPY staging_products (supplier_item_id, raw_data, content_hash, status) FROM STDIN (FORMAT BINARY)"
+                "COPY staging_products (supplier_item_id, raw_data, content_hash, status, source_row_digest)"
+                " FROM STDIN (FORMAT BINARY)"
             ) as cp:
-                cp.set_types(["text", "bytea", "text", "text"])
-                for item_id, data, h, status in changed_rows:
-                    cp.write_row((item_id, b"\x01" + data, h, status))
+                cp.set_types(["text", "bytea", "text", "text", "text"])
+                for item_id, data, h, status, dg in changed_rows:
+                    cp.write_row((item_id, b"\x01" + data, h, status, f"{dg}@{h}" if dg else None))
             diff = _DIFF_SQL.format(new="s.raw_data", old="o.raw_data")
             out = conn.execute(
                 f"""
@@ -166,7 +204,8 @@ class IngestMixin(StoreBase):
                      WHERE d.supplier_key = %(sk)s
                 ), up AS (
                     UPDATE source_data d
-                       SET raw_data = s.raw_data, content_hash = s.content_hash, status = s.status, updated_at = now()
+                       SET raw_data = s.raw_data, content_hash = s.content_hash, status = s.status,
+                           source_row_digest = s.source_row_digest, updated_at = now()
                       FROM staging_products s
                      WHERE d.supplier_key = %(sk)s AND d.supplier_item_id = s.supplier_item_id
                        AND d.content_hash IS DISTINCT FROM s.content_hash

@@ -13,7 +13,6 @@ Korean wholesale workbooks have no single template, so the reader is tolerant:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 import re
@@ -184,48 +183,9 @@ class SheetRows:
     columns: dict[str, int]
     rows: list[list[Any]]
     unknown_columns: list[str] = field(default_factory=list)
-
-
-def _read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    from dropship_core.suppliers.excel_limits import check_row_count, max_rows
-
-    for enc in ("utf-8-sig", "cp949"):
-        try:
-            with open(path, encoding=enc, newline="") as f:
-                rows = []
-                for r in csv.reader(f):
-                    rows.append(r)
-                    if len(rows) > max_rows() + 1:
-                        check_row_count(path.name, len(rows))
-                return [(path.stem, rows)]
-        except UnicodeDecodeError:
-            continue
-    raise ExcelReadError(f"{path.name}: CSV is neither UTF-8 nor CP949 text")
-
-
-def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, check_workbook
-
-    if path.suffix.lower() == ".csv":
-        return _read_csv(path)
-    try:
-        check_workbook(path)
-        from python_calamine import CalamineWorkbook
-
-        wb = CalamineWorkbook.from_path(str(path))
-        out = []
-        for name in wb.sheet_names:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            check_row_count(path.name, len(rows))
-            out.append((name, rows))
-        return out
-    except ExcelLimitError:
-        raise
-    except FileNotFoundError:
-        raise ExcelReadError(f"{path}: file not found") from None
-    except Exception as e:  # calamine raises its own error types for corrupt or foreign files
-        raise ExcelReadError(f"{path.name}: not a readable workbook ({type(e).__name__}: {e})") from None
+    # the rows below the header as a fastexcel frame (excel_fast), when the fast read vouched for
+    # the sheet; `rows` is then empty
+    fast: Any = None
 
 
 def locate_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
@@ -239,15 +199,30 @@ def locate_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return best
 
 
-def read_workbook(path: str | Path) -> tuple[list[SheetRows], list[str]]:
-    """Return the sheets with a recognisable header, and notes about the sheets skipped."""
+def read_workbook(path: str | Path, fast: bool = False) -> tuple[list[SheetRows], list[str]]:
+    """Return the sheets with a recognisable header, and notes about the sheets skipped. With
+    `fast`, an .xlsx sheet the fast read vouches for (excel_fast) comes as a frame, the others as
+    the reference read gives them."""
     path = Path(path)
     if not path.exists():
         raise ExcelReadError(f"{path}: file not found")
-    sheets = _read_sheets(path)
+    from dropship_core.suppliers.excel_fast import FAST_SUFFIXES, read_sheets_fast
+
+    if fast and path.suffix.lower() in FAST_SUFFIXES:
+        sheets = read_sheets_fast(path)
+    else:
+        from dropship_core.suppliers.excel_sheets import read_sheets
+
+        sheets = [(name, rows, None) for name, rows in read_sheets(path)]
     found: list[SheetRows] = []
     notes: list[str] = []
-    for name, rows in sheets:
+    for name, rows, quick in sheets:
+        if quick is not None:
+            hi, header, frame = quick
+            cols = match_header(header)
+            unknown = [str(c) for i, c in enumerate(header) if c not in (None, "") and i not in cols.values()]
+            found.append(SheetRows(name, hi, cols, [], unknown, fast=frame))
+            continue
         loc = locate_header(rows)
         if loc is None:
             if any(any(c not in (None, "") for c in r) for r in rows):
@@ -353,13 +328,24 @@ class ExcelCatalog:
         result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]
         return result
 
-    def fetch_prepared(self, serialise: bool = True) -> FetchResult:
-        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status)."""
-        from dropship_core.suppliers.excel_fetch import JsonProduct, fetch_columnar
+    def fetch_prepared(self, serialise: bool = True, fast_read: bool = True, known: Any = None) -> FetchResult:
+        """Products ready for `Store.ingest_prepared`: (item id, canonical JSON bytes, status, ...).
+        `fast_read=False` reads every sheet the reference way (python-calamine), for comparison.
+        `known` (`Store.source_row_digests`: item id -> (row digest, content hash, status)): a
+        chunk of rows that are all the stored products' source rows again is not built again; its
+        products come with the stored hash in place of their JSON (excel_fetch.Unchanged). A
+        callable `known` is called in a thread while the workbook is read."""
+        from dropship_core.suppliers.excel_fetch import JsonProduct, NeedFullRead, fetch_columnar, known_frame, \
+            in_background
 
-        sheets, notes = read_workbook(self.path)
+        pending = in_background(known) if callable(known) else None
+        sheets, notes = read_workbook(self.path, fast=fast_read)
+        known = pending() if pending is not None else known
         result = self._result(sheets, notes)
-        products = fetch_columnar(self, sheets, result)
+        try:
+            products = fetch_columnar(self, sheets, result, known_frame(known))
+        except NeedFullRead:  # a later row adds to a product that was not built: build them all
+            return self.fetch_prepared(serialise, fast_read)
         if serialise:
             products = [p if p.__class__ is JsonProduct
                         else (p["supplier_item_id"], canonical_bytes(p), p["status"]) for p in products]

@@ -50,24 +50,27 @@ def _split_cells(col: list[Any]) -> tuple[pl.Series, pl.Series, pl.Series]:
     return s, f, pl.Series([v is not None and v != "" for v in col], dtype=pl.Boolean)
 
 
-def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int) -> pl.DataFrame:
+def typed_columns(body: list[list[Any]], columns: dict[str, int], width: int, cells=None) -> pl.DataFrame:
     """One frame per sheet body: for each mapped field `s_<f>` (text cells), `f_<f>` (number
-    cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row."""
+    cells) and `o_<f>` (any other cell type: bool, date, ...), plus `nonempty` for the whole row.
+    `cells`, when given, is the (text, number, present) split of every column already made (the
+    fast read); `body` is then only counted."""
     n = len(body)
     cols: dict[str, Any] = {}
     filled, ctrl = [], []
     mapped = set(columns.values())
-    rect = not body or min(map(len, body)) == width
-    by_column = list(zip(*body)) if rect and body else []
-    for i in range(width):
-        col = by_column[i] if by_column else [r[i] if i < len(r) else None for r in body]
-        s, f, present = _split_cells(col)
-        filled.append(present)
+    if cells is None:
+        rect = not body or min(map(len, body)) == width
+        by_column = list(zip(*body)) if rect and body else []
+        cells = (_split_cells(by_column[i] if by_column else [r[i] if i < len(r) else None for r in body])
+                 for i in range(width))
+    for i, (s, f, present) in enumerate(cells):
+        filled.append(present.alias(f"p{i}"))
         # every cell by position, for the raw rows an option row adds to its product
         cols[f"c{i}_s"], cols[f"c{i}_f"], cols[f"c{i}_o"] = s, f, present & s.is_null() & f.is_null()
         if i not in mapped:
             # a control character anywhere makes the row a reject (the row reader says which)
-            ctrl.append(s.str.contains(_CONTROL).fill_null(False))
+            ctrl.append(s.str.contains(_CONTROL).fill_null(False).alias(f"x{i}"))
         for field, idx in columns.items():
             if idx == i:
                 cols[f"s_{field}"], cols[f"f_{field}"] = s, f
@@ -220,7 +223,10 @@ def _single_option() -> dict[str, pl.Expr]:
 
 def _enc(text: pl.Expr) -> pl.Expr:
     """A JSON string literal as orjson writes it (rows with other control characters are not fast)."""
-    esc = text.str.replace_many(["\\", '"', "\n", "\r", "\t"], ["\\\\", '\\"', "\\n", "\\r", "\\t"])
+    # most cells have nothing to escape: a scan for those that do is cheaper than replacing in all
+    esc = pl.when(text.str.contains(r'[\\"\n\r\t]')).then(
+        text.str.replace_many(["\\", '"', "\n", "\r", "\t"], ["\\\\", '\\"', "\\n", "\\r", "\\t"])
+    ).otherwise(text)
     return pl.concat_str(pl.lit('"'), esc, pl.lit('"'))
 
 

@@ -8,6 +8,8 @@ Products come out as dicts in the canonical shape (`CanonicalProduct.to_dict()`)
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -21,10 +23,21 @@ if TYPE_CHECKING:
     from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
 
 
+class NeedFullRead(Exception):
+    """A product skipped by its source row digest is needed after all (a later row adds to it):
+    the file is read again without skipping."""
+
+
+# In place of a product's JSON, a str: the stored content hash of a product whose row is the one
+# it was built from (same digest), so it was not built again (JSON is always bytes).
+Unchanged = str
+
+
 class JsonProduct(tuple):
     """A product whose canonical JSON was built column-wise (a row without options, or a group of
-    one-option rows): (supplier_item_id, JSON bytes, status, name[, status before the stock
-    rule]); its first three are what `ingest_prepared` takes."""
+    one-option rows): (supplier_item_id, JSON bytes or Unchanged, status, name, status before the
+    stock rule (groups) or None, digest of the source row (one-row products) or None); its first
+    three are what `ingest_prepared` takes, the sixth is stored with it."""
 
     __slots__ = ()
 
@@ -36,14 +49,19 @@ class JsonProduct(tuple):
     def name(self) -> str:
         return self[3]
 
+    def _json(self) -> bytes:
+        if isinstance(self[1], Unchanged):
+            raise NeedFullRead(self[0])
+        return self[1]
+
     def to_dict(self) -> dict[str, Any]:
-        return orjson.loads(self[1])
+        return orjson.loads(self._json())
 
     def reopen(self) -> dict[str, Any]:
         """The product as the walk holds it before the end-of-file rules, for a later row to add
         options to: a group's stock is its options' again, its status the status column's."""
-        d = orjson.loads(self[1])
-        if len(self) > 4:
+        d = orjson.loads(self._json())
+        if len(self) > 4 and self[4] is not None:
             d["stock"], d["status"] = None, self[4]
         return d
 
@@ -140,41 +158,122 @@ CHUNK_ROWS = 100_000
 
 
 def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row: dict,
-                result: FetchResult) -> int:
-    width = max(map(len, sheet.rows), default=0)
+                result: FetchResult, known: pl.DataFrame | None = None) -> int:
+    fast = sheet.fast  # the fast read's frame (excel_fast), or None: Python rows from the reference read
+    width = fast.width if fast is not None else max(map(len, sheet.rows), default=0)
+    total = len(fast) if fast is not None else len(sheet.rows)
     state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
-    for lo in range(0, len(sheet.rows), CHUNK_ROWS):
-        rows = sheet.rows[lo:lo + CHUNK_ROWS]
-        typed = typed_columns(rows, sheet.columns, width)
+    context = digest_context(cat, sheet, width)
+    for lo in range(0, total, CHUNK_ROWS):
+        if fast is not None:
+            rows = fast.rows(lo, CHUNK_ROWS)
+            typed = typed_columns(rows, sheet.columns, width, cells=fast.cells(lo, CHUNK_ROWS))
+        else:
+            rows = sheet.rows[lo:lo + CHUNK_ROWS]
+            typed = typed_columns(rows, sheet.columns, width)
         frame = normalise(typed)
-        built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
+        digests = row_digests(typed, context)
+        lists = _unchanged_chunk(frame, digests, known)
+        if lists is None:
+            built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
+            result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
+                built.get_column("g_size").sum() - built.get_column("g_size").count())
+            lists = [built.get_column(c).to_list() for c in built.columns]
         del typed
         result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
-            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item()) + int(
-            built.get_column("g_size").sum() - built.get_column("g_size").count())
-        lists = [built.get_column(c).to_list() for c in built.columns]
-        if not _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state):
+            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
+        lists.append(digests.to_list())
+        if not _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state):
             _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
-        sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+        if fast is None:
+            sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
     return state["rows_seen"]
 
 
-def _all_new_plain(frame, built, by_sku, cat, sheet, lo, lists, first_row, state) -> bool:
+def digest_context(cat: "ExcelCatalog", sheet: "SheetRows", width: int) -> str:
+    """What a one-row product depends on besides its row's cells: the reader, the supplier's
+    settings, the sheet's column mapping (and the polars version, whose row hash is used)."""
+    from dropship_core.suppliers.excel import READER_VERSION
+
+    key = repr((READER_VERSION, cat.supplier_key, cat.default_shipping_fee, sorted(sheet.columns.items()), width,
+                pl.__version__))
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def row_digests(typed: pl.DataFrame, context: str) -> pl.Series:
+    """Per row, a digest of every cell (text, number and other-type halves) with the context: two
+    64-bit row hashes of different seeds."""
+    cells = typed.select(pl.col(r"^c\d+_[sfo]$"))
+    if not cells.width:
+        return pl.repeat(context, typed.height, dtype=pl.String, eager=True)
+    a, b = cells.hash_rows(seed=0x5EED1), cells.hash_rows(seed=0x5EED2)
+    return pl.DataFrame({"a": a, "b": b}).select(pl.concat_str(
+        [pl.lit(context), pl.col("a").cast(pl.String), pl.col("b").cast(pl.String)], separator=".")).to_series()
+
+
+def in_background(call):
+    """Start `call()` in a daemon thread (an unreadable file does not wait for it, nor does the
+    process at exit); the returned function waits for its result (or raises its error)."""
+    box: dict[str, Any] = {}
+
+    def run():
+        try:
+            box["value"] = call()
+        except BaseException as e:  # handed to the waiter
+            box["error"] = e
+
+    t = threading.Thread(target=run, daemon=True, name="source-row-digests")
+    t.start()
+
+    def wait():
+        t.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return wait
+
+
+def known_frame(known: dict[str, tuple[str, str, str]] | None) -> pl.DataFrame | None:
+    """The stored products' source row digests (item id -> (digest, content hash, status)) as a
+    frame to join chunks with."""
+    if not known:
+        return None
+    ids = list(known)
+    return pl.DataFrame({"supplier_sku": ids, "digest": [known[i][0] for i in ids],
+                         "content_hash": [known[i][1] for i in ids], "status": [known[i][2] for i in ids]},
+                        schema=dict.fromkeys(("supplier_sku", "digest", "content_hash", "status"), pl.String))
+
+
+def _unchanged_chunk(frame: pl.DataFrame, digests: pl.Series, known: pl.DataFrame | None) -> list | None:
+    """A chunk whose every row is a stored one-row product's source row (same code, same digest):
+    its products as Unchanged with the stored status, without building them; None otherwise."""
+    if known is None or not frame.height or not frame.get_column("nonempty").all():
+        return None
+    hit = pl.DataFrame({"supplier_sku": frame.get_column("supplier_sku"), "digest": digests}).join(
+        known, on=["supplier_sku", "digest"], how="left", maintain_order="left")
+    if hit.get_column("content_hash").null_count():
+        return None
+    return [hit.get_column("content_hash").to_list(),
+            [st == "soldout" for st in hit.get_column("status").to_list()], [None] * frame.height]
+
+
+def _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state) -> bool:
     """A chunk whose every row is one product built column-wise, each code new (the usual flat
     catalog): taken as a whole, in row order, as the walk would; False (nothing done) otherwise."""
-    if not frame.height or built.select(pl.col("json").is_null().any() | pl.col("g_size").is_not_null().any()).item():
+    js, sold, group_rows, digests = lists
+    if not frame.height or None in js or any(g is not None for g in group_rows):
         return False
     skus = frame.get_column("supplier_sku")
     if skus.n_unique() != frame.height or not by_sku.keys().isdisjoint(skus.to_list()):
         return False
-    js, sold, _ = lists
     names = frame.get_column("name").to_list()
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo
     sku_list = skus.to_list()
-    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n))
-                                 for k, j, s, n in zip(sku_list, js, sold, names)]))
+    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n, None, d))
+                                 for k, j, s, n, d in zip(sku_list, js, sold, names, digests)]))
     first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in range(len(sku_list))]))
     state["last_sku"] = sku_list[-1]
     state["rows_seen"] += len(sku_list)
@@ -187,19 +286,20 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
 
     fast, nonempty, has_option, simple = c["fast"], c["nonempty"], c["has_option"], c["simple_option"]
     skus, names = c["supplier_sku"], c["name"]
-    js, sold, group_rows = built
+    js, sold, group_rows, digests = built
     last_sku: str | None = state["last_sku"]
     rows_seen = skip = 0
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo  # 1-based, as Excel shows it
-    for k, row in enumerate(rows):
+    for k in range(len(rows)):
         if k < skip:  # an option row of a product built column-wise with its group
             continue
         built_json = js[k]
         if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
             # the common row, kept cheap: one product built column-wise, its code not seen before
             sku = last_sku = skus[k]
-            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k]))
+            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k], None,
+                                       digests[k]))
             first_row[sku] = f"{prefix}{base + k}"
             rows_seen += 1
             continue
@@ -212,8 +312,8 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             if fast[k] or simple[k]:
                 sku, name, opt = skus[k], names[k], has_option[k]
             else:
-                refuse_control_characters(row)
-                rec = _row_dict(sheet, row)
+                refuse_control_characters(rows[k])
+                rec = _row_dict(sheet, rows[k])
                 sku, name = _text(rec.get("supplier_sku")), _text(rec.get("name"))
                 opt = rec.get("option_value") not in (None, "")
             sku = row_sku(sku, name, last_sku, opt)
@@ -221,8 +321,8 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
                 product = by_sku[sku] = product.reopen()
             if product is not None and (name is None or name == _name(product)) and opt:
-                if not (simple[k] and _add_simple_option(product, sku, c, k, row)):
-                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, row), row,
+                if not (simple[k] and _add_simple_option(product, sku, c, k, rows[k])):
+                    _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, rows[k]), rows[k],
                                     first_row[sku])
                 last_sku = sku
                 continue
@@ -233,32 +333,33 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
                 skip = k + group_rows[k]
                 rows_seen += group_rows[k] - 1
             elif js[k] is not None:
-                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name))
+                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, None, digests[k]))
             elif fast[k]:
-                product = _fast_product(cat, c, k, sku, sheet, row)
+                product = _fast_product(cat, c, k, sku, sheet, rows[k])
             else:
-                rec = rec if rec is not None else _row_dict(sheet, row)
-                product = cat._product(sku, name, rec, row).to_dict()
+                rec = rec if rec is not None else _row_dict(sheet, rows[k])
+                product = cat._product(sku, name, rec, rows[k]).to_dict()
             by_sku[sku] = product
             first_row[sku] = f"{prefix}{base + k}"
             last_sku = sku
         except BadValue as e:
             line = base + k
-            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, row) | {"_row": line},
+            result.rejects.append(Reject(reason=str(e), raw=_raw_dict(None, rows[k]) | {"_row": line},
                                          source=f"{prefix}{line}"))
     state["last_sku"] = last_sku
     state["rows_seen"] += rows_seen
 
 
 
-def fetch_columnar(cat: "ExcelCatalog", sheets: list["SheetRows"], result: FetchResult) -> list[Any]:
+def fetch_columnar(cat: "ExcelCatalog", sheets: list["SheetRows"], result: FetchResult,
+                   known: pl.DataFrame | None = None) -> list[Any]:
     """Walk every sheet; return the products as canonical dicts or JsonProducts (rejects land in
     `result`)."""
     by_sku: dict[str, dict[str, Any]] = {}
     first_row: dict[str, str] = {}
     rows_seen = 0
     for sheet in sheets:
-        rows_seen += _walk_sheet(cat, sheet, by_sku, first_row, result)
+        rows_seen += _walk_sheet(cat, sheet, by_sku, first_row, result, known)
     for p in by_sku.values():
         if p.__class__ is JsonProduct:
             continue

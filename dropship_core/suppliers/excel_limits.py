@@ -101,15 +101,16 @@ def _sheet_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]
     return hi_row - lo_row + 1, hi_col
 
 
-def check_workbook(path: Path) -> None:
+def check_workbook(path: Path) -> int:
     """Refuse a workbook over the limits, before it is parsed. Non-zip files pass through (the
-    reader reports them)."""
+    reader reports them). Returns the most rows any sheet spans (0 when not known)."""
     if path.suffix.lower() == ".csv":
-        return
+        return 0
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return
+        return 0
+    most = 0
     with zf:
         infos = zf.infolist()
         total = sum(i.file_size for i in infos)
@@ -130,6 +131,8 @@ def check_workbook(path: Path) -> None:
                 raise ExcelLimitError(
                     f"{path.name}: {info.filename.rsplit('/', 1)[-1]} has {rows - 1:,} rows, over the limit of "
                     f"{max_rows():,} rows per file (DROPSHIP_EXCEL_MAX_ROWS); not read")
+            most = max(most, rows)
+    return most
 
 
 def check_row_count(name: str, rows: int) -> None:

@@ -211,3 +211,14 @@ def test_a_product_changed_in_the_store_since_the_digests_were_read(store, tmp_p
     res = store.ingest_prepared("s", cat.fetch_prepared(known=store.source_row_digests("s")).products,
                                 RunInfo("r4"), complete=True)
     assert (res.changed, res.unchanged) == (1, 4)
+
+
+def test_a_sheet_past_the_fast_row_limit_takes_the_reference_read(demo_dir, monkeypatch):
+    # the fast read holds a whole sheet twice over (cells, then Arrow): big sheets are read the
+    # reference way, whose peak is lower (bench/bench_ingest_memory.py)
+    from dropship_core.suppliers import excel_fast
+
+    assert fast_sheets(demo_dir / "daon.xlsx") == {"Sheet1": True}
+    monkeypatch.setattr(excel_fast, "FAST_MAX_ROWS", 100)
+    assert fast_sheets(demo_dir / "daon.xlsx") == {"Sheet1": False}
+    assert_fast_is_reference(demo_dir / "daon.xlsx")

@@ -98,7 +98,19 @@ class CategoryRanker:
         return self.paths[i] if i is not None else None
 
 
-@lru_cache(maxsize=4)
+SHIPPED_TREES = ("smartstore", "coupang")
+
+
 def default_ranker(market: str) -> CategoryRanker:
-    """The ranker over the shipped tree of `market` (cached per process)."""
+    """The ranker over the shipped tree of `market` (cached per process). Every shipped tree is
+    built first: names are split by the terms of every index built in the process
+    (word_analysis.learn_terms), so an answer must not depend on which markets the process
+    happened to classify for before (a Celery worker and an in-process run disagreed)."""
+    for tree in SHIPPED_TREES:  # always in this order: an index built later splits by the terms before
+        _shipped_ranker(tree)
+    return _shipped_ranker(market)
+
+
+@lru_cache(maxsize=4)
+def _shipped_ranker(market: str) -> CategoryRanker:
     return CategoryRanker(load_tree(market), market)

@@ -33,3 +33,21 @@ def test_hangul_words_split_by_the_trees_terms():
 def test_the_trees_words_still_go_through_kiwi():
     # the index analyses a tree segment with Kiwi whatever the cheap rules would say
     assert wa.index_nouns("블루투스이어폰") == tuple(n for n, _ in wa._analysed("블루투스이어폰"))
+
+
+def test_an_answer_does_not_depend_on_which_markets_the_process_built_first():
+    # names are split by the terms of every index built in the process: each process here
+    # classifies the same names, one asking for Coupang's ranker first (as a Celery worker may)
+    import json
+    import subprocess
+    import sys
+
+    names = ["오롯 투명 냉장고 정리용기 5종 세트", "리빙앤 초경량 캠핑 폴딩 체어", "무선 충전 보조배터리 10000mAh",
+             "아이리버 베스트 린넨 롱원피스", "락앤락 신상 서큘레이터"]
+    code = ("import json, sys\nfrom dropship_core.ai.ranker import default_ranker\n"
+            "if sys.argv[1] == 'coupang-first': default_ranker('coupang').classify('텀블러')\n"
+            "r = default_ranker('smartstore')\n"
+            f"print(json.dumps([r.classify(n).category_id for n in {names!r}]))\n")
+    out = [json.loads(subprocess.run([sys.executable, "-c", code, order], capture_output=True, text=True,
+                                     check=True).stdout) for order in ("smartstore-first", "coupang-first")]
+    assert out[0] == out[1] and len(out[0]) == len(names)

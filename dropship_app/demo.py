@@ -39,7 +39,7 @@ def run_demo(suppliers_file: str = "suppliers.yaml", quiet: bool = False) -> int
     overrides = Path(suppliers_file).resolve().parent / "demo_data" / "category_overrides.yaml"
     if overrides.exists() and not os.environ.get("DROPSHIP_CATEGORY_OVERRIDES"):
         os.environ["DROPSHIP_CATEGORY_OVERRIDES"] = str(overrides)
-        print(f"category overrides: {overrides.relative_to(Path.cwd()) if overrides.is_relative_to(Path.cwd()) else overrides}")
+        print(f"category overrides: {overrides}")
     print("sandboxes: " + ", ".join(f"{k} {v.url}" for k, v in stack.servers.items()))
     try:
         return _run(url, accounts, stack, quiet)
@@ -182,8 +182,6 @@ def _print_outcome(url: str, keys: list[str], orders_table: str, report_path, ru
 def _launch(defs, job: str, instance, pk, run_config):
     """A run the UI links to its job (workspace origin, see run_launch); without a
     workspace.yaml here, a plain in-process run."""
-    from pathlib import Path
-
     from dropship_app.run_launch import DEFAULT_WORKSPACE, launch_in_process
 
     if Path(DEFAULT_WORKSPACE).exists():

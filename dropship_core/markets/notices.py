@@ -14,6 +14,7 @@ from typing import Any
 
 from dropship_core.markets.metadata.families import DETAIL_REF, FAMILIES, NoticeFamily, NoticeField
 from dropship_core.markets.metadata.model import CategoryRules
+from dropship_core.markets.specs import spec_pairs
 
 SELLER_FACTS = ("as_phone", "warranty")   # filled from the seller settings at render time
 NAVER_COMMON = ("returnCostReason", "noRefundReason", "qualityAssuranceStandard",
@@ -101,8 +102,6 @@ _KC_LABEL = re.compile(r"KC|인증번호|적합성평가|안전인증|안전확�
 def kc_from_description(description: str | None) -> list[dict]:
     """A KC number stated on the detail page ('■ KC인증번호: YU071234-1234A'), the way suppliers
     without a certification field (Domeggook) give it: a labelled value in the KC format only."""
-    from dropship_core.markets.specs import spec_pairs
-
     return [{"type": "KC_CERTIFICATION", "name": label, "number": value}
             for label, value in spec_pairs(description).items()
             if _KC_LABEL.search(label) and _KC_NUMBER.match(value.strip())]

@@ -20,6 +20,7 @@ from dropship_core.ai.text import attribute_lexicon, brand_hints
 
 DATA_DIR = Path(__file__).parent / "data"
 LEXICON_YAML = DATA_DIR / "category_lexicon.yaml"
+LEAF_TERMS_DIR = DATA_DIR / "leaf_terms"
 
 # Level weights in a leaf document: leaf name, parent, grandparent, ..., top level last.
 _LEVEL_W = (3.0, 1.4, 0.9, 0.6, 0.5)
@@ -85,7 +86,26 @@ def _features(tokens: Iterable[str], weak: dict[str, float] | None = None) -> di
 
 @lru_cache(maxsize=1)
 def load_lexicon(path: str | None = None) -> dict:
-    return yaml.safe_load(Path(path or LEXICON_YAML).read_text(encoding="utf-8")) or {}
+    """The curated lexicon; the shipped one also takes the per-branch seller words of
+    `data/leaf_terms/*.yaml` into its `smartstore` section (a path's words are appended)."""
+    doc = yaml.safe_load(Path(path or LEXICON_YAML).read_text(encoding="utf-8")) or {}
+    if path is None:
+        section = doc.setdefault("smartstore", {})
+        for path_, words in leaf_terms().items():
+            have = section.setdefault(path_, [])
+            have.extend(w for w in words if w not in have)
+    return doc
+
+
+def leaf_terms() -> dict[str, list[str]]:
+    """SmartStore path → seller words, from every `data/leaf_terms/*.yaml` (see its README)."""
+    out: dict[str, list[str]] = {}
+    for f in sorted(LEAF_TERMS_DIR.glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for path_, words in (doc.get("terms") or {}).items():
+            have = out.setdefault(str(path_), [])
+            have.extend(str(w) for w in words or () if str(w) not in have)
+    return out
 
 
 class ClassifierIndex:

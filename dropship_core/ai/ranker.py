@@ -20,6 +20,7 @@ never read here). Coefficients: `CALIBRATION`.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from typing import Sequence
 
@@ -30,6 +31,8 @@ from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lex
 from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.8
+# the overseas-purchase badge some shops glue to the title's first word ("해외샤넬 ...", "해외LIHAO ...")
+_OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
 # p(best leaf right) = sigmoid(a + b * score + c * margin), then mapped through the observed
 # accuracy per probability bin (monotone, piecewise linear); both fitted on the tuning part
 CALIBRATION = (-1.93, 0.59, 1.10)
@@ -64,6 +67,7 @@ class CategoryRanker:
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
 
     def scores(self, name: str) -> np.ndarray:
+        name = _OVERSEAS_BADGE.sub("", name, count=1)
         return self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name)
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:

@@ -190,9 +190,8 @@ def attribute_lexicon() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def brand_lexicon() -> dict[str, str]:
     """alias (lower-case) → canonical brand name."""
-    doc = yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}
     out: dict[str, str] = {}
-    for b in doc.get("brands", []):
+    for b in _brand_rows():
         canon = str(b["name"])
         for a in [canon, *(b.get("aliases") or [])]:
             out[str(a).lower().replace(" ", "")] = canon
@@ -202,8 +201,20 @@ def brand_lexicon() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def brand_hints() -> dict[str, str]:
     """canonical brand → SmartStore path prefix it almost always sells in."""
-    doc = yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}
-    return {str(b["name"]): b["category"] for b in doc.get("brands", []) if b.get("category")}
+    return {str(b["name"]): b["category"] for b in _brand_rows() if b.get("category")}
+
+
+@lru_cache(maxsize=1)
+def _brand_rows() -> tuple[dict, ...]:
+    """brands.yaml, then the single-category brands of data/leaf_terms/*.yaml not named there."""
+    rows = list((yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}).get("brands", []))
+    named = {str(b["name"]) for b in rows}
+    for f in sorted((DATA_DIR / "leaf_terms").glob("*.yaml")):
+        for b in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("brands") or ():
+            if isinstance(b, dict) and b.get("name") and str(b["name"]) not in named:
+                named.add(str(b["name"]))
+                rows.append(b)
+    return tuple(rows)
 
 
 def find_brand(text: str) -> str | None:

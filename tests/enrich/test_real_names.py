@@ -60,6 +60,6 @@ def test_only_the_benchmark_and_this_test_read_the_blind_part():
     assert offenders == []
     # the shipped vocabulary and configuration do not carry the blind names either
     blind = {r["name"] for r in csv.DictReader(open(DATA / "blind.csv", encoding="utf-8", newline=""))}
-    for data in (ROOT / "dropship_core" / "ai" / "data").glob("*.yaml"):
+    for data in (ROOT / "dropship_core" / "ai" / "data").rglob("*.yaml"):
         text = data.read_text(encoding="utf-8")
         assert not [n for n in blind if len(n) > 12 and n in text], data.name

@@ -38,6 +38,8 @@ from dropship_core.ai.classifier_index import (  # noqa: F401 (DATA_DIR, LEXICON
 from dropship_core.ai.text import find_brand
 from dropship_core.ai.tree_vocab import _group
 
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+
 class CategoryClassifier(ClassifierIndex):
     """Classifier over one market's leaves. Build once (well under 2 s), call many times."""
 
@@ -97,6 +99,8 @@ class CategoryClassifier(ClassifierIndex):
         # a word followed by 겸용/호환/전용 names what the product works with, not what it is
         # (인덕션 겸용 냄비, 맥북 호환 허브)
         hits = [h for h in hits if s[h[1]:h[1] + 2] not in _MODIFIER_NEXT]
+        # a Latin keyword does not match the start of a longer Latin word (cla in classic)
+        hits = [h for h in hits if not (h[2][-1] in _LATIN and s[h[1]:h[1] + 1] in _LATIN and h[2].isascii())]
         # keep maximal matches only: a keyword inside a longer matched keyword does not count
         # (by start, longest first: a hit lies inside a longer one when an earlier start reaches
         # its end, or a longer hit has the same start)
@@ -116,7 +120,9 @@ class CategoryClassifier(ClassifierIndex):
             best[h[2]] = max(best.get(h[2], 0.0), w)
         return list(best.items()), {h[2] for h in hits}
 
-    def scores(self, text: str) -> np.ndarray:
+    def scores(self, text: str, brand: str | None | bool = False) -> np.ndarray:
+        """Every leaf's score for `text`; `brand`: the brand `find_brand` finds in it, when the
+        caller has looked already (False: look here)."""
         qtoks = self._query_tokens(text)
         feats = _features(qtoks, self.weak)
         get = self._post_idf.get
@@ -170,7 +176,7 @@ class CategoryClassifier(ClassifierIndex):
         if males != females:
             scores += self._gender_delta["남성" if males else "여성"]
         if self._brand_hint:
-            b = find_brand(text)
+            b = find_brand(text) if brand is False else brand
             if b and b in self._brand_hint:
                 scores[self._brand_hint[b]] += _BRAND
         return scores

@@ -16,17 +16,16 @@ import yaml
 
 from dropship_core.ai.categories import CategoryRow
 from dropship_core.ai.tree_vocab import CACHES, norm
-from dropship_core.ai.text import attribute_lexicon, brand_hints
+from dropship_core.ai.text import attribute_lexicon, brand_hints, leaf_term_docs
 
 DATA_DIR = Path(__file__).parent / "data"
 LEXICON_YAML = DATA_DIR / "category_lexicon.yaml"
-LEAF_TERMS_DIR = DATA_DIR / "leaf_terms"
 
 # Level weights in a leaf document: leaf name, parent, grandparent, ..., top level last.
 _LEVEL_W = (3.0, 1.4, 0.9, 0.6, 0.5)
 _LEXICON_DOC_W = 2.0
 # Rule boosts.
-_KW_LEAF = 0.6  # lexicon keyword naming a leaf
+_KW_LEAF = 0.9  # lexicon keyword naming a leaf
 _KW_NODE = 0.30  # lexicon keyword naming an inner node
 _NAME_LEAF = 0.30  # a leaf's own name found in the product name (scaled by how specific it is)
 _NAME_NODE = 0.12  # an inner node's name found in the product name
@@ -100,8 +99,7 @@ def load_lexicon(path: str | None = None) -> dict:
 def leaf_terms() -> dict[str, list[str]]:
     """SmartStore path → seller words, from every `data/leaf_terms/*.yaml` (see its README)."""
     out: dict[str, list[str]] = {}
-    for f in sorted(LEAF_TERMS_DIR.glob("*.yaml")):
-        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    for doc in leaf_term_docs():
         for path_, words in (doc.get("terms") or {}).items():
             have = out.setdefault(str(path_), [])
             have.extend(str(w) for w in words or () if str(w) not in have)

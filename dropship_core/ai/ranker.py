@@ -28,15 +28,18 @@ import numpy as np
 
 from dropship_core.ai.categories import CategoryRow, load_tree
 from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
+from dropship_core.ai.text import find_brand
 from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.8
+BRAND_W = 1.0  # a known single-node brand (brands.yaml, leaf_terms): its node, on top of the lexicon's small boost
 # the overseas-purchase badge some shops glue to the title's first word ("해외샤넬 ...", "해외LIHAO ...")
 _OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
 # p(best leaf right) = sigmoid(a + b * score + c * margin), then mapped through the observed
 # accuracy per probability bin (monotone, piecewise linear); both fitted on the tuning part
-CALIBRATION = (-1.93, 0.59, 1.10)
-BINS = ((0.0, 0.0), (0.217, 0.167), (0.391, 0.413), (0.591, 0.66), (0.794, 0.78), (0.931, 0.822), (1.0, 0.86))
+# (bench/fit_calibration.py)
+CALIBRATION = (-1.47, 0.37, 1.20)
+BINS = ((0.0, 0.0), (0.332, 0.185), (0.455, 0.428), (0.587, 0.566), (0.711, 0.738), (0.846, 0.759), (1.0, 0.855))
 
 
 def calibrated(score: float, margin: float, coef: tuple[float, float, float] = CALIBRATION) -> float:
@@ -65,10 +68,17 @@ class CategoryRanker:
         self.ids = self.lexicon_clf.ids
         self.paths = self.lexicon_clf.paths
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
+        self._brand_hint = self.lexicon_clf._brand_hint
 
     def scores(self, name: str) -> np.ndarray:
         name = _OVERSEAS_BADGE.sub("", name, count=1)
-        return self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name)
+        brand = find_brand(name)
+        s = self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name, brand)
+        hint = self._brand_hint.get(brand) if brand else None
+        if hint is not None:
+            s[hint] += BRAND_W
+        return s
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:
         s = self.scores(name)

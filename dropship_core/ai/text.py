@@ -204,13 +204,23 @@ def brand_hints() -> dict[str, str]:
     return {str(b["name"]): b["category"] for b in _brand_rows() if b.get("category")}
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the seller-word files are large
+
+
+@lru_cache(maxsize=1)
+def leaf_term_docs() -> tuple[dict, ...]:
+    """The seller-word files `data/leaf_terms/*.yaml` (terms and brands per branch), in name order."""
+    return tuple(yaml.load(f.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+                 for f in sorted((DATA_DIR / "leaf_terms").glob("*.yaml")))
+
+
 @lru_cache(maxsize=1)
 def _brand_rows() -> tuple[dict, ...]:
     """brands.yaml, then the single-category brands of data/leaf_terms/*.yaml not named there."""
     rows = list((yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}).get("brands", []))
     named = {str(b["name"]) for b in rows}
-    for f in sorted((DATA_DIR / "leaf_terms").glob("*.yaml")):
-        for b in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("brands") or ():
+    for doc in leaf_term_docs():
+        for b in doc.get("brands") or ():
             if isinstance(b, dict) and b.get("name") and str(b["name"]) not in named:
                 named.add(str(b["name"]))
                 rows.append(b)

@@ -31,10 +31,10 @@ def features(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     x, y = [], []
     for r in rows:
         s = rk.scores(r["name"])
-        order = np.argsort(-s, kind="stable")[:2]
-        s1, s2 = float(s[order[0]]), float(s[order[1]])
-        x.append((s1, s1 - s2))
-        y.append(rk.ids[int(order[0])] == r["expected_id"])
+        best = int(np.argsort(-s, kind="stable")[0])
+        s1 = float(s[best])
+        x.append((s1, s1 - rk.rival_score(s, best)))
+        y.append(rk.ids[best] == r["expected_id"])
     return np.array(x), np.array(y, dtype=float)
 
 

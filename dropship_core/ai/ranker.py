@@ -35,11 +35,20 @@ LEXICON_W = 0.8
 BRAND_W = 1.0  # a known single-node brand (brands.yaml, leaf_terms): its node, on top of the lexicon's small boost
 # the overseas-purchase badge some shops glue to the title's first word ("해외샤넬 ...", "해외LIHAO ...")
 _OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
-# p(best leaf right) = sigmoid(a + b * score + c * margin), then mapped through the observed
+# p(best leaf right) = sigmoid(a + b * score + c * margin over the best leaf naming other goods,
+# see rival_score), then mapped through the observed
 # accuracy per probability bin (monotone, piecewise linear); both fitted on the tuning part
 # (bench/fit_calibration.py)
-CALIBRATION = (-1.47, 0.37, 1.20)
-BINS = ((0.0, 0.0), (0.332, 0.185), (0.455, 0.428), (0.587, 0.566), (0.711, 0.738), (0.846, 0.759), (1.0, 0.855))
+CALIBRATION = (-1.52, 0.37, 1.17)
+BINS = ((0.0, 0.0), (0.336, 0.185), (0.472, 0.448), (0.583, 0.552), (0.716, 0.703), (0.843, 0.8), (1.0, 0.841))
+
+
+def _goods_key(path: str, i: int) -> tuple[str, str]:
+    """(top level, leaf name without 남성/여성/남녀공용); a catch-all leaf (기타...) is its own goods."""
+    leaf = path.rsplit(">", 1)[-1]
+    if leaf.startswith("기타"):
+        return (path, str(i))
+    return (path.split(">", 1)[0], re.sub("남녀공용|공용|남성|여성|남자|여자", "", leaf))
 
 
 def calibrated(score: float, margin: float, coef: tuple[float, float, float] = CALIBRATION) -> float:
@@ -68,6 +77,12 @@ class CategoryRanker:
         self.ids = self.lexicon_clf.ids
         self.paths = self.lexicon_clf.paths
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        # leaves selling the same goods: same top level, same leaf name but for 남성/여성 (not 기타...)
+        goods: dict[tuple[str, str], int] = {}
+        self._goods = np.array([goods.setdefault(_goods_key(p, i), len(goods)) for i, p in enumerate(self.paths)],
+                               dtype=np.int64)
+        overseas = np.array(["해외직구" in p for p in self.paths])
+        self._overseas = overseas if overseas.any() else None
         # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
         self._brand_hint = self.lexicon_clf._brand_hint
 
@@ -75,6 +90,9 @@ class CategoryRanker:
         name = _OVERSEAS_BADGE.sub("", name, count=1)
         brand = find_brand(name)
         s = self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name, brand)
+        if self._overseas is not None and "해외" not in name and "직구" not in name:
+            # Coupang repeats whole branches under 해외직구: the domestic twin wins a tie
+            s[self._overseas] -= 0.01
         hint = self._brand_hint.get(brand) if brand else None
         if hint is not None:
             s[hint] += BRAND_W
@@ -91,13 +109,26 @@ class CategoryRanker:
         else:
             part = np.argpartition(-s, kk - 1)[:kk]
             order = sorted(part.tolist(), key=lambda j: (-float(s[j]), j))
-        s1, s2 = float(s[order[0]]), float(s[order[1]])
+        s1, s2 = float(s[order[0]]), self.rival_score(s, order[0])
         out = []
         for r, i in enumerate(order[:max(1, k)]):
             si = float(s[i])
             conf = calibrated(si, si - (s2 if r == 0 else s1))
             out.append(Prediction(self.ids[i], self.paths[i], conf, round(si, 4)))
         return out
+
+    def rival_score(self, s: np.ndarray, best: int) -> float:
+        """The best score of a leaf naming other goods than `best`: leaves of the same top level
+        whose names differ only by gender (남성캔버스/에코백, 여성캔버스/에코백) sell the same goods
+        (Coupang repeats whole branches under 해외직구), so a tie among them is no doubt about
+        what the product is (a name without a gender word ties them)."""
+        same = self._goods == self._goods[best]
+        if same.sum() == 1:
+            top, s[best] = s[best], -np.inf
+            rival = float(s.max())
+            s[best] = top
+            return rival
+        return float(np.where(same, -np.inf, s).max())
 
     def classify(self, name: str) -> Prediction:
         return self.top_k(name, 1)[0]

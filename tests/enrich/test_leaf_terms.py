@@ -1,0 +1,55 @@
+"""The seller words and single-node brands of data/leaf_terms, and what the ranker does with them."""
+
+from __future__ import annotations
+
+from dropship_core.ai.categories import load_tree
+from dropship_core.ai.classifier_index import leaf_terms, load_lexicon
+from dropship_core.ai.ranker import default_ranker
+from dropship_core.ai.text import brand_hints, find_brand, leaf_term_docs
+
+
+def test_every_path_and_brand_node_is_in_the_shipped_tree():
+    nodes = {r.full_path for r in load_tree("smartstore")}
+    terms = leaf_terms()
+    assert len(terms) > 3000 and sum(len(v) for v in terms.values()) > 30_000
+    assert [p for p in terms if p not in nodes] == []
+    brands = [b for doc in leaf_term_docs() for b in doc.get("brands") or ()]
+    assert len(brands) > 2000
+    assert [b["name"] for b in brands if b.get("category") not in nodes] == []
+    # every word is at least two characters (a one-letter word would match inside anything)
+    assert [w for ws in terms.values() for w in ws if len(w.replace(" ", "")) < 2] == []
+
+
+def test_terms_join_the_smartstore_lexicon_and_brands_the_brand_list():
+    lex = load_lexicon()["smartstore"]
+    assert "재생토너" in lex["디지털/가전>주변기기>복합기/프린터소모품>토너"]
+    assert brand_hints()["휴롬"] == "디지털/가전>주방가전>쥬서기/녹즙기" and find_brand("휴롬 H300 원액기") == "휴롬"
+
+
+def test_a_brand_only_name_goes_to_the_brands_node():
+    rk = default_ranker("smartstore")
+    assert rk.classify("블루에어 블루 퓨어 3210").path == "디지털/가전>계절가전>공기정화기>공기청정기"
+
+
+def test_a_latin_keyword_does_not_match_the_start_of_a_longer_latin_word():
+    rk = default_ranker("smartstore")
+    # "cla" (conjugated linoleic acid, a diet supplement) inside "classic" said nothing
+    hits, _ = rk.lexicon_clf._keyword_hits("모델 CLASSIC 680")
+    assert "cla" not in dict(hits)
+    hits, _ = rk.lexicon_clf._keyword_hits("CLA 1000mg 다이어트")
+    assert "cla" in dict(hits)
+
+
+def test_a_tie_between_the_same_goods_for_men_and_women_is_no_doubt():
+    """An eco bag ties men's and women's eco-bag leaves (and Coupang's 해외직구 copies of both):
+    the confidence measures the margin over other goods, so it is not held for review."""
+    name = "데일리온 캔버스 에코백 대형"
+    ss = default_ranker("smartstore").top_k(name, 2)
+    assert {p.path.split(">")[-1] for p in ss} == {"에코백"} and ss[0].confidence >= 0.3
+    cp = default_ranker("coupang").top_k(name, 1)[0]
+    assert cp.path.endswith("캔버스/에코백") and "해외직구" not in cp.path and cp.confidence >= 0.3
+
+
+def test_the_overseas_badge_glued_to_the_first_word_is_ignored():
+    rk = default_ranker("smartstore")
+    assert rk.scores("해외블루에어 필터 교체형").tolist() == rk.scores("블루에어 필터 교체형").tolist()

@@ -34,6 +34,8 @@ _TABLE = [
     Setting("DROPSHIP_PII_KEY", None, "buyer data keys '<id>:<base64 32 bytes>', comma-separated, newest first; "
                                       "unset: a 0600 key file under DROPSHIP_HOME", True),
     Setting("DROPSHIP_CATEGORY_HOLD_BELOW", "0.25", "category confidence under which a listing is held for review"),
+    Setting("DROPSHIP_CACHE_DIR", None, "where the classifier keeps Kiwi's analyses of the trees' words "
+                                        "(unset: $XDG_CACHE_HOME/dropship or ~/.cache/dropship; 'off': none)"),
     Setting("DROPSHIP_LANDING_KEEP", "3", "raw landings kept per supplier partition (newest first)"),
     Setting("DROPSHIP_LANDING_MAX_AGE_DAYS", "7", "raw landings older than this are pruned (the newest stays)"),
     Setting("DROPSHIP_INCREMENTAL_SYNC_CRON", "0 * * * *", "incremental supplier sync (Asia/Seoul)"),

@@ -51,3 +51,26 @@ def test_an_answer_does_not_depend_on_which_markets_the_process_built_first():
     out = [json.loads(subprocess.run([sys.executable, "-c", code, order], capture_output=True, text=True,
                                      check=True).stdout) for order in ("smartstore-first", "coupang-first")]
     assert out[0] == out[1] and len(out[0]) == len(names)
+
+
+def test_kiwi_analyses_are_remembered_on_disk_and_a_bad_file_is_ignored(tmp_path, monkeypatch):
+    from dropship_core.ai import word_analysis as wa
+
+    monkeypatch.setenv("DROPSHIP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(wa, "_MEMO_STATE", {"memo": None, "dirty": False})
+    fresh = wa._kiwi_analysed("무선블루투스이어폰")
+    assert wa._analysed("무선블루투스이어폰") == fresh
+    wa.save_analyses()
+    path = wa.analysis_cache()
+    assert path.parent == tmp_path and "무선블루투스이어폰" in path.read_text(encoding="utf-8")
+    # a new process reads the file instead of asking Kiwi
+    monkeypatch.setattr(wa, "_MEMO_STATE", {"memo": None, "dirty": False})
+    monkeypatch.setattr(wa, "_kiwi_analysed", lambda w: (_ for _ in ()).throw(AssertionError(w)))
+    assert wa._analysed("무선블루투스이어폰") == fresh
+    # an unreadable file is only a slower start
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(wa, "_MEMO_STATE", {"memo": None, "dirty": False})
+    monkeypatch.setattr(wa, "_kiwi_analysed", lambda w: fresh)
+    assert wa._analysed("무선블루투스이어폰") == fresh
+    monkeypatch.setenv("DROPSHIP_CACHE_DIR", "off")
+    assert wa.analysis_cache() is None

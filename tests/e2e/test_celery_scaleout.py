@@ -45,6 +45,22 @@ def redis_up() -> bool:
         return False
 
 
+def claim_redis_db():
+    """The first of Redis databases 15..1 no other run holds (a key set only if absent, expiring
+    after an hour), and its client (flushed when the test is done)."""
+    import redis
+
+    base = REDIS.rsplit("/", 1)[0]
+    for db in range(15, 0, -1):
+        r = redis.Redis.from_url(f"{base}/{db}")
+        if r.set("dropship-test:scaleout-claim", str(os.getpid()), nx=True, ex=3600):
+            for key in r.scan_iter():  # what a run that died left behind
+                if key != b"dropship-test:scaleout-claim":
+                    r.delete(key)
+            return db, r
+    pytest.skip("every Redis database from 1 to 15 is held by another run")
+
+
 pytestmark = pytest.mark.skipif(not redis_up() or shutil.which(str(BIN / "dagster-celery")) is None,
                                 reason="needs Redis on 127.0.0.1:6379 and dagster-celery installed")
 
@@ -104,7 +120,10 @@ def world(base_url, public_tmp):
         servers, env = start_market_sandboxes(0, rate_limits=False)
         env.update(SMARTSTORE_RATE_PER_S="500", COUPANG_RATE_PER_S="500", ESM_RATE_PER_S="500")
         sandboxes[side] = (dict(zip(MARKETS, servers)), env)
-    broker = REDIS.rsplit("/", 1)[0] + "/12"
+    # a Redis database of its own: two test runs on one machine (CI and a fresh-clone check) must
+    # not hand each other's tasks to their workers
+    db, claim = claim_redis_db()
+    broker = REDIS.rsplit("/", 1)[0] + f"/{db}"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DROPSHIP_"))}
     base_env.update(PYTHONPATH=str(ROOT), DROPSHIP_SUPPLIERS=str(shared / "suppliers.yaml"),
                     DROPSHIP_CELERY_BROKER=broker, DROPSHIP_CELERY_BACKEND=broker,
@@ -122,6 +141,7 @@ def world(base_url, public_tmp):
     with psycopg.connect(base_url, autocommit=True) as c:
         for n in names.values():
             c.execute(f"DROP DATABASE IF EXISTS {n} WITH (FORCE)")
+    claim.flushdb()
 
 
 def start_worker(i: int, world: dict) -> tuple[subprocess.Popen, Path]:

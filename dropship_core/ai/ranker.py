@@ -83,6 +83,7 @@ class CategoryRanker:
         goods: dict[tuple[str, str], int] = {}
         self._goods = np.array([goods.setdefault(_goods_key(p, i), len(goods)) for i, p in enumerate(self.paths)],
                                dtype=np.int64)
+        self._shared = np.bincount(self._goods)[self._goods] > 1  # a leaf whose goods other leaves sell too
         overseas = np.array(["해외직구" in p for p in self.paths])
         self._overseas = overseas if overseas.any() else None
         # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
@@ -124,13 +125,12 @@ class CategoryRanker:
         whose names differ only by gender (남성캔버스/에코백, 여성캔버스/에코백) sell the same goods
         (Coupang repeats whole branches under 해외직구), so a tie among them is no doubt about
         what the product is (a name without a gender word ties them)."""
-        same = self._goods == self._goods[best]
-        if same.sum() == 1:
-            top, s[best] = s[best], -np.inf
-            rival = float(s.max())
-            s[best] = top
-            return rival
-        return float(np.where(same, -np.inf, s).max())
+        if self._shared[best]:
+            return float(np.where(self._goods == self._goods[best], -np.inf, s).max())
+        top, s[best] = s[best], -np.inf
+        rival = float(s.max())
+        s[best] = top
+        return rival
 
     def classify(self, name: str) -> Prediction:
         return self.top_k(name, 1)[0]

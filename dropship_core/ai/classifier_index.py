@@ -296,9 +296,12 @@ class ClassifierIndex:
         for g, words in (("남성", ("남성",)), ("여성", ("여성",))):
             idx = [i for i, p in enumerate(self.paths) if any(w in seg and "여성/남성" not in seg for seg in p.split(">") for w in words)]
             self._gender[g] = np.array(idx, dtype=np.int32)
-        self._brand_hint = {
-            b: self._under[p] for b, p in brand_hints().items() if p in self._under
-        } if market == "smartstore" else {}
+        # brand → the leaves under the node(s) it sells in (SmartStore paths)
+        self._brand_hint = {}
+        for b, nodes in (brand_hints().items() if market == "smartstore" else ()):
+            idx = [self._under[p] for p in nodes if p in self._under]
+            if idx:
+                self._brand_hint[b] = idx[0] if len(idx) == 1 else np.unique(np.concatenate(idx))
 
 
 CACHES.append(_token_features.cache_clear)

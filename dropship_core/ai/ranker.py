@@ -28,11 +28,12 @@ import numpy as np
 
 from dropship_core.ai.categories import CategoryRow, load_tree
 from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
-from dropship_core.ai.text import find_brand
+from dropship_core.ai.text import brand_hints, find_brand
 from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.8
 BRAND_W = 1.0  # a known single-node brand (brands.yaml, leaf_terms): its node, on top of the lexicon's small boost
+BRAND_MULTI_W = 0.5  # a brand of a few nodes (leaf_terms/brands_multi.yaml): each of them
 # the overseas-purchase badge some shops glue to the title's first word ("해외샤넬 ...", "해외LIHAO ...")
 _OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
 # p(best leaf right) = sigmoid(a + b * score + c * margin over the best leaf naming other goods,
@@ -88,6 +89,7 @@ class CategoryRanker:
         self._overseas = overseas if overseas.any() else None
         # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
         self._brand_hint = self.lexicon_clf._brand_hint
+        self._brand_w = {b: BRAND_W if len(nodes) == 1 else BRAND_MULTI_W for b, nodes in brand_hints().items()}
 
     def scores(self, name: str) -> np.ndarray:
         name = _OVERSEAS_BADGE.sub("", name, count=1)
@@ -98,7 +100,7 @@ class CategoryRanker:
             s[self._overseas] -= 0.01
         hint = self._brand_hint.get(brand) if brand else None
         if hint is not None:
-            s[hint] += BRAND_W
+            s[hint] += self._brand_w[brand]
         return s
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:

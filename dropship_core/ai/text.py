@@ -199,9 +199,15 @@ def brand_lexicon() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def brand_hints() -> dict[str, str]:
-    """canonical brand → SmartStore path prefix it almost always sells in."""
-    return {str(b["name"]): b["category"] for b in _brand_rows() if b.get("category")}
+def brand_hints() -> dict[str, tuple[str, ...]]:
+    """canonical brand → the SmartStore node(s) its goods almost always fall in: one path prefix,
+    or for a brand spread over a few nodes (data/leaf_terms/brands_multi.yaml) two to four."""
+    out = {}
+    for b in _brand_rows():
+        cat = b.get("category")
+        if cat:
+            out[str(b["name"])] = tuple(cat) if isinstance(cat, list) else (str(cat),)
+    return out
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the seller-word files are large
@@ -216,14 +222,22 @@ def leaf_term_docs() -> tuple[dict, ...]:
 
 @lru_cache(maxsize=1)
 def _brand_rows() -> tuple[dict, ...]:
-    """brands.yaml, then the single-category brands of data/leaf_terms/*.yaml not named there."""
-    rows = list((yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}).get("brands", []))
-    named = {str(b["name"]) for b in rows}
+    """brands.yaml, then the brands of data/leaf_terms/*.yaml not named there. A brands.yaml entry
+    without a category takes the one a leaf_terms file gives, and its aliases."""
+    rows = [dict(b) for b in (yaml.safe_load((DATA_DIR / "brands.yaml").read_text(encoding="utf-8")) or {}).get("brands", [])]
+    named = {str(b["name"]): b for b in rows}
     for doc in leaf_term_docs():
         for b in doc.get("brands") or ():
-            if isinstance(b, dict) and b.get("name") and str(b["name"]) not in named:
-                named.add(str(b["name"]))
+            if not isinstance(b, dict) or not b.get("name"):
+                continue
+            have = named.get(str(b["name"]))
+            if have is None:
+                named[str(b["name"])] = b
                 rows.append(b)
+            elif not have.get("category") and b.get("category"):
+                have["category"] = b["category"]
+                have["aliases"] = [*(have.get("aliases") or []), *(a for a in b.get("aliases") or ()
+                                                                      if a not in (have.get("aliases") or ()))]
     return tuple(rows)
 
 

@@ -120,9 +120,10 @@ class CategoryClassifier(ClassifierIndex):
             best[h[2]] = max(best.get(h[2], 0.0), w)
         return list(best.items()), {h[2] for h in hits}
 
-    def scores(self, text: str, brand: str | None | bool = False) -> np.ndarray:
+    def scores(self, text: str, brand: str | None | bool = False, opened: frozenset[int] = frozenset()) -> np.ndarray:
         """Every leaf's score for `text`; `brand`: the brand `find_brand` finds in it, when the
-        caller has looked already (False: look here)."""
+        caller has looked already (False: look here); `opened`: gates (numbers in _gate_ranges)
+        open whatever the name says."""
         qtoks = self._query_tokens(text)
         feats = _features(qtoks, self.weak)
         get = self._post_idf.get
@@ -168,9 +169,10 @@ class CategoryClassifier(ClassifierIndex):
         if self._gates:
             # every gate closed, then open the ones whose cue is in the name
             scores -= self._gate_all
-            if not all_hits.isdisjoint(self._gate_keys):  # most names carry no cue
-                for (lo, hi), (_idx, keys, _node) in zip(self._gate_ranges, self._gates):
-                    if not all_hits.isdisjoint(keys):
+            cue = not all_hits.isdisjoint(self._gate_keys)  # most names carry no cue
+            if cue or opened:
+                for g, ((lo, hi), (_idx, keys, _node)) in enumerate(zip(self._gate_ranges, self._gates)):
+                    if g in opened or (cue and not all_hits.isdisjoint(keys)):
                         scores[lo:hi] += _GATE
         males, females = "남성" in qtoks, "여성" in qtoks
         if males != females:

@@ -90,11 +90,28 @@ class CategoryRanker:
         # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
         self._brand_hint = self.lexicon_clf._brand_hint
         self._brand_w = {b: BRAND_W if len(nodes) == 1 else BRAND_MULTI_W for b, nodes in brand_hints().items()}
+        self._brand_gates = self._gates_opened_by_brands()
+
+    def _gates_opened_by_brands(self) -> dict[str, tuple[frozenset[int], frozenset[int]]]:
+        """brand → the gates (tree vocabulary's, lexicon's) of the branches it sells under: a
+        known brand is as good a cue as a word (베베쿡 opens 출산/육아, 세나 오토바이/스쿠터). Only
+        gates around a brand's node: a brand of all 화장품/미용 opens no 남성화장품 gate."""
+        under = self.lexicon_clf._under
+        out = {}
+        for b, nodes in (brand_hints().items() if self._brand_hint else ()):
+            spans = [(int(under[p].min()), int(under[p].max()) + 1) for p in nodes if p in under]
+            inside = lambda ranges: frozenset(  # noqa: E731
+                g for g, (lo, hi) in enumerate(ranges) if any(lo <= a and z <= hi for a, z in spans))
+            got = (inside([(lo, hi) for lo, hi, _c in self.vocab.gate_ranges]), inside(self.lexicon_clf._gate_ranges))
+            if got[0] or got[1]:
+                out[b] = got
+        return out
 
     def scores(self, name: str) -> np.ndarray:
         name = _OVERSEAS_BADGE.sub("", name, count=1)
         brand = find_brand(name)
-        s = self.vocab.scores(name) + LEXICON_W * self.lexicon_clf.scores(name, brand)
+        v_open, l_open = self._brand_gates.get(brand, (frozenset(), frozenset())) if brand else (frozenset(), frozenset())
+        s = self.vocab.scores(name, v_open) + LEXICON_W * self.lexicon_clf.scores(name, brand, l_open)
         if self._overseas is not None and "해외" not in name and "직구" not in name:
             # Coupang repeats whole branches under 해외직구: the domestic twin wins a tie
             s[self._overseas] -= 0.01

@@ -287,7 +287,9 @@ class TreeVocab:
             out.append((tail[0], tail[1], idf * SUFFIX))
         return out
 
-    def scores(self, name: str) -> np.ndarray:
+    def scores(self, name: str, opened: frozenset[int] = frozenset()) -> np.ndarray:
+        """Every leaf's score; `opened`: gates (numbers in gate_ranges) open whatever the name
+        says (the ranker's known brand selling under a gated node)."""
         q = analyse(name)
         js, ws, fs = [], [], []
         for term, pos in q.terms.items():
@@ -320,9 +322,10 @@ class TreeVocab:
             out = -self.gate_all
         flat = norm(name).replace(" ", "")
         # a cue even inside a longer word counts (카시트 in 카시트인형거울)
-        if self.any_cue is not None and self.any_cue.search(flat):  # most names carry no cue
-            for lo, hi, cues in self.gate_ranges:
-                if cues.search(flat):
+        cue = self.any_cue is not None and self.any_cue.search(flat) is not None  # most names carry no cue
+        if cue or opened:
+            for g, (lo, hi, cues) in enumerate(self.gate_ranges):
+                if g in opened or (cue and cues.search(flat)):
                     out[lo:hi] += GATE
         return out
 

@@ -55,3 +55,29 @@ def test_a_tie_between_the_same_goods_for_men_and_women_is_no_doubt():
 def test_the_overseas_badge_glued_to_the_first_word_is_ignored():
     rk = default_ranker("smartstore")
     assert rk.scores("해외블루에어 필터 교체형").tolist() == rk.scores("블루에어 필터 교체형").tolist()
+
+
+def test_a_known_brand_opens_the_gate_of_the_branch_it_sells_under():
+    """세나 sells motorcycle intercoms: its brand opens the 오토바이/스쿠터 gate as a cue word would
+    (without the brand the same words are a Bluetooth gadget), but a brand of all cosmetics does
+    not open the 남성화장품 gate inside them."""
+    rk = default_ranker("smartstore")
+    assert rk.classify("블루투스 인터콤 50S").path.startswith("디지털/가전>")
+    got = rk.classify("세나 블루투스 인터콤 50S")
+    assert got.path.startswith("스포츠/레저>오토바이/스쿠터>")
+    assert brand_hints()["아이오페"] == ("화장품/미용",) and "아이오페" not in rk._brand_gates
+    # 베베쿡 (baby food) opens 출산/육아, not 출산/육아>임부복 inside it
+    opened = {rk.paths[rk.vocab.gate_ranges[g][0]] for g in rk._brand_gates["베베쿡"][0]}
+    assert [p.split(">")[0] for p in opened] == ["출산/육아"] and not any("임부복" in p for p in opened)
+
+
+def test_a_brand_of_a_few_nodes_leans_a_model_code_to_them_and_stays_held():
+    """A name that is a brand and a model code: the brand's nodes (brands_multi.yaml) are the best
+    guess, but nothing says which of them, so the confidence stays under the review hold."""
+    rk = default_ranker("smartstore")
+    for name, brand in (("HP 14s-ZZ0123AB", "HP"), ("쿠쿠 CRP-ZZ0610FD", "쿠쿠"), ("나이키 DZ1234-100", "나이키")):
+        nodes = brand_hints()[brand]
+        assert len(nodes) >= 2
+        got = rk.classify(name)
+        assert any(got.path.startswith(n) for n in nodes), (name, got.path)
+        assert got.confidence < 0.25

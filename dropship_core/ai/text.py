@@ -199,11 +199,24 @@ def brand_lexicon() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def hint_lexicon() -> dict[str, str]:
+    """alias (lower-case) → canonical brand or product line (data/leaf_terms `lines`, never a
+    product's brand attribute); a brand wins an alias both use."""
+    out: dict[str, str] = {}
+    for doc in leaf_term_docs():
+        for b in doc.get("lines") or ():
+            for a in [b["name"], *(b.get("aliases") or [])]:
+                out[str(a).lower().replace(" ", "")] = str(b["name"])
+    return {**out, **brand_lexicon()}
+
+
+@lru_cache(maxsize=1)
 def brand_hints() -> dict[str, tuple[str, ...]]:
     """canonical brand → the SmartStore node(s) its goods almost always fall in: one path prefix,
     or for a brand spread over a few nodes (data/leaf_terms/brands_multi.yaml) two to four."""
     out = {}
-    for b in _brand_rows():
+    lines = (b for doc in leaf_term_docs() for b in doc.get("lines") or ())
+    for b in (*lines, *_brand_rows()):
         cat = b.get("category")
         if cat:
             out[str(b["name"])] = tuple(cat) if isinstance(cat, list) else (str(cat),)
@@ -243,14 +256,23 @@ def _brand_rows() -> tuple[dict, ...]:
 
 def find_brand(text: str) -> str | None:
     """A known brand in `text` (tokens, or two adjacent tokens written apart), first one wins."""
-    lex = brand_lexicon()
+    found = find_brands(text)
+    return found[0] if found else None
+
+
+def find_brands(text: str, lines: bool = False) -> list[str]:
+    """Every known brand in `text`, in order; with `lines`, product lines too (a line after its
+    maker's name: "LG 시네빔" gives LG, then 시네빔)."""
+    lex = hint_lexicon() if lines else brand_lexicon()
     toks = [t for t in _BRAND_SPLIT.split(normalize(text).lower()) if t]
+    out: list[str] = []
     for i, t in enumerate(toks):
-        if i + 1 < len(toks) and t + toks[i + 1] in lex:
-            return lex[t + toks[i + 1]]
-        if t in lex:
-            return lex[t]
-    return None
+        for key in ((t + toks[i + 1], t) if i + 1 < len(toks) else (t,)):
+            b = lex.get(key)
+            if b is not None and b not in out:
+                out.append(b)
+                break
+    return out
 
 
 _BRAND_SPLIT = re.compile(r"[\s\[\]()/,]+")

@@ -81,3 +81,14 @@ def test_a_brand_of_a_few_nodes_leans_a_model_code_to_them_and_stays_held():
         got = rk.classify(name)
         assert any(got.path.startswith(n) for n in nodes), (name, got.path)
         assert got.confidence < 0.25
+
+
+def test_a_product_line_after_its_maker_points_at_its_node_but_is_never_the_brand():
+    """product_lines.yaml: 시네빔 after LG says projector (LG alone says little); the line is a
+    hint for the classifier, the brand attribute stays the maker."""
+    nodes = {r.full_path for r in load_tree("smartstore")}
+    lines = [b for doc in leaf_term_docs() for b in doc.get("lines") or ()]
+    assert len(lines) > 1000 and [b["name"] for b in lines if b["category"] not in nodes] == []
+    got = default_ranker("smartstore").classify("LG 시네빔 ZZ1000")
+    assert got.path.startswith("디지털/가전>영상가전>프로젝터")
+    assert find_brand("LG 시네빔 ZZ1000") == "LG" and find_brand("스탠리 퀜처 1.18L") == "스탠리"

@@ -335,8 +335,8 @@ class ExcelCatalog:
         chunk of rows that are all the stored products' source rows again is not built again; its
         products come with the stored hash in place of their JSON (excel_fetch.Unchanged). A
         callable `known` is called in a thread while the workbook is read."""
-        from dropship_core.suppliers.excel_fetch import JsonProduct, NeedFullRead, fetch_columnar, known_frame, \
-            in_background
+        from dropship_core.suppliers.excel_digests import in_background, known_frame
+        from dropship_core.suppliers.excel_fetch import JsonProduct, NeedFullRead, fetch_columnar
 
         pending = in_background(known) if callable(known) else None
         sheets, notes = read_workbook(self.path, fast=fast_read)

@@ -33,37 +33,33 @@ class NeedFullRead(Exception):
 Unchanged = str
 
 
-class JsonProduct(tuple):
-    """A product whose canonical JSON was built column-wise (a row without options, or a group of
-    one-option rows): (supplier_item_id, JSON bytes or Unchanged, status, name, status before the
-    stock rule (groups) or None, digest of its source rows (excel_digests) or None); its first
-    three are what `ingest_prepared` takes, the sixth is stored with it."""
+# A product whose canonical JSON was built column-wise (a row without options, or a group of
+# one-option rows), as a plain tuple: (supplier_item_id, JSON bytes or Unchanged, status, name,
+# status before the stock rule (groups) or None, digest of its source rows (excel_digests) or None);
+# its first three are what `ingest_prepared` takes, the sixth is stored with it. Products built in
+# Python are dicts. (Not a tuple subclass: the collector skips plain tuples of strings, but would
+# go through every instance of a subclass at each full collection.)
+JsonProduct = tuple
 
-    __slots__ = ()
 
-    @property
-    def item_id(self) -> str:
-        return self[0]
+def _json(product: JsonProduct) -> bytes:
+    if isinstance(product[1], Unchanged):
+        raise NeedFullRead(product[0])
+    return product[1]
 
-    @property
-    def name(self) -> str:
-        return self[3]
 
-    def _json(self) -> bytes:
-        if isinstance(self[1], Unchanged):
-            raise NeedFullRead(self[0])
-        return self[1]
+def product_dict(product: JsonProduct | dict[str, Any]) -> dict[str, Any]:
+    """A product of the walk as a canonical dict."""
+    return product if product.__class__ is dict else orjson.loads(_json(product))
 
-    def to_dict(self) -> dict[str, Any]:
-        return orjson.loads(self._json())
 
-    def reopen(self) -> dict[str, Any]:
-        """The product as the walk holds it before the end-of-file rules, for a later row to add
-        options to: a group's stock is its options' again, its status the status column's."""
-        d = orjson.loads(self._json())
-        if len(self) > 4 and self[4] is not None:
-            d["stock"], d["status"] = None, self[4]
-        return d
+def reopen(product: JsonProduct) -> dict[str, Any]:
+    """The product as the walk holds it before the end-of-file rules, for a later row to add
+    options to: a group's stock is its options' again, its status the status column's."""
+    d = orjson.loads(_json(product))
+    if len(product) > 4 and product[4] is not None:
+        d["stock"], d["status"] = None, product[4]
+    return d
 
 
 class _Columns(dict):
@@ -214,9 +210,9 @@ def _all_new_unchanged(runs: pl.DataFrame, by_sku, cat, sheet, lo, first_row, st
     if skus.n_unique() != runs.height or not by_sku.keys().isdisjoint(sku_list := skus.to_list()):
         return False
     status = runs.select(pl.when(pl.col("status") == "soldout").then(pl.lit("soldout")).otherwise(pl.lit("active")))
-    by_sku.update(zip(sku_list, map(JsonProduct, zip(
+    by_sku.update(zip(sku_list, zip(
         sku_list, runs.get_column("content_hash").to_list(), status.to_series().to_list(),
-        runs.get_column("name").to_list(), [None] * runs.height, runs.get_column("digest").to_list()))))
+        runs.get_column("name").to_list(), [None] * runs.height, runs.get_column("digest").to_list())))
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo
     first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in runs.get_column("gid").to_list()]))
@@ -238,7 +234,7 @@ def _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state) -> bo
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo
     sku_list = skus.to_list()
-    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n, None, d))
+    by_sku.update(zip(sku_list, [(k, j, "soldout" if s else "active", n, None, d)
                                  for k, j, s, n, d in zip(sku_list, js, sold, names, digests)]))
     first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in range(len(sku_list))]))
     state["last_sku"] = sku_list[-1]
@@ -264,8 +260,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
         if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
             # the common row, kept cheap: one product built column-wise, its code not seen before
             sku = last_sku = skus[k]
-            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k], None,
-                                       digests[k]))
+            by_sku[sku] = (sku, built_json, "soldout" if sold[k] else "active", names[k], None, digests[k])
             first_row[sku] = f"{prefix}{base + k}"
             rows_seen += 1
             continue
@@ -285,7 +280,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             sku = row_sku(sku, name, last_sku, opt)
             product = by_sku.get(sku)
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
-                product = by_sku[sku] = product.reopen()
+                product = by_sku[sku] = reopen(product)
             if product is not None and (name is None or name == _name(product)) and opt:
                 if not (simple[k] and _add_simple_option(product, sku, c, k, rows[k])):
                     _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, rows[k]), rows[k],
@@ -295,12 +290,11 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             if product is not None:
                 raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
             if js[k] is not None and group_rows[k] is not None:
-                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, c["status"][k],
-                                       digests[k]))
+                product = (sku, js[k], "soldout" if sold[k] else "active", name, c["status"][k], digests[k])
                 skip = k + group_rows[k]
                 rows_seen += group_rows[k] - 1
             elif js[k] is not None:
-                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, None, digests[k]))
+                product = (sku, js[k], "soldout" if sold[k] else "active", name, None, digests[k])
             elif fast[k]:
                 product = _fast_product(cat, c, k, sku, sheet, rows[k])
             else:

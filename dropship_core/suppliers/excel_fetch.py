@@ -18,6 +18,7 @@ from dropship_core.suppliers.base import FetchResult, Reject
 from dropship_core.suppliers.excel_columns import key_fields, normalise, product_json, typed_columns
 from dropship_core.suppliers.excel_digests import digest_context, group_digests, row_digests, unchanged_lists, \
     unchanged_runs
+from dropship_core.suppliers.excel_groups import group_key, opens_run
 
 if TYPE_CHECKING:
     from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
@@ -160,13 +161,10 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
     total = len(fast) if fast is not None else len(sheet.rows)
     state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
     context = digest_context(cat, sheet, width)
-    for lo in range(0, total, CHUNK_ROWS):
-        if fast is not None:
-            rows = fast.rows(lo, CHUNK_ROWS)
-            typed = typed_columns(rows, sheet.columns, width, cells=fast.cells(lo, CHUNK_ROWS))
-        else:
-            rows = sheet.rows[lo:lo + CHUNK_ROWS]
-            typed = typed_columns(rows, sheet.columns, width)
+    lo = 0
+    while lo < total:
+        hi = _chunk_end(sheet, lo, total, width)
+        rows, typed = _chunk(sheet, lo, hi - lo, width)
         digests = row_digests(typed, context)
         runs = unchanged_runs(key_fields(typed), digests, known) if known is not None else None
         if runs is not None and _all_new_unchanged(runs, by_sku, cat, sheet, lo, first_row, state):
@@ -179,8 +177,39 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
                 _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
         if fast is None:
-            sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+            sheet.rows[lo:hi] = [None] * (hi - lo)
+        lo = hi
     return state["rows_seen"]
+
+
+def _chunk(sheet: "SheetRows", lo: int, n: int, width: int) -> tuple[Any, pl.DataFrame]:
+    """Rows lo..lo+n of a sheet body and their typed columns (excel_columns.typed_columns)."""
+    if sheet.fast is not None:
+        rows = sheet.fast.rows(lo, n)
+        return rows, typed_columns(rows, sheet.columns, width, cells=sheet.fast.cells(lo, n))
+    rows = sheet.rows[lo:lo + n]
+    return rows, typed_columns(rows, sheet.columns, width)
+
+
+# rows looked back over for where a product's rows start, at the end of a chunk
+_LOOKBACK = 1_000
+
+
+def _chunk_end(sheet: "SheetRows", lo: int, total: int, width: int) -> int:
+    """Where the chunk from `lo` ends: CHUNK_ROWS rows on, or at the last row before that which
+    opens a product's rows (one row per option), so that no product's rows are cut in two (a
+    product cut in two is finished in Python, and built again on every forced re-read). Any cut
+    gives the same products; a product of more than _LOOKBACK rows is cut where the rows end."""
+    end = lo + CHUNK_ROWS
+    if end >= total:
+        return total
+    start = max(lo, end - _LOOKBACK)
+    _, typed = _chunk(sheet, start, end + 1 - start, width)
+    n = pl.col
+    keys = key_fields(typed).select(key=group_key()).with_columns(first=opens_run(n("key")), before=n("key").shift(1))
+    cuts = keys.with_row_index("k").filter(n("first") & n("key").is_not_null() & n("before").is_not_null()
+                                           & (n("k") > 0)).get_column("k")
+    return start + int(cuts[-1]) if len(cuts) else end
 
 
 def _count(result: FetchResult, stat: str, n: int) -> None:

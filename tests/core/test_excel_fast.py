@@ -161,10 +161,10 @@ def test_forced_re_read_skips_unchanged_rows_and_writes_nothing(store, tmp_path,
     assert set(known) == set(before)
     again = cat.fetch_prepared(known=known)
     assert all(isinstance(r[1], Unchanged) for r in again.products)  # nothing is built, the group neither
+    # a chunk ends before the group's rows rather than cut them in two
     monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 201)
     again = cat.fetch_prepared(known=known)
-    # the group cut by the chunk boundary is not its stored rows in either chunk: both are built
-    assert sum(isinstance(r[1], Unchanged) for r in again.products) == 0
+    assert all(isinstance(r[1], Unchanged) for r in again.products)
     monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 50)
     again = cat.fetch_prepared(known=known)
     assert all(isinstance(r[1], Unchanged) for r in again.products)
@@ -270,12 +270,13 @@ def test_forced_re_read_skips_unchanged_option_groups(store, tmp_path, monkeypat
     after = stored(store)
     assert after["O1"] != before["O1"] and after["O1"][1].endswith("@" + after["O1"][0])
 
-    # one more option row for O5: its chunk and the ones after are built (the rows moved)
+    # one more option row for O5: its chunk is built; the chunks after it end before a product's
+    # rows as before, a row later, and are not
     rows = option_rows(12, {(5, 6): 150, (33, 5): "네이비"})
     rows.insert(19, ["O5", "옵션 상품 5", None, 1, "색상", "레드", 300])
     r = save(tmp_path / "o3.xlsx", {"s": rows})
     got = ExcelCatalog("og", r).fetch_prepared(known=store.source_row_digests("og"))
-    assert [x[0] for x in got.products if isinstance(x[1], Unchanged)] == ["O0", "O1", "O2", "O3"]
+    assert [x[0] for x in got.products if not isinstance(x[1], Unchanged)] == ["O4", "O5", "O6"]
     assert hashes(got.products) == hashes(ExcelCatalog("og", r).fetch_prepared().products)
     # a later row adds an option to a product of an unchanged chunk: the file is read again in full
     rows = option_rows(12, {(5, 6): 150, (33, 5): "네이비"}) + [["O2", None, None, 1, "색상", "레드", 0]]

@@ -30,23 +30,25 @@ class StaleSourceDigest(RuntimeError):
     before the import's transaction: read the file again without skipping."""
 
 
-def _hashed(rows: Sequence[tuple]) -> list[tuple[str, bytes, str, str, str | None]]:
-    """(item id, JSON, content hash, status, source row digest) per row: the hash of the JSON, or
-    for a product the reader did not build again (excel_fetch.Unchanged) the stored hash it carries."""
+def _hashes(rows: Sequence[tuple]) -> list[str]:
+    """The content hash of every row: of its JSON, or for a product the reader did not build again
+    (excel_fetch.Unchanged) the stored hash it carries."""
     blake = hashlib.blake2b
-    return [(row[0], row[1], row[1] if isinstance(row[1], str) else blake(row[1], digest_size=16).hexdigest(),
-             row[2], row[5] if len(row) > 5 else None) for row in rows]
+    return [row[1] if row[1].__class__ is str else blake(row[1], digest_size=16).hexdigest() for row in rows]
+
+
+_NOT_STORED = (None, None, None)
 
 
 class IngestMixin(StoreBase):
-    def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str]]:
-        """item id -> (content hash, status) of every stored product of the supplier (binary
-        results: the cheapest way to the driver's tuples)."""
+    def existing_hashes(self, conn: psycopg.Connection, supplier_key: str) -> dict[str, tuple[str, str, str]]:
+        """item id -> (item id, content hash, status) of every stored product of the supplier (the
+        driver's rows as they come, binary: the cheapest way to them)."""
         rows = conn.execute(
             "SELECT supplier_item_id, content_hash, status FROM source_data WHERE supplier_key = %s",
             (supplier_key,), binary=True,
         ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return {r[0]: r for r in rows}
 
     def source_row_digests(self, supplier_key: str) -> dict[str, tuple[str, str, str]]:
         """item id -> (source row digest, content hash, status) of the supplier's stored products
@@ -101,23 +103,25 @@ class IngestMixin(StoreBase):
             first: set[str] = set()
             item_id = next(row[0] for row in rows if row[0] in first or first.add(row[0]))
             raise ValueError(f"duplicate supplier_item_id {item_id!r} in one batch for {supplier_key}")
-        hashed = _hashed(rows)
+        hashes = _hashes(rows)
         with self.connect() as conn:
             with conn.transaction():
                 # One writer per supplier partition at a time; other suppliers proceed in parallel.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || %s))", (supplier_key,))
                 existing = self.existing_hashes(conn, supplier_key)
-                todo = [row for row in hashed if existing.get(row[0], (None,))[0] != row[2]]
+                # (item id, JSON, content hash, status, source row digest) of the new and changed
+                todo = [(row[0], row[1], h, row[2], row[5] if len(row) > 5 else None)
+                        for row, h in zip(rows, hashes) if existing.get(row[0], _NOT_STORED)[1] != h]
                 if any(isinstance(row[1], str) for row in todo):
                     raise StaleSourceDigest(f"{supplier_key}: a product skipped as unchanged changed in the store since")
-                res.unchanged = len(hashed) - len(todo)
+                res.unchanged = len(rows) - len(todo)
                 if todo:
                     new, changed = self._upsert_raw(conn, supplier_key, todo, run, existing)
                     res.new, res.changed = len(new), len(changed)
                     res.new_ids, res.changed_ids = new, changed
                 gone = set(deleted_ids)
                 if complete:
-                    gone |= {k for k, (_, status) in existing.items() if status != STATUS_DELETED} - seen
+                    gone |= {k for k, r in existing.items() if r[2] != STATUS_DELETED} - seen
                 if gone:
                     res.delisted = self._delist(conn, supplier_key, sorted(gone), run)
         return res
@@ -170,7 +174,7 @@ class IngestMixin(StoreBase):
                      before[:2])
 
     def _upsert_raw(self, conn, supplier_key: str, rows: list[tuple[str, bytes, str, str, Any]], run: RunInfo,
-                    existing: dict[str, tuple[str, str]]):
+                    existing: dict[str, tuple[str, str, str]]):
         """New rows are COPYed straight into source_data with pre-allocated ids; changed rows go
         through a staging table and one UPDATE. Events are written set-based from what landed,
         copying the stored JSONB instead of parsing it again."""

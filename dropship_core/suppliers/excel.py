@@ -325,7 +325,9 @@ class ExcelCatalog:
         """Like fetch(), with products as canonical dicts; per-cell work is done column-wise."""
 
         result = self.fetch_prepared(serialise=False)
-        result.products = [p if isinstance(p, dict) else p.to_dict() for p in result.products]
+        from dropship_core.suppliers.excel_fetch import product_dict
+
+        result.products = [product_dict(p) for p in result.products]
         return result
 
     def fetch_prepared(self, serialise: bool = True, fast_read: bool = True, known: Any = None) -> FetchResult:
@@ -334,16 +336,17 @@ class ExcelCatalog:
         `known` (`Store.source_row_digests`: item id -> (row digest, content hash, status)): a
         chunk of rows that are all the stored products' source rows again is not built again; its
         products come with the stored hash in place of their JSON (excel_fetch.Unchanged). A
-        callable `known` is called in a thread while the workbook is read."""
-        from dropship_core.suppliers.excel_fetch import JsonProduct, NeedFullRead, fetch_columnar, known_frame, \
-            in_background
+        callable `known` is called (and made the frame chunks are joined with) in a thread while
+        the workbook is read."""
+        from dropship_core.suppliers.excel_digests import in_background, known_frame
+        from dropship_core.suppliers.excel_fetch import JsonProduct, NeedFullRead, fetch_columnar
 
-        pending = in_background(known) if callable(known) else None
+        pending = in_background(lambda: known_frame(known())) if callable(known) else None
         sheets, notes = read_workbook(self.path, fast=fast_read)
-        known = pending() if pending is not None else known
+        stored = pending() if pending is not None else known_frame(known)
         result = self._result(sheets, notes)
         try:
-            products = fetch_columnar(self, sheets, result, known_frame(known))
+            products = fetch_columnar(self, sheets, result, stored)
         except NeedFullRead:  # a later row adds to a product that was not built: build them all
             return self.fetch_prepared(serialise, fast_read)
         if serialise:

@@ -155,6 +155,24 @@ def _split(text: pl.Expr) -> pl.Expr:
             .fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
 
+def _has_option(df: pl.DataFrame) -> pl.Expr:
+    if not _present(df, "option_value"):
+        return pl.lit(False)
+    s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
+    return ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
+
+
+def _sku(value: pl.Expr) -> pl.Expr:
+    return value.str.replace_many(["/", ","], ["-", "-"])
+
+
+def key_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """The fields that say which product a row belongs to, as `normalise` gives them
+    (supplier_sku, name, has_option, nonempty): all a chunk that is not built again needs."""
+    return df.select(supplier_sku=_sku(_text(df, "supplier_sku")[0]), name=_text(df, "name")[0],
+                     has_option=_has_option(df), nonempty=pl.col("nonempty"))
+
+
 def normalise(df: pl.DataFrame) -> pl.DataFrame:
     """The product fields of every row, computed column-wise, and the `fast` flag. In two passes:
     every field's value and whether the row reader would agree are computed once, then what is
@@ -171,11 +189,7 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
     texts = [pl.col(c) for c in df.columns if c.startswith("s_")]
     odd = pl.concat_str(texts, separator="", ignore_nulls=True).str.contains(_ODD_CONTROL) if texts else pl.lit(False)
     base["clean"] = ~odd.fill_null(False) & ~pl.col("control")
-    if _present(df, "option_value"):
-        s, f, o = pl.col("s_option_value"), pl.col("f_option_value"), pl.col("o_option_value")
-        base["has_option"] = ((s.is_not_null() & (s != "")) | f.is_not_null() | o).fill_null(False)
-    else:
-        base["has_option"] = pl.lit(False)
+    base["has_option"] = _has_option(df)
     kc = pl.lit(True)
     if _present(df, "kc_cert"):
         # a KC certification number becomes the product's notice: the row reader builds that
@@ -187,7 +201,7 @@ def normalise(df: pl.DataFrame) -> pl.DataFrame:
 
     n = pl.col
     exprs: dict[str, pl.Expr] = {f: n(f) for f in TEXT_FIELDS + LIST_FIELDS + NUMBER_FIELDS}
-    exprs["supplier_sku"] = n("supplier_sku").str.replace_many(["/", ","], ["-", "-"])
+    exprs["supplier_sku"] = _sku(n("supplier_sku"))
     for field in LIST_FIELDS:
         exprs[field] = _split(n(field))
     tax = n("tax").fill_null("과세")

@@ -8,8 +8,6 @@ Products come out as dicts in the canonical shape (`CanonicalProduct.to_dict()`)
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,7 +15,10 @@ import polars as pl
 
 from dropship_core.model import STATUS_ACTIVE, STATUS_SOLDOUT, Variant
 from dropship_core.suppliers.base import FetchResult, Reject
-from dropship_core.suppliers.excel_columns import normalise, product_json, typed_columns
+from dropship_core.suppliers.excel_columns import key_fields, normalise, product_json, typed_columns
+from dropship_core.suppliers.excel_digests import digest_context, group_digests, row_digests, unchanged_lists, \
+    unchanged_runs
+from dropship_core.suppliers.excel_groups import group_key, opens_run
 
 if TYPE_CHECKING:
     from dropship_core.suppliers.excel import ExcelCatalog, SheetRows
@@ -33,37 +34,33 @@ class NeedFullRead(Exception):
 Unchanged = str
 
 
-class JsonProduct(tuple):
-    """A product whose canonical JSON was built column-wise (a row without options, or a group of
-    one-option rows): (supplier_item_id, JSON bytes or Unchanged, status, name, status before the
-    stock rule (groups) or None, digest of the source row (one-row products) or None); its first
-    three are what `ingest_prepared` takes, the sixth is stored with it."""
+# A product whose canonical JSON was built column-wise (a row without options, or a group of
+# one-option rows), as a plain tuple: (supplier_item_id, JSON bytes or Unchanged, status, name,
+# status before the stock rule (groups) or None, digest of its source rows (excel_digests) or None);
+# its first three are what `ingest_prepared` takes, the sixth is stored with it. Products built in
+# Python are dicts. (Not a tuple subclass: the collector skips plain tuples of strings, but would
+# go through every instance of a subclass at each full collection.)
+JsonProduct = tuple
 
-    __slots__ = ()
 
-    @property
-    def item_id(self) -> str:
-        return self[0]
+def _json(product: JsonProduct) -> bytes:
+    if isinstance(product[1], Unchanged):
+        raise NeedFullRead(product[0])
+    return product[1]
 
-    @property
-    def name(self) -> str:
-        return self[3]
 
-    def _json(self) -> bytes:
-        if isinstance(self[1], Unchanged):
-            raise NeedFullRead(self[0])
-        return self[1]
+def product_dict(product: JsonProduct | dict[str, Any]) -> dict[str, Any]:
+    """A product of the walk as a canonical dict."""
+    return product if product.__class__ is dict else orjson.loads(_json(product))
 
-    def to_dict(self) -> dict[str, Any]:
-        return orjson.loads(self._json())
 
-    def reopen(self) -> dict[str, Any]:
-        """The product as the walk holds it before the end-of-file rules, for a later row to add
-        options to: a group's stock is its options' again, its status the status column's."""
-        d = orjson.loads(self._json())
-        if len(self) > 4 and self[4] is not None:
-            d["stock"], d["status"] = None, self[4]
-        return d
+def reopen(product: JsonProduct) -> dict[str, Any]:
+    """The product as the walk holds it before the end-of-file rules, for a later row to add
+    options to: a group's stock is its options' again, its status the status column's."""
+    d = orjson.loads(_json(product))
+    if len(product) > 4 and product[4] is not None:
+        d["stock"], d["status"] = None, product[4]
+    return d
 
 
 class _Columns(dict):
@@ -164,99 +161,93 @@ def _walk_sheet(cat: "ExcelCatalog", sheet: "SheetRows", by_sku: dict, first_row
     total = len(fast) if fast is not None else len(sheet.rows)
     state: dict[str, Any] = {"last_sku": None, "rows_seen": 0}
     context = digest_context(cat, sheet, width)
-    for lo in range(0, total, CHUNK_ROWS):
-        if fast is not None:
-            rows = fast.rows(lo, CHUNK_ROWS)
-            typed = typed_columns(rows, sheet.columns, width, cells=fast.cells(lo, CHUNK_ROWS))
-        else:
-            rows = sheet.rows[lo:lo + CHUNK_ROWS]
-            typed = typed_columns(rows, sheet.columns, width)
-        frame = normalise(typed)
+    lo = 0
+    while lo < total:
+        hi = _chunk_end(sheet, lo, total, width)
+        rows, typed = _chunk(sheet, lo, hi - lo, width)
         digests = row_digests(typed, context)
-        lists = _unchanged_chunk(frame, digests, known)
-        if lists is None:
-            built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
-            result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
-                built.get_column("g_size").sum() - built.get_column("g_size").count())
-            lists = [built.get_column(c).to_list() for c in built.columns]
-        del typed
-        result.stats["rows_columnar"] = result.stats.get("rows_columnar", 0) + int(
-            frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item())
-        lists.append(digests.to_list())
-        if not _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state):
-            _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
+        runs = unchanged_runs(key_fields(typed), digests, known) if known is not None else None
+        if runs is not None and _all_new_unchanged(runs, by_sku, cat, sheet, lo, first_row, state):
+            _count(result, "rows_columnar", typed.height)
+            del typed
+        else:
+            frame, lists = _build_chunk(cat, sheet, typed, digests, runs, width, result)
+            del typed
+            if not _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state):
+                _walk_rows(cat, sheet, rows, lo, _Columns(frame), lists, by_sku, first_row, result, state)
         del rows
         if fast is None:
-            sheet.rows[lo:lo + CHUNK_ROWS] = [None] * min(CHUNK_ROWS, len(sheet.rows) - lo)
+            sheet.rows[lo:hi] = [None] * (hi - lo)
+        lo = hi
     return state["rows_seen"]
 
 
-def digest_context(cat: "ExcelCatalog", sheet: "SheetRows", width: int) -> str:
-    """What a one-row product depends on besides its row's cells: the reader, the supplier's
-    settings, the sheet's column mapping (and the polars version, whose row hash is used)."""
-    from dropship_core.suppliers.excel import READER_VERSION
-
-    key = repr((READER_VERSION, cat.supplier_key, cat.default_shipping_fee, sorted(sheet.columns.items()), width,
-                pl.__version__))
-    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-
-
-def row_digests(typed: pl.DataFrame, context: str) -> pl.Series:
-    """Per row, a digest of every cell (text, number and other-type halves) with the context: two
-    64-bit row hashes of different seeds."""
-    cells = typed.select(pl.col(r"^c\d+_[sfo]$"))
-    if not cells.width:
-        return pl.repeat(context, typed.height, dtype=pl.String, eager=True)
-    a, b = cells.hash_rows(seed=0x5EED1), cells.hash_rows(seed=0x5EED2)
-    return pl.DataFrame({"a": a, "b": b}).select(pl.concat_str(
-        [pl.lit(context), pl.col("a").cast(pl.String), pl.col("b").cast(pl.String)], separator=".")).to_series()
+def _chunk(sheet: "SheetRows", lo: int, n: int, width: int) -> tuple[Any, pl.DataFrame]:
+    """Rows lo..lo+n of a sheet body and their typed columns (excel_columns.typed_columns)."""
+    if sheet.fast is not None:
+        rows = sheet.fast.rows(lo, n)
+        return rows, typed_columns(rows, sheet.columns, width, cells=sheet.fast.cells(lo, n))
+    rows = sheet.rows[lo:lo + n]
+    return rows, typed_columns(rows, sheet.columns, width)
 
 
-def in_background(call):
-    """Start `call()` in a daemon thread (an unreadable file does not wait for it, nor does the
-    process at exit); the returned function waits for its result (or raises its error)."""
-    box: dict[str, Any] = {}
-
-    def run():
-        try:
-            box["value"] = call()
-        except BaseException as e:  # handed to the waiter
-            box["error"] = e
-
-    t = threading.Thread(target=run, daemon=True, name="source-row-digests")
-    t.start()
-
-    def wait():
-        t.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
-
-    return wait
+# rows looked back over for where a product's rows start, at the end of a chunk
+_LOOKBACK = 1_000
 
 
-def known_frame(known: dict[str, tuple[str, str, str]] | None) -> pl.DataFrame | None:
-    """The stored products' source row digests (item id -> (digest, content hash, status)) as a
-    frame to join chunks with."""
-    if not known:
-        return None
-    ids = list(known)
-    return pl.DataFrame({"supplier_sku": ids, "digest": [known[i][0] for i in ids],
-                         "content_hash": [known[i][1] for i in ids], "status": [known[i][2] for i in ids]},
-                        schema=dict.fromkeys(("supplier_sku", "digest", "content_hash", "status"), pl.String))
+def _chunk_end(sheet: "SheetRows", lo: int, total: int, width: int) -> int:
+    """Where the chunk from `lo` ends: CHUNK_ROWS rows on, or at the last row before that which
+    opens a product's rows (one row per option), so that no product's rows are cut in two (a
+    product cut in two is finished in Python, and built again on every forced re-read). Any cut
+    gives the same products; a product of more than _LOOKBACK rows is cut where the rows end."""
+    end = lo + CHUNK_ROWS
+    if end >= total:
+        return total
+    start = max(lo, end - _LOOKBACK)
+    _, typed = _chunk(sheet, start, end + 1 - start, width)
+    n = pl.col
+    keys = key_fields(typed).select(key=group_key()).with_columns(first=opens_run(n("key")), before=n("key").shift(1))
+    cuts = keys.with_row_index("k").filter(n("first") & n("key").is_not_null() & n("before").is_not_null()
+                                           & (n("k") > 0)).get_column("k")
+    return start + int(cuts[-1]) if len(cuts) else end
 
 
-def _unchanged_chunk(frame: pl.DataFrame, digests: pl.Series, known: pl.DataFrame | None) -> list | None:
-    """A chunk whose every row is a stored one-row product's source row (same code, same digest):
-    its products as Unchanged with the stored status, without building them; None otherwise."""
-    if known is None or not frame.height or not frame.get_column("nonempty").all():
-        return None
-    hit = pl.DataFrame({"supplier_sku": frame.get_column("supplier_sku"), "digest": digests}).join(
-        known, on=["supplier_sku", "digest"], how="left", maintain_order="left")
-    if hit.get_column("content_hash").null_count():
-        return None
-    return [hit.get_column("content_hash").to_list(),
-            [st == "soldout" for st in hit.get_column("status").to_list()], [None] * frame.height]
+def _count(result: FetchResult, stat: str, n: int) -> None:
+    result.stats[stat] = result.stats.get(stat, 0) + n
+
+
+def _build_chunk(cat, sheet, typed, digests, runs, width, result) -> tuple[pl.DataFrame, list[list]]:
+    """A chunk's normalised frame and the walk's lists: its products' JSON built column-wise, or
+    for a chunk of unchanged runs their stored hashes (Unchanged)."""
+    frame = normalise(typed)
+    if runs is not None:
+        lists = unchanged_lists(runs, digests, frame.height)
+    else:
+        built = product_json(typed, frame, sheet.columns, cat.supplier_key, cat.default_shipping_fee, width)
+        g_size = built.get_column("g_size")
+        _count(result, "rows_columnar", int(g_size.sum() - g_size.count()))
+        lists = [built.get_column(c).to_list() for c in built.columns]
+        lists.append(group_digests(digests, g_size).to_list())
+    _count(result, "rows_columnar", int(frame.select((pl.col("fast") & pl.col("nonempty")).sum()).item()))
+    return frame, lists
+
+
+def _all_new_unchanged(runs: pl.DataFrame, by_sku, cat, sheet, lo, first_row, state) -> bool:
+    """A chunk of unchanged runs (excel_digests.unchanged_runs), each code new: its products as
+    Unchanged, in row order, as the walk would take them; False (nothing done) otherwise."""
+    skus = runs.get_column("supplier_sku")
+    if skus.n_unique() != runs.height or not by_sku.keys().isdisjoint(sku_list := skus.to_list()):
+        return False
+    status = runs.select(pl.when(pl.col("status") == "soldout").then(pl.lit("soldout")).otherwise(pl.lit("active")))
+    by_sku.update(zip(sku_list, zip(
+        sku_list, runs.get_column("content_hash").to_list(), status.to_series().to_list(),
+        runs.get_column("name").to_list(), [None] * runs.height, runs.get_column("digest").to_list())))
+    prefix = f"{cat.path.name}!{sheet.sheet}:row "
+    base = sheet.header_row + 2 + lo
+    first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in runs.get_column("gid").to_list()]))
+    state["last_sku"] = sku_list[-1]
+    state["rows_seen"] += int(runs.get_column("size").sum())
+    return True
 
 
 def _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state) -> bool:
@@ -272,7 +263,7 @@ def _all_new_plain(frame, by_sku, cat, sheet, lo, lists, first_row, state) -> bo
     prefix = f"{cat.path.name}!{sheet.sheet}:row "
     base = sheet.header_row + 2 + lo
     sku_list = skus.to_list()
-    by_sku.update(zip(sku_list, [JsonProduct((k, j, "soldout" if s else "active", n, None, d))
+    by_sku.update(zip(sku_list, [(k, j, "soldout" if s else "active", n, None, d)
                                  for k, j, s, n, d in zip(sku_list, js, sold, names, digests)]))
     first_row.update(zip(sku_list, [f"{prefix}{base + k}" for k in range(len(sku_list))]))
     state["last_sku"] = sku_list[-1]
@@ -298,8 +289,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
         if built_json is not None and group_rows[k] is None and skus[k] not in by_sku:
             # the common row, kept cheap: one product built column-wise, its code not seen before
             sku = last_sku = skus[k]
-            by_sku[sku] = JsonProduct((sku, built_json, "soldout" if sold[k] else "active", names[k], None,
-                                       digests[k]))
+            by_sku[sku] = (sku, built_json, "soldout" if sold[k] else "active", names[k], None, digests[k])
             first_row[sku] = f"{prefix}{base + k}"
             rows_seen += 1
             continue
@@ -319,7 +309,7 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             sku = row_sku(sku, name, last_sku, opt)
             product = by_sku.get(sku)
             if product.__class__ is JsonProduct and opt and (name is None or name == product[3]):
-                product = by_sku[sku] = product.reopen()
+                product = by_sku[sku] = reopen(product)
             if product is not None and (name is None or name == _name(product)) and opt:
                 if not (simple[k] and _add_simple_option(product, sku, c, k, rows[k])):
                     _add_option_row(product, sku, rec if rec is not None else _row_dict(sheet, rows[k]), rows[k],
@@ -329,11 +319,11 @@ def _walk_rows(cat, sheet, rows, lo, c, built, by_sku, first_row, result, state)
             if product is not None:
                 raise BadValue(f"duplicate supplier code {sku} (first at {first_row[sku]})")
             if js[k] is not None and group_rows[k] is not None:
-                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, c["status"][k]))
+                product = (sku, js[k], "soldout" if sold[k] else "active", name, c["status"][k], digests[k])
                 skip = k + group_rows[k]
                 rows_seen += group_rows[k] - 1
             elif js[k] is not None:
-                product = JsonProduct((sku, js[k], "soldout" if sold[k] else "active", name, None, digests[k]))
+                product = (sku, js[k], "soldout" if sold[k] else "active", name, None, digests[k])
             elif fast[k]:
                 product = _fast_product(cat, c, k, sku, sheet, rows[k])
             else:

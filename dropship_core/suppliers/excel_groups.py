@@ -42,6 +42,21 @@ def _variant_json(sku: pl.Expr, stock: pl.Expr) -> pl.Expr:
                          _enc(sku), pl.lit(',"stock":'), _int_or_null(stock), pl.lit("}"))
 
 
+def group_key() -> pl.Expr:
+    """The product code a row belongs to: its own, or the one above for an option row under a
+    merged cell (null at the top of a chunk); "\x00" for a row with neither (an empty row, a row
+    without a code), which belongs to none."""
+    n = pl.col
+    merged = n("supplier_sku").is_null() & n("name").is_null() & n("has_option")
+    return pl.when(n("supplier_sku").is_not_null()).then(n("supplier_sku")).when(merged).then(None) \
+        .otherwise(pl.lit("\x00")).forward_fill()
+
+
+def opens_run(key: pl.Expr) -> pl.Expr:
+    """Where a run of rows of one product code starts (a row of no code is a run of its own)."""
+    return (key != key.shift(1)).fill_null(True) | (key == "\x00")
+
+
 def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: int) -> pl.DataFrame:
     """Per row of the chunk: for the first row of a group `g_size` (its rows), `g_stock`,
     `g_variants` (the variants' JSON list) and `g_option_rows` (the JSON of the later rows, null
@@ -56,13 +71,10 @@ def option_groups(df: pl.DataFrame, norm: pl.DataFrame, start: pl.Expr, width: i
         return pl.DataFrame(schema={"g_size": pl.Int64, "g_stock": pl.Int64, "g_variants": pl.String,
                                     "g_option_rows": pl.String}).clear(norm.height)
     _, cells_ok = cells_json(df, width)
-    merged = n("supplier_sku").is_null() & n("name").is_null() & n("has_option")
-    key = pl.when(n("supplier_sku").is_not_null()).then(n("supplier_sku")).when(merged).then(None) \
-        .otherwise(pl.lit("\x00")).forward_fill()
     frame = norm.select("simple_option", "name", "option_key", "option_value", "option_delta", "option_stock",
-                        "stock", "option_slug", start=start.fill_null(False), key=key).with_columns(
+                        "stock", "option_slug", start=start.fill_null(False), key=group_key()).with_columns(
         df.select(cells_ok=cells_ok)).with_row_index("k")
-    first = (n("key") != n("key").shift(1)).fill_null(True) | (n("key") == "\x00")
+    first = opens_run(n("key"))
     frame = frame.with_columns(first=first, g=first.cum_sum())
     frame = frame.with_columns(gname=pl.when(n("first")).then(n("name").fill_null("\x00")).forward_fill(),
                                k0=pl.when(n("first")).then(n("k")).forward_fill())

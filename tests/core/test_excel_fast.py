@@ -154,15 +154,20 @@ def test_forced_re_read_skips_unchanged_rows_and_writes_nothing(store, tmp_path,
     first = store.ingest_prepared("f", cat.fetch_prepared().products, RunInfo("r1"), complete=True)
     assert first.new == 201
     before = stored(store)
-    # one-row products carry the digest of their row, with the hash it was taken for; groups none
-    assert before["G1"][1] is None and all(v[1].endswith("@" + v[0]) for k, v in before.items() if k != "G1")
+    # products carry the digest of their source rows (a group of option rows, of its rows), with the
+    # hash it was taken for
+    assert all(v[1].endswith("@" + v[0]) for v in before.values())
     known = store.source_row_digests("f")
-    assert set(known) == set(before) - {"G1"}
+    assert set(known) == set(before)
     again = cat.fetch_prepared(known=known)
-    assert sum(isinstance(r[1], Unchanged) for r in again.products) == 0  # the group's chunk is built
+    assert all(isinstance(r[1], Unchanged) for r in again.products)  # nothing is built, the group neither
+    # a chunk ends before the group's rows rather than cut them in two
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 201)
+    again = cat.fetch_prepared(known=known)
+    assert all(isinstance(r[1], Unchanged) for r in again.products)
     monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 50)
     again = cat.fetch_prepared(known=known)
-    assert sum(isinstance(r[1], Unchanged) for r in again.products) >= 150  # the all-flat chunks are not
+    assert all(isinstance(r[1], Unchanged) for r in again.products)
     res = store.ingest_prepared("f", again.products, RunInfo("r2"), complete=True)
     assert (res.new, res.changed, res.unchanged, res.delisted) == (0, 0, 201, 0)
     assert stored(store) == before
@@ -211,6 +216,79 @@ def test_a_product_changed_in_the_store_since_the_digests_were_read(store, tmp_p
     res = store.ingest_prepared("s", cat.fetch_prepared(known=store.source_row_digests("s")).products,
                                 RunInfo("r4"), complete=True)
     assert (res.changed, res.unchanged) == (1, 4)
+
+
+def option_rows(n, changes=None):
+    """n products of three options each, one row per option: the code repeated or (every third
+    product) left blank under it, the name on every option row of every other product."""
+    rows = [["상품코드", "상품명", "공급가", "재고", "옵션명", "옵션값", "옵션가"]]
+    for i in range(n):
+        for j, color in enumerate(("블랙", "화이트", "그레이")):
+            code = None if j and i % 3 == 0 else f"O{i}"
+            name = f"옵션 상품 {i}" if j == 0 or (i % 2 and code) else None
+            rows.append([code, name, f"{2000 + i:,}원" if j == 0 else None, j + i % 4, "색상", color, j * 100])
+    for (k, col), value in (changes or {}).items():
+        rows[k][col] = value
+    return rows
+
+
+def hashes(products):
+    """(item id, content hash, status) of prepared products, built or not built again."""
+    return [(r[0], r[1] if isinstance(r[1], Unchanged) else hashlib.blake2b(r[1], digest_size=16).hexdigest(), r[2])
+            for r in products]
+
+
+def test_forced_re_read_skips_unchanged_option_groups(store, tmp_path, monkeypatch):
+    from dropship_core.store.ingest import StaleSourceDigest
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 12)  # four products a chunk
+    p = save(tmp_path / "o.xlsx", {"s": option_rows(12)})
+    assert fast_sheets(p) == {"s": True}
+    cat = ExcelCatalog("og", p)
+    assert store.ingest_prepared("og", cat.fetch_prepared().products, RunInfo("r1"), complete=True).new == 12
+    before = stored(store)
+    # a product of one row per option carries the digest of its rows, with the hash it was taken for
+    assert all(v[1].endswith("@" + v[0]) for v in before.values())
+    known = store.source_row_digests("og")
+    again = cat.fetch_prepared(known=known)
+    assert all(isinstance(r[1], Unchanged) for r in again.products)
+    assert hashes(again.products) == hashes(cat.fetch_prepared().products)
+    res = store.ingest_prepared("og", again.products, RunInfo("r2"), complete=True)
+    assert (res.new, res.changed, res.unchanged) == (0, 0, 12) and stored(store) == before
+
+    # an option's price in the first chunk, an option's value in the third: those chunks are built
+    q = save(tmp_path / "o2.xlsx", {"s": option_rows(12, {(5, 6): 150, (33, 5): "네이비"})})
+    cat2 = ExcelCatalog("og", q)
+    got = cat2.fetch_prepared(known=known)
+    assert [r[0] for r in got.products if isinstance(r[1], Unchanged)] == ["O4", "O5", "O6", "O7"]
+    assert hashes(got.products) == hashes(cat2.fetch_prepared().products)
+    assert [h for _, h, _ in hashes(got.products)] == [
+        hashlib.blake2b(canonical_bytes(x.to_dict()), digest_size=16).hexdigest() for x in cat2.fetch_rows().products]
+    res = store.ingest_prepared("og", got.products, RunInfo("r3"), complete=True)
+    assert (res.changed, res.unchanged, sorted(res.changed_ids)) == (2, 10, ["O1", "O10"])
+    after = stored(store)
+    assert after["O1"] != before["O1"] and after["O1"][1].endswith("@" + after["O1"][0])
+
+    # one more option row for O5: its chunk is built; the chunks after it end before a product's
+    # rows as before, a row later, and are not
+    rows = option_rows(12, {(5, 6): 150, (33, 5): "네이비"})
+    rows.insert(19, ["O5", "옵션 상품 5", None, 1, "색상", "레드", 300])
+    r = save(tmp_path / "o3.xlsx", {"s": rows})
+    got = ExcelCatalog("og", r).fetch_prepared(known=store.source_row_digests("og"))
+    assert [x[0] for x in got.products if not isinstance(x[1], Unchanged)] == ["O4", "O5", "O6"]
+    assert hashes(got.products) == hashes(ExcelCatalog("og", r).fetch_prepared().products)
+    # a later row adds an option to a product of an unchanged chunk: the file is read again in full
+    rows = option_rows(12, {(5, 6): 150, (33, 5): "네이비"}) + [["O2", None, None, 1, "색상", "레드", 0]]
+    r = save(tmp_path / "o4.xlsx", {"s": rows})
+    got = ExcelCatalog("og", r).fetch_prepared(known=store.source_row_digests("og"))
+    assert not any(isinstance(x[1], Unchanged) for x in got.products)
+    assert got.products == ExcelCatalog("og", r).fetch_prepared().products
+
+    # the digests of the first file are stale now (O1 and O10 changed in the store): refused
+    with pytest.raises(StaleSourceDigest):
+        store.ingest_prepared("og", again.products, RunInfo("r4"), complete=True)
+    assert stored(store) == after
 
 
 def test_a_sheet_past_the_fast_row_limit_takes_the_reference_read(demo_dir, monkeypatch):

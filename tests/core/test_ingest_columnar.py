@@ -156,6 +156,32 @@ def test_option_groups_read_the_same_as_the_row_reader(tmp_path, monkeypatch, ch
         assert prepared.stats["rows_columnar"] >= 10
 
 
+@pytest.mark.parametrize("fast_read", [True, False])
+def test_a_chunk_ends_where_a_product_s_rows_start(tmp_path, monkeypatch, fast_read):
+    import dropship_core.suppliers.excel_fetch as fetch_mod
+    from dropship_core.suppliers.excel import read_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["상품코드", "상품명", "공급가", "재고", "옵션명", "옵션값"])
+    for code, n in (("A", 3), ("B", 1), ("C", 4), ("D", 2)):  # the code repeated or left blank
+        for j in range(n):
+            ws.append([code if j in (0, 2) else None, f"상품 {code}" if j == 0 else None, 1000, 1, "색상", f"v{j}"])
+    wb.save(tmp_path / "c.xlsx")
+    (sheet,), _ = read_workbook(tmp_path / "c.xlsx", fast=fast_read)
+    assert (sheet.fast is not None) == fast_read
+    # body rows: A A A B C C C C D D, products start at rows 0, 3, 4 and 8
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 4)
+    assert fetch_mod._chunk_end(sheet, 0, 10, 6) == 4
+    monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", 6)  # rows 4-7 are C's: the chunk ends before them
+    assert (fetch_mod._chunk_end(sheet, 0, 10, 6), fetch_mod._chunk_end(sheet, 4, 10, 6)) == (4, 10)
+    monkeypatch.setattr(fetch_mod, "_LOOKBACK", 1)  # no start within reach: cut where the rows end
+    assert fetch_mod._chunk_end(sheet, 0, 10, 6) == 6
+    for chunk in (2, 3, 4):
+        monkeypatch.setattr(fetch_mod, "CHUNK_ROWS", chunk)
+        assert_same(tmp_path / "c.xlsx")
+
+
 @pytest.mark.parametrize("chunk", [100_000, 5])
 def test_flat_chunks_taken_whole_read_the_same_as_the_row_reader(tmp_path, monkeypatch, chunk):
     import dropship_core.suppliers.excel_fetch as fetch_mod

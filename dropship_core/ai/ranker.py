@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -49,6 +49,15 @@ _OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
 # threshold on Coupang, whose sibling-dense tree a SmartStore fit does not calibrate.
 CALIBRATION = (-1.93, 0.59, 1.10)
 BINS = ((0.0, 0.0), (0.217, 0.167), (0.391, 0.413), (0.591, 0.66), (0.794, 0.78), (0.931, 0.822), (1.0, 0.86))
+
+
+class _BrandHint(NamedTuple):
+    leaves: np.ndarray  # the leaves under the brand's node(s)
+    single: bool  # one node (BRAND_W) or a few (BRAND_MULTI_W)
+    gates: tuple[frozenset[int], frozenset[int]]  # opened: tree vocabulary's, lexicon's
+
+
+_NO_GATES: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
 
 def _goods_key(path: str, i: int) -> tuple[str, str]:
@@ -92,44 +101,44 @@ class CategoryRanker:
         self._shared = np.bincount(self._goods)[self._goods] > 1  # a leaf whose goods other leaves sell too
         overseas = np.array(["해외직구" in p for p in self.paths])
         self._overseas = overseas if overseas.any() else None
-        # brand → the leaves under the node it almost always sells in (brands.yaml, leaf_terms)
-        self._brand_hint = self.lexicon_clf._brand_hint
-        self._brand_w = {b: BRAND_W if len(nodes) == 1 else BRAND_MULTI_W for b, nodes in brand_hints().items()}
-        self._brand_gates = self._gates_opened_by_brands()
+        self._hints = self._brand_hints()
 
-    def _gates_opened_by_brands(self) -> dict[str, tuple[frozenset[int], frozenset[int]]]:
-        """brand → the gates (tree vocabulary's, lexicon's) of the branches it sells under: a
-        known brand is as good a cue as a word (베베쿡 opens 출산/육아, 세나 오토바이/스쿠터). Only
-        gates around a brand's node: a brand of all 화장품/미용 opens no 남성화장품 gate."""
-        under = self.lexicon_clf._under
+    def _brand_hints(self) -> dict[str, "_BrandHint"]:
+        """brand or line → its leaves (the lexicon classifier's), whether it is of one node, and
+        the gates (tree vocabulary's, lexicon's) of the branches it sells under: a known brand is
+        as good a cue as a word (베베쿡 opens 출산/육아, 세나 오토바이/스쿠터). Only gates around a
+        brand's node: a brand of all 화장품/미용 opens no 남성화장품 gate."""
+        under, leaves_of = self.lexicon_clf._under, self.lexicon_clf._brand_hint
+        vocab_gates = [(lo, hi) for lo, hi, _c in self.vocab.gate_ranges]
         out = {}
-        for b, nodes in (brand_hints().items() if self._brand_hint else ()):
+        for b, nodes in brand_hints().items():
+            leaves = leaves_of.get(b)
+            if leaves is None:
+                continue
             spans = [(int(under[p].min()), int(under[p].max()) + 1) for p in nodes if p in under]
             inside = lambda ranges: frozenset(  # noqa: E731
                 g for g, (lo, hi) in enumerate(ranges) if any(lo <= a and z <= hi for a, z in spans))
-            got = (inside([(lo, hi) for lo, hi, _c in self.vocab.gate_ranges]), inside(self.lexicon_clf._gate_ranges))
-            if got[0] or got[1]:
-                out[b] = got
+            out[b] = _BrandHint(leaves, len(nodes) == 1, (inside(vocab_gates), inside(self.lexicon_clf._gate_ranges)))
         return out
 
     def _hint_brand(self, brands: list[str]) -> str | None:
         """The brand whose hint says most: the first of one node (a product line after its maker,
         "LG 시네빔"), else the first of a few nodes, else the first brand."""
-        w = self._brand_w
-        return next((b for b in brands if w.get(b) == BRAND_W), None) or next(
-            (b for b in brands if b in w), None) or (brands[0] if brands else None)
+        hints = self._hints
+        return next((b for b in brands if b in hints and hints[b].single), None) or next(
+            (b for b in brands if b in hints), None) or (brands[0] if brands else None)
 
     def scores(self, name: str) -> np.ndarray:
         name = _OVERSEAS_BADGE.sub("", name, count=1)
         brand = self._hint_brand(find_brands(name, lines=True))
-        v_open, l_open = self._brand_gates.get(brand, (frozenset(), frozenset())) if brand else (frozenset(), frozenset())
+        hint = self._hints.get(brand) if brand else None
+        v_open, l_open = hint.gates if hint is not None else _NO_GATES
         s = self.vocab.scores(name, v_open) + LEXICON_W * self.lexicon_clf.scores(name, brand, l_open)
         if self._overseas is not None and "해외" not in name and "직구" not in name:
             # Coupang repeats whole branches under 해외직구: the domestic twin wins a tie
             s[self._overseas] -= 0.01
-        hint = self._brand_hint.get(brand) if brand else None
         if hint is not None:
-            s[hint] += self._brand_w[brand]
+            s[hint.leaves] += BRAND_W if hint.single else BRAND_MULTI_W
         return s
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:

@@ -248,9 +248,9 @@ def _brand_rows() -> tuple[dict, ...]:
                 named[str(b["name"])] = b
                 rows.append(b)
             elif not have.get("category") and b.get("category"):
+                aliases = list(have.get("aliases") or ())
                 have["category"] = b["category"]
-                have["aliases"] = [*(have.get("aliases") or []), *(a for a in b.get("aliases") or ()
-                                                                      if a not in (have.get("aliases") or ()))]
+                have["aliases"] = aliases + [a for a in b.get("aliases") or () if a not in aliases]
     return tuple(rows)
 
 

@@ -65,9 +65,9 @@ def test_a_known_brand_opens_the_gate_of_the_branch_it_sells_under():
     assert rk.classify("블루투스 인터콤 50S").path.startswith("디지털/가전>")
     got = rk.classify("세나 블루투스 인터콤 50S")
     assert got.path.startswith("스포츠/레저>오토바이/스쿠터>")
-    assert brand_hints()["아이오페"] == ("화장품/미용",) and "아이오페" not in rk._brand_gates
+    assert brand_hints()["아이오페"] == ("화장품/미용",) and not any(rk._hints["아이오페"].gates)
     # 베베쿡 (baby food) opens 출산/육아, not 출산/육아>임부복 inside it
-    opened = {rk.paths[rk.vocab.gate_ranges[g][0]] for g in rk._brand_gates["베베쿡"][0]}
+    opened = {rk.paths[rk.vocab.gate_ranges[g][0]] for g in rk._hints["베베쿡"].gates[0]}
     assert [p.split(">")[0] for p in opened] == ["출산/육아"] and not any("임부복" in p for p in opened)
 
 

@@ -2,7 +2,9 @@
 
     python bench/bench_hostile_files.py [--bad-rows 100000]
 
-- far cell: a few KB workbook with data at A1 and one cell at XFD1048576;
+- far cell: a few KB workbook with data at A1 and one cell at XFD1048576; the same with its
+  references in single quotes and its tags under a namespace prefix;
+- ODS repeats: under 1 KB of OpenDocument that a reader expands to 1,000,000 x 16,384 cells;
 - zip bomb: a small workbook whose sheet unpacks to more than the unzipped limit;
 - numbers and NUL: inf, 1e400, NUL characters among good rows;
 - all bad: every row's cost is text ("문의"): the quarantine keeps at most N rows plus a summary.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -69,6 +72,39 @@ def zip_bomb(path: Path, mb: int) -> None:
             f.write(block)
 
 
+def far_cell_written_otherwise(path: Path) -> None:
+    """The far cell again, its references in single quotes under a namespace prefix (the readers
+    take them as any other)."""
+    far_cell(path)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                for tag in (b"worksheet", b"sheetData", b"row", b"c", b"v", b"is", b"t"):
+                    data = data.replace(b"<" + tag + b" ", b"<x:" + tag + b" ").replace(b"<" + tag + b">", b"<x:" + tag + b">")
+                    data = data.replace(b"</" + tag + b">", b"</x:" + tag + b">")
+                data = data.replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x=")
+                data = re.sub(rb' r="([^"]*)"', rb" r='\1'", data)
+            dst.writestr(info, data)
+    tmp.replace(path)
+
+
+def ods_repeats(path: Path) -> None:
+    """An OpenDocument sheet of one row repeated 1,000,000 times, its one cell 16,384 times."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               '<office:spreadsheet><table:table table:name="S"><table:table-row table:number-rows-repeated="1000000">'
+               '<table:table-cell table:number-columns-repeated="16384" office:value-type="string"><text:p>x</text:p>'
+               '</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>'
+               '</office:document-content>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+
+
 def nul_and_inf(path: Path) -> None:
     from openpyxl import Workbook
 
@@ -107,6 +143,9 @@ def main() -> None:
     home = Path(os.environ.get("DROPSHIP_HOME", ".dropship")) / "bench" / "hostile"
     home.mkdir(parents=True, exist_ok=True)
     files = {"far cell at XFD1048576": (home / "far.xlsx", far_cell),
+             "the same, references in single quotes, prefixed tags": (home / "far_otherwise.xlsx",
+                                                                    far_cell_written_otherwise),
+             "ODS: a row repeated 1,000,000 times, a cell 16,384": (home / "repeats.ods", ods_repeats),
              f"zip bomb ({args.bomb_mb} MB unpacked)": (home / "bomb.xlsx", lambda p: zip_bomb(p, args.bomb_mb)),
              "inf, 1e400 and NUL among 1,000 rows": (home / "nul.xlsx", nul_and_inf),
              f"{args.bad_rows:,} rows, every cost text": (home / "bad.xlsx", lambda p: all_bad(p, args.bad_rows))}

@@ -142,6 +142,8 @@ class CategoryRanker:
         return s
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:
+        """The k best leaves, best first, ties in tree order: the k best are the first k of any
+        longer list (a partition alone would pick among leaves tied at the k-th place at random)."""
         s = self.scores(name)
         kk = min(max(k, 2), len(s))
         if kk == 2:  # the best leaf and the runner-up: two scans beat a partition
@@ -150,8 +152,9 @@ class CategoryRanker:
             order = [i1, int(s.argmax())]
             s[i1] = top
         else:
-            part = np.argpartition(-s, kk - 1)[:kk]
-            order = sorted(part.tolist(), key=lambda j: (-float(s[j]), j))
+            kth = s[np.argpartition(-s, kk - 1)[kk - 1]]
+            idx = np.flatnonzero(s >= kth)  # every leaf tied at the k-th place, then the best k
+            order = idx[np.lexsort((idx, -s[idx]))][:kk].tolist()
         s1, s2 = float(s[order[0]]), self.rival_score(s, order[0])
         out = []
         for r, i in enumerate(order[:max(1, k)]):

@@ -92,3 +92,15 @@ def test_a_product_line_after_its_maker_points_at_its_node_but_is_never_the_bran
     got = default_ranker("smartstore").classify("LG 시네빔 ZZ1000")
     assert got.path.startswith("디지털/가전>영상가전>프로젝터")
     assert find_brand("LG 시네빔 ZZ1000") == "LG" and find_brand("스탠리 퀜처 1.18L") == "스탠리"
+
+
+def test_the_k_best_are_the_first_k_of_any_longer_list():
+    """Leaves tied at the k-th place (a name that says the goods but not the attribute siblings
+    differ by ties many) are cut in tree order, not as a partition happens to leave them: a review
+    list shows the same first ten whether it asks for ten or fifty."""
+    rk = default_ranker("smartstore")
+    for name in ("사무실 컴퓨터 마우스 추천", "여름 밀짚 벙거지", "스마텍 STBT-BAR1000", "가나다라"):
+        ten, fifty = rk.top_k(name, 10), rk.top_k(name, 50)
+        assert [c.path for c in ten] == [c.path for c in fifty[:10]]
+        assert [c.score for c in fifty] == sorted((c.score for c in fifty), reverse=True)
+        assert ten[0].path == rk.top_k(name, 1)[0].path

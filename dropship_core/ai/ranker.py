@@ -28,7 +28,7 @@ import numpy as np
 
 from dropship_core.ai.categories import CategoryRow, load_tree
 from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
-from dropship_core.ai.text import brand_hints, find_brands
+from dropship_core.ai.text import brand_hints, find_brands, leaf_term_docs
 from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.8
@@ -39,6 +39,9 @@ LEXICON_W = 0.8
 # demo catalog went to 김치냉장고 (a prior must not outweigh the product's own words).
 BRAND_W = 1.3
 BRAND_MULTI_W = 0.4
+# a product line or device model of a few nodes (leaf_terms/device_models.yaml: a phone model is
+# the phone's and its accessories' node): more specific than a maker
+LINE_MULTI_W = 1.0
 # the overseas-purchase badge some shops glue to the title's first word ("해외샤넬 ...", "해외LIHAO ...")
 _OVERSEAS_BADGE = re.compile(r"^\s*해외(?=[^\s직구배송])")
 # p(best leaf right) = sigmoid(a + b * score + c * margin over the best leaf naming other goods,
@@ -54,6 +57,7 @@ BINS = ((0.0, 0.0), (0.217, 0.167), (0.391, 0.413), (0.591, 0.66), (0.794, 0.78)
 class _BrandHint(NamedTuple):
     leaves: np.ndarray  # the leaves under the brand's node(s)
     single: bool  # one node (BRAND_W) or a few (BRAND_MULTI_W)
+    line: bool  # a product line or model (data/leaf_terms `lines`), not a maker
     gates: tuple[frozenset[int], frozenset[int]]  # opened: tree vocabulary's, lexicon's
 
 
@@ -110,6 +114,7 @@ class CategoryRanker:
         brand's node: a brand of all 화장품/미용 opens no 남성화장품 gate."""
         under, leaves_of = self.lexicon_clf._under, self.lexicon_clf._brand_hint
         vocab_gates = [(lo, hi) for lo, hi, _c in self.vocab.gate_ranges]
+        lines = {str(b["name"]) for doc in leaf_term_docs() for b in doc.get("lines") or ()}
         out = {}
         for b, nodes in brand_hints().items():
             leaves = leaves_of.get(b)
@@ -118,14 +123,17 @@ class CategoryRanker:
             spans = [(int(under[p].min()), int(under[p].max()) + 1) for p in nodes if p in under]
             inside = lambda ranges: frozenset(  # noqa: E731
                 g for g, (lo, hi) in enumerate(ranges) if any(lo <= a and z <= hi for a, z in spans))
-            out[b] = _BrandHint(leaves, len(nodes) == 1, (inside(vocab_gates), inside(self.lexicon_clf._gate_ranges)))
+            out[b] = _BrandHint(leaves, len(nodes) == 1, b in lines,
+                                (inside(vocab_gates), inside(self.lexicon_clf._gate_ranges)))
         return out
 
     def _hint_brand(self, brands: list[str]) -> str | None:
         """The brand whose hint says most: the first of one node (a product line after its maker,
-        "LG 시네빔"), else the first of a few nodes, else the first brand."""
+        "LG 시네빔"), else the first line or model of a few nodes (a phone model a case fits, "LG
+        G8 케이스", says more than its maker), else the first of a few nodes, else the first brand."""
         hints = self._hints
         return next((b for b in brands if b in hints and hints[b].single), None) or next(
+            (b for b in brands if b in hints and hints[b].line), None) or next(
             (b for b in brands if b in hints), None) or (brands[0] if brands else None)
 
     def scores(self, name: str) -> np.ndarray:
@@ -138,7 +146,7 @@ class CategoryRanker:
             # Coupang repeats whole branches under 해외직구: the domestic twin wins a tie
             s[self._overseas] -= 0.01
         if hint is not None:
-            s[hint.leaves] += BRAND_W if hint.single else BRAND_MULTI_W
+            s[hint.leaves] += BRAND_W if hint.single else LINE_MULTI_W if hint.line else BRAND_MULTI_W
         return s
 
     def top_k(self, name: str, k: int = 10) -> list[Prediction]:

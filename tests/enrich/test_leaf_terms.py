@@ -5,7 +5,7 @@ from __future__ import annotations
 from dropship_core.ai.categories import load_tree
 from dropship_core.ai.classifier_index import leaf_terms, load_lexicon
 from dropship_core.ai.ranker import default_ranker
-from dropship_core.ai.text import brand_hints, find_brand, leaf_term_docs
+from dropship_core.ai.text import brand_hints, find_brand, find_brands, leaf_term_docs
 
 
 def test_every_path_and_brand_node_is_in_the_shipped_tree():
@@ -88,10 +88,23 @@ def test_a_product_line_after_its_maker_points_at_its_node_but_is_never_the_bran
     hint for the classifier, the brand attribute stays the maker."""
     nodes = {r.full_path for r in load_tree("smartstore")}
     lines = [b for doc in leaf_term_docs() for b in doc.get("lines") or ()]
-    assert len(lines) > 1000 and [b["name"] for b in lines if b["category"] not in nodes] == []
+    cats = lambda b: b["category"] if isinstance(b["category"], list) else [b["category"]]  # noqa: E731
+    assert len(lines) > 1000 and [b["name"] for b in lines if not set(cats(b)) <= nodes] == []
     got = default_ranker("smartstore").classify("LG 시네빔 ZZ1000")
     assert got.path.startswith("디지털/가전>영상가전>프로젝터")
     assert find_brand("LG 시네빔 ZZ1000") == "LG" and find_brand("스탠리 퀜처 1.18L") == "스탠리"
+
+
+def test_a_device_model_says_more_than_its_maker_and_never_becomes_the_brand():
+    """device_models.yaml: a phone model is the phone's node and its accessories' (a line of a few
+    nodes); after its maker's name it is the hint the ranker takes, and the brand stays the maker.
+    The accessory word then picks the leaf; without one the phone itself."""
+    rk = default_ranker("smartstore")
+    assert rk._hints["LG G8"].line and not rk._hints["LG G8"].single
+    assert rk._hint_brand(find_brands("LG G8 다이어리 케이스", lines=True)) == "LG G8"
+    assert find_brand("LG G8 다이어리 케이스") == "LG"
+    assert rk.classify("LG G8 다이어리 케이스").path.startswith("디지털/가전>휴대폰액세서리>휴대폰케이스")
+    assert rk.classify("갤럭시S23 울트라 256GB 자급제").path.startswith("디지털/가전>휴대폰")
 
 
 def test_the_k_best_are_the_first_k_of_any_longer_list():

@@ -5,6 +5,8 @@
 - far cell: a few KB workbook with data at A1 and one cell at XFD1048576; the same with its
   references in single quotes and its tags under a namespace prefix;
 - ODS repeats: under 1 KB of OpenDocument that a reader expands to 1,000,000 x 16,384 cells;
+- .xls dimensions: a 6 KB .xls whose DIMENSIONS record claims 65,536 x 16,384 (the reader
+  reserves it and aborts the process);
 - zip bomb: a small workbook whose sheet unpacks to more than the unzipped limit;
 - numbers and NUL: inf, 1e400, NUL characters among good rows;
 - all bad: every row's cost is text ("문의"): the quarantine keeps at most N rows plus a summary.
@@ -105,6 +107,15 @@ def ods_repeats(path: Path) -> None:
         zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
 
 
+def xls_dimensions(path: Path) -> None:
+    """The two-cell .xls of the tests with its sheet's DIMENSIONS record claiming 65,536 x 16,384
+    (BIFF8: last row + 1 as u32, last column + 1 as u16)."""
+    data = bytearray((Path(__file__).resolve().parents[1] / "tests" / "data" / "xls" / "two_cells.xls").read_bytes())
+    at = data.rindex(b"\x00\x02\x0e\x00")  # the sheet's DIMENSIONS record (the last one)
+    data[at + 4:at + 16] = (0).to_bytes(4, "little") + (65536).to_bytes(4, "little") + bytes(2) + (16384).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+
+
 def nul_and_inf(path: Path) -> None:
     from openpyxl import Workbook
 
@@ -146,6 +157,7 @@ def main() -> None:
              "the same, references in single quotes, prefixed tags": (home / "far_otherwise.xlsx",
                                                                     far_cell_written_otherwise),
              "ODS: a row repeated 1,000,000 times, a cell 16,384": (home / "repeats.ods", ods_repeats),
+             ".xls whose DIMENSIONS claims 65,536 x 16,384": (home / "dims.xls", xls_dimensions),
              f"zip bomb ({args.bomb_mb} MB unpacked)": (home / "bomb.xlsx", lambda p: zip_bomb(p, args.bomb_mb)),
              "inf, 1e400 and NUL among 1,000 rows": (home / "nul.xlsx", nul_and_inf),
              f"{args.bad_rows:,} rows, every cost text": (home / "bad.xlsx", lambda p: all_bad(p, args.bad_rows))}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from dropship_core import config
-from dropship_core.suppliers import excel_extent
+from dropship_core.suppliers import excel_extent, excel_xls
 from dropship_core.suppliers.excel import ExcelReadError
 
 T = TypeVar("T")
@@ -136,6 +136,13 @@ def check_workbook(path: Path) -> int:
     if path.suffix.lower() == ".csv":
         return 0
     try:
+        with open(path, "rb") as f:
+            compound = f.read(8) == excel_xls.SIGNATURE
+    except OSError:
+        return 0
+    if compound:
+        return _check_xls(path)
+    try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
         return 0
@@ -163,6 +170,26 @@ def check_workbook(path: Path) -> int:
             for what, rows, cols in extents:
                 _check_extent(path, what, rows, cols)
                 most = max(most, rows)
+    return most
+
+
+def _check_xls(path: Path) -> int:
+    """An `.xls` (compound file) workbook: each sheet's DIMENSIONS and cell records against the
+    limits (excel_xls). Returns the most rows a sheet spans."""
+    size = path.stat().st_size
+    if size > max_unzipped_bytes():
+        raise ExcelLimitError(
+            f"{path.name}: {size / (1 << 20):,.0f} MB, over the limit of {max_unzipped_bytes() / (1 << 20):,.0f} MB "
+            "(DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+    try:
+        stream = excel_xls.workbook_stream(path.read_bytes())
+    except (excel_xls.NotCompound, struct.error) as e:
+        # a compound file this walk cannot follow is not handed to a reader it might exhaust
+        raise ExcelLimitError(f"{path.name}: not a readable .xls compound file ({e}); not read") from None
+    most = 0
+    for i, (rows, cols) in enumerate(excel_xls.xls_extents(stream), 1):
+        _check_extent(path, f"sheet {i}", rows, cols)
+        most = max(most, rows)
     return most
 
 

@@ -11,16 +11,28 @@ from dropship_core.suppliers.excel import ExcelReadError
 
 
 def read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    from dropship_core.suppliers.excel_limits import check_row_count, max_rows
+    """A CSV file's rows, within the limits: its size (as a workbook's unpacked size), its rows,
+    and its cells counted as they are read (a file of commas is a million empty cells a line)."""
+    from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, max_cells, max_rows, \
+        max_unzipped_bytes
 
+    size = path.stat().st_size
+    if size > max_unzipped_bytes():
+        raise ExcelLimitError(f"{path.name}: {size / (1 << 20):,.0f} MB, over the limit of "
+                              f"{max_unzipped_bytes() / (1 << 20):,.0f} MB (DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+    limit_rows, limit_cells = max_rows(), max_cells()
     for enc in ("utf-8-sig", "cp949"):
         try:
             with open(path, encoding=enc, newline="") as f:
-                rows = []
+                rows, cells = [], 0
                 for r in csv.reader(f):
                     rows.append(r)
-                    if len(rows) > max_rows() + 1:
+                    cells += len(r)
+                    if len(rows) > limit_rows + 1:
                         check_row_count(path.name, len(rows))
+                    if cells > limit_cells:
+                        raise ExcelLimitError(f"{path.name}: more than {limit_cells:,} cells by row {len(rows):,}, "
+                                              "over the limit (DROPSHIP_EXCEL_MAX_CELLS); not read")
                 return [(path.stem, rows)]
         except UnicodeDecodeError:
             continue

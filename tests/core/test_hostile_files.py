@@ -156,3 +156,16 @@ def test_unreadable_file_still_a_clear_error(tmp_path):
     p.write_bytes(b"PK\x03\x04 broken")
     with pytest.raises(ExcelReadError, match="not a readable workbook"):
         ExcelCatalog("x", p).fetch()
+
+
+def test_a_csv_of_commas_is_refused_by_its_cells_and_a_huge_one_by_its_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("DROPSHIP_EXCEL_MAX_CELLS", "100000")
+    p = tmp_path / "commas.csv"
+    p.write_text("상품코드,상품명,공급가,재고\n" + "," * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(ExcelLimitError, match=r"more than 100,000 cells by row 2, over the limit .* not read"):
+        ExcelCatalog("x", p).fetch()
+    monkeypatch.setenv("DROPSHIP_EXCEL_MAX_UNZIPPED_MB", "1")
+    big = tmp_path / "big.csv"
+    big.write_text("상품코드,상품명,공급가,재고\n" + "A1,상품,1000,1\n" * 120_000, encoding="utf-8")
+    with pytest.raises(ExcelLimitError, match=r"big.csv: 2 MB, over the limit of 1 MB .* not read"):
+        ExcelCatalog("x", big).fetch()

@@ -9,7 +9,8 @@ lowercase letters, a namespace prefix, cells without references, a cell whose ro
 its row tag's.
 
 - `scan_usual`: the fast scan, for XML written the usual way (every `<row r="N"` and
-  `<c r="A1"` with the reference first, uppercase, in double quotes, no prefix). Per chunk: one
+  `<c r="A1"` with the reference first, uppercase, in double quotes; with no prefix, or with the
+  root's prefix on every tag, which is dropped first). Per chunk: one
   search for row tags, one for a prefixed row or cell tag, one for a cell that is not usual or
   whose row lies outside the rows seen so far. Anything else raises `Irregular`.
 - `scan_xml`: the general scan with an XML parser (expat), for the rest: every `c` start tag is
@@ -50,6 +51,8 @@ _WIDE = re.compile(rb'<c r="([A-Z]{2,3})\d')
 _BEYOND = {n: re.compile(b'<c r="[' + bytes([65 + n]) + b'-Z]\\d') for n in range(1, 26)}
 # a cell of two or three letters, or of one letter right of the n-th
 _NONE_BEYOND = {n: re.compile(b'<c r="(?:[A-Z]{2}|[' + bytes([65 + n]) + b'-Z]\\d)') for n in range(1, 26)}
+# the root tag under a namespace prefix (`<x:worksheet`, as .NET's Open XML SDK writes sheets)
+_ROOT_PREFIX = re.compile(rb'<([^\s<>/:="\']+):worksheet[\s>]')
 _SHEET_DATA = (b"sheetData", "sheetData".encode("utf-16-le"), "sheetData".encode("utf-16-be"))
 
 
@@ -120,13 +123,17 @@ def scan_usual(chunks: Iterable[bytes]) -> tuple[int, int]:
     way, given in chunks; raises Irregular for anything else. A part without `sheetData` is no
     worksheet to the readers: (0, 0)."""
     lo = hi = None
-    hi_col, tail, first, sheet = 1, b"", True, False
+    hi_col, tail, first, sheet, prefix = 1, b"", True, False, None
     for chunk in itertools.chain(chunks, (b"",)):
         if first and chunk:
             first = False
             if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in chunk[:4]:
                 raise Irregular  # UTF-16: no pattern here would see its tags
+            if m := _ROOT_PREFIX.search(chunk, 0, 4096):
+                prefix = m.group(1)
         buf = tail + chunk
+        if prefix is not None:  # the readers go by local names: `<x:row` is a row, read as `<row`
+            buf = buf.replace(b"<" + prefix + b":", b"<").replace(b"</" + prefix + b":", b"</")
         sheet = sheet or any(s in buf for s in _SHEET_DATA)
         cut = buf.rfind(b"<") if chunk else len(buf)
         if cut < 0:  # no tag starts in the chunk: all but its last byte is scanned

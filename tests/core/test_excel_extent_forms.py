@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from python_calamine import CalamineWorkbook
 
+from dropship_core.suppliers import excel_extent
 from dropship_core.suppliers.excel_limits import ExcelLimitError, check_workbook
 
 CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -214,3 +215,24 @@ def test_the_padding_libreoffice_writes_is_not_counted(tmp_path, monkeypatch):
                  'table:number-columns-repeated="16384"/></table:table-row>')
     assert reader_shape(padded)[0] == 5
     assert check_workbook(padded) == 5
+
+
+def test_the_roots_prefix_on_every_tag_keeps_the_fast_scan_and_others_still_count(tmp_path, monkeypatch):
+    """.NET's Open XML SDK writes `<x:worksheet xmlns:x=...><x:sheetData><x:row r="1">`: the fast
+    scan drops the root's prefix; a tag under another prefix, or in another form, still goes to
+    the general scan, so neither hides a far cell."""
+    monkeypatch.setenv("DROPSHIP_EXCEL_MAX_CELLS", "1000")
+    near = f'<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row><x:row r="2"><x:c r="D2"><x:v>1</x:v></x:c></x:row>'
+    ok = book(tmp_path / "x.xlsx", near, prefix="x:")
+    assert reader_shape(ok) == (2, 4) and check_workbook(ok) == 2
+    calls = []
+    real = excel_extent.scan_xml
+    monkeypatch.setattr(excel_extent, "scan_xml", lambda chunks: calls.append(1) or real(chunks))
+    check_workbook(ok)
+    assert calls == []  # the fast scan took it
+    for far in (f'<y:row r="{R}" xmlns:y="{MAIN}"><y:c r="{FAR}{R}"><y:v>1</y:v></y:c></y:row>',
+                f"<x:row r='{R}'><x:c r='{FAR}{R}'><x:v>1</x:v></x:c></x:row>"):
+        path = book(tmp_path / "far.xlsx", near + far, prefix="x:")
+        assert reader_shape(path) == (R, 100)
+        with pytest.raises(ExcelLimitError, match=r"spans 300 rows x 100 columns"):
+            check_workbook(path)

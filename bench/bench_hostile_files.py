@@ -110,7 +110,7 @@ def ods_repeats(path: Path) -> None:
 def xls_dimensions(path: Path) -> None:
     """The two-cell .xls of the tests with its sheet's DIMENSIONS record claiming 65,536 x 16,384
     (BIFF8: last row + 1 as u32, last column + 1 as u16)."""
-    data = bytearray((Path(__file__).resolve().parents[1] / "tests" / "data" / "xls" / "two_cells.xls").read_bytes())
+    data = bytearray((Path(__file__).resolve().parents[1] / "tests" / "data" / "workbooks" / "two_cells.xls").read_bytes())
     at = data.rindex(b"\x00\x02\x0e\x00")  # the sheet's DIMENSIONS record (the last one)
     data[at + 4:at + 16] = (0).to_bytes(4, "little") + (65536).to_bytes(4, "little") + bytes(2) + (16384).to_bytes(2, "little")
     path.write_bytes(bytes(data))

@@ -236,3 +236,25 @@ def test_the_roots_prefix_on_every_tag_keeps_the_fast_scan_and_others_still_coun
         assert reader_shape(path) == (R, 100)
         with pytest.raises(ExcelLimitError, match=r"spans 300 rows x 100 columns"):
             check_workbook(path)
+
+
+def test_workbooks_libreoffice_writes_pass_with_the_readers_extent(monkeypatch):
+    """tests/data/workbooks/catalog_libreoffice.{ods,xlsx}: catalog.xls saved by LibreOffice Calc
+    (headless). Its .ods pads each table to 1,048,576 rows (`number-rows-repeated="1048274"`)
+    and repeats empty cells: none of that counts, the extent is the reader's own."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "data" / "workbooks"
+    for name in ("catalog_libreoffice.ods", "catalog_libreoffice.xlsx"):
+        path = data / name
+        wb = CalamineWorkbook.from_path(str(path))
+        shapes = []
+        for k in range(len(wb.sheet_names)):
+            rows = wb.get_sheet_by_index(k).to_python(skip_empty_area=False)
+            shapes.append((len(rows), max(len(r) for r in rows)))
+        assert shapes == [(301, 4), (3, 6)]
+        monkeypatch.setenv("DROPSHIP_EXCEL_MAX_CELLS", str(301 * 4))
+        assert check_workbook(path) == 301
+        monkeypatch.setenv("DROPSHIP_EXCEL_MAX_CELLS", str(301 * 4 - 1))
+        with pytest.raises(ExcelLimitError, match=r"spans 301 rows x 4 columns"):
+            check_workbook(path)

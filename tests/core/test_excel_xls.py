@@ -4,7 +4,7 @@ it abort), and real workbooks pass with the extent the reader itself gives them.
 files of these tests are written here from the MS-CFB layout, independently of the reader in
 dropship_core.suppliers.excel_xls; python-calamine is the reference for what a reader does.
 
-Fixtures (tests/data/xls): `catalog.xls` (301 rows x 4 columns and a second sheet with one cell
+Fixtures (tests/data/workbooks): `catalog.xls` (301 rows x 4 columns and a second sheet with one cell
 at F3) and `two_cells.xls` (A1 and B2), written once with xlwt."""
 
 import struct
@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from dropship_core.suppliers.excel import ExcelCatalog
 from dropship_core.suppliers.excel_limits import ExcelLimitError, check_workbook
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "xls"
+DATA = Path(__file__).resolve().parent.parent / "data" / "workbooks"
 END, FREE, FATSECT, NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
 
 

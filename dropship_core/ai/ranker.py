@@ -28,7 +28,7 @@ import numpy as np
 
 from dropship_core.ai.categories import CategoryRow, load_tree
 from dropship_core.ai.classifier import CategoryClassifier, Prediction, load_lexicon
-from dropship_core.ai.text import brand_hints, find_brands, leaf_term_docs
+from dropship_core.ai.text import brand_hints, find_brands, product_lines
 from dropship_core.ai.tree_vocab import TreeVocab
 
 LEXICON_W = 0.8
@@ -114,7 +114,7 @@ class CategoryRanker:
         brand's node: a brand of all 화장품/미용 opens no 남성화장품 gate."""
         under, leaves_of = self.lexicon_clf._under, self.lexicon_clf._brand_hint
         vocab_gates = [(lo, hi) for lo, hi, _c in self.vocab.gate_ranges]
-        lines = {str(b["name"]) for doc in leaf_term_docs() for b in doc.get("lines") or ()}
+        lines = {str(b["name"]) for b in product_lines()}
         out = {}
         for b, nodes in brand_hints().items():
             leaves = leaves_of.get(b)

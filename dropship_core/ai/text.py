@@ -203,11 +203,15 @@ def hint_lexicon() -> dict[str, str]:
     """alias (lower-case) → canonical brand or product line (data/leaf_terms `lines`, never a
     product's brand attribute); a brand wins an alias both use."""
     out: dict[str, str] = {}
-    for doc in leaf_term_docs():
-        for b in doc.get("lines") or ():
-            for a in [b["name"], *(b.get("aliases") or [])]:
-                out[str(a).lower().replace(" ", "")] = str(b["name"])
+    for b in product_lines():
+        for a in [b["name"], *(b.get("aliases") or [])]:
+            out[str(a).lower().replace(" ", "")] = str(b["name"])
     return {**out, **brand_lexicon()}
+
+
+def product_lines() -> list[dict]:
+    """The product lines and models of data/leaf_terms (`lines` sections), in file order."""
+    return [b for doc in leaf_term_docs() for b in doc.get("lines") or ()]
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +219,7 @@ def brand_hints() -> dict[str, tuple[str, ...]]:
     """canonical brand → the SmartStore node(s) its goods almost always fall in: one path prefix,
     or for a brand spread over a few nodes (data/leaf_terms/brands_multi.yaml) two to four."""
     out = {}
-    lines = (b for doc in leaf_term_docs() for b in doc.get("lines") or ())
-    for b in (*lines, *_brand_rows()):
+    for b in (*product_lines(), *_brand_rows()):
         cat = b.get("category")
         if cat:
             out[str(b["name"])] = tuple(cat) if isinstance(cat, list) else (str(cat),)

@@ -118,6 +118,11 @@ def _usual_columns(buf: bytes, hi_col: int) -> int:
     return hi_col
 
 
+def _widen(lo: int | None, hi: int | None, refs: list[bytes]) -> tuple[int, int]:
+    rows = [int(r) for r in refs]
+    return (min(rows) if lo is None else min(lo, min(rows))), (max(rows) if hi is None else max(hi, max(rows)))
+
+
 def scan_usual(chunks: Iterable[bytes]) -> tuple[int, int]:
     """(rows, columns) spanned by the row tags and cells of a worksheet's XML written the usual
     way, given in chunks; raises Irregular for anything else. A part without `sheetData` is no
@@ -142,9 +147,7 @@ def scan_usual(chunks: Iterable[bytes]) -> tuple[int, int]:
         if refs := _ROW_TAG.findall(buf, 0, cut):
             if b"" in refs:
                 raise Irregular
-            rows = [int(r) for r in refs]
-            lo = min(rows) if lo is None else min(lo, min(rows))
-            hi = max(rows) if hi is None else max(hi, max(rows))
+            lo, hi = _widen(lo, hi, refs)
         if _PREFIXED.search(buf, 0, cut) is not None:
             raise Irregular
         if _unusual(hi_col, lo, hi).search(buf, 0, cut) is not None:
@@ -152,9 +155,7 @@ def scan_usual(chunks: Iterable[bytes]) -> tuple[int, int]:
                 raise Irregular
             hi_col = _usual_columns(buf[:cut], hi_col)
             if _rows_outside(lo, hi).search(buf, 0, cut) is not None:
-                rows = [int(r) for r in _CELL_ROWS.findall(buf, 0, cut)]
-                lo = min(rows) if lo is None else min(lo, min(rows))
-                hi = max(rows) if hi is None else max(hi, max(rows))
+                lo, hi = _widen(lo, hi, _CELL_ROWS.findall(buf, 0, cut))
     if lo is None or hi is None or not sheet:
         return 0, 0
     return hi - lo + 1, hi_col

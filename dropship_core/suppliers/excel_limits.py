@@ -96,6 +96,13 @@ def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise _Unusual
 
 
+def check_size(name: str, nbytes: int, what: str = "") -> None:
+    """Refuse a file (or what a zip unpacks to) over DROPSHIP_EXCEL_MAX_UNZIPPED_MB."""
+    if nbytes > max_unzipped_bytes():
+        raise ExcelLimitError(f"{name}: {what}{nbytes / (1 << 20):,.0f} MB, over the limit of "
+                              f"{max_unzipped_bytes() / (1 << 20):,.0f} MB (DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+
+
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: Callable[[Iterable[bytes]], T]) -> T:
     """scan(the member's bytes in chunks): inflated from its local entry, or through zf.open when
     the raw read does not take it."""
@@ -131,8 +138,9 @@ def _check_extent(path: Path, part: str, rows: int, cols: int) -> None:
 
 
 def check_workbook(path: Path) -> int:
-    """Refuse a workbook over the limits, before it is parsed. Non-zip files pass through (the
-    reader reports them). Returns the most rows any sheet spans (0 when not known)."""
+    """Refuse a workbook over the limits, before it is parsed: a zip workbook (`.xlsx`, `.ods`) by
+    its parts, an `.xls` compound file by its records; anything else passes through (the reader
+    reports it). Returns the most rows any sheet spans (0 when not known)."""
     if path.suffix.lower() == ".csv":
         return 0
     try:
@@ -149,11 +157,7 @@ def check_workbook(path: Path) -> int:
     most = 0
     with zf:
         infos = zf.infolist()
-        total = sum(i.file_size for i in infos)
-        if total > max_unzipped_bytes():
-            raise ExcelLimitError(
-                f"{path.name}: unpacks to {total / (1 << 20):,.0f} MB, over the limit of "
-                f"{max_unzipped_bytes() / (1 << 20):,.0f} MB (DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+        check_size(path.name, sum(i.file_size for i in infos), "unpacks to ")
         ods = path.suffix.lower() == ".ods"
         for info in infos:
             if info.is_dir() or ods and info.filename != "content.xml":
@@ -176,11 +180,7 @@ def check_workbook(path: Path) -> int:
 def _check_xls(path: Path) -> int:
     """An `.xls` (compound file) workbook: each sheet's DIMENSIONS and cell records against the
     limits (excel_xls). Returns the most rows a sheet spans."""
-    size = path.stat().st_size
-    if size > max_unzipped_bytes():
-        raise ExcelLimitError(
-            f"{path.name}: {size / (1 << 20):,.0f} MB, over the limit of {max_unzipped_bytes() / (1 << 20):,.0f} MB "
-            "(DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+    check_size(path.name, path.stat().st_size)
     try:
         stream = excel_xls.workbook_stream(path.read_bytes())
     except (excel_xls.NotCompound, struct.error) as e:

@@ -13,13 +13,10 @@ from dropship_core.suppliers.excel import ExcelReadError
 def read_csv(path: Path) -> list[tuple[str, list[list[Any]]]]:
     """A CSV file's rows, within the limits: its size (as a workbook's unpacked size), its rows,
     and its cells counted as they are read (a file of commas is a million empty cells a line)."""
-    from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, max_cells, max_rows, \
-        max_unzipped_bytes
+    from dropship_core.suppliers.excel_limits import ExcelLimitError, check_row_count, check_size, max_cells, \
+        max_rows
 
-    size = path.stat().st_size
-    if size > max_unzipped_bytes():
-        raise ExcelLimitError(f"{path.name}: {size / (1 << 20):,.0f} MB, over the limit of "
-                              f"{max_unzipped_bytes() / (1 << 20):,.0f} MB (DROPSHIP_EXCEL_MAX_UNZIPPED_MB); not read")
+    check_size(path.name, path.stat().st_size)
     limit_rows, limit_cells = max_rows(), max_cells()
     for enc in ("utf-8-sig", "cp949"):
         try:
